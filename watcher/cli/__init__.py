@@ -1,0 +1,72 @@
+"""The `watcher` command line: a thin layer over the library.
+
+Each command group lives in its own module and registers itself on :data:`cli`.
+Results go to stdout, logs to stderr; a :class:`~watcher.errors.WatcherError` becomes a
+clean message and exit code 1 (2 for usage errors, as click does).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from watcher import __version__
+from watcher.errors import NotImplementedYet, WatcherError
+
+EXIT_ERROR = 1
+EXIT_NOT_IMPLEMENTED = 3
+
+
+class WatcherGroup(click.Group):
+    """Turns watcher's own errors into a one-line message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except NotImplementedYet as exc:
+            click.echo(f"watcher: {exc}", err=True)
+            ctx.exit(EXIT_NOT_IMPLEMENTED)
+        except WatcherError as exc:
+            click.echo(f"watcher: error: {exc}", err=True)
+            ctx.exit(EXIT_ERROR)
+
+
+@click.group(cls=WatcherGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="watcher")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+def cli(verbose: int, quiet: bool) -> None:
+    """watcher: follows Microsoft/OpenAI and AI-compute news, compares each article's
+    claims with a curated baseline, and flags new deals and contradictions.
+
+    Configuration comes from WATCHER_* environment variables (see README).
+    """
+    from watcher.logs import setup_logging
+
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose + 1, 2)]
+    setup_logging(level)
+
+
+def not_implemented(name: str) -> None:
+    raise NotImplementedYet(f"'watcher {name}' is not implemented yet")
+
+
+# Command modules register themselves on `cli` when imported.
+from watcher.cli import (  # noqa: E402,F401
+    alerts_cmds,
+    baseline_cmds,
+    db_cmds,
+    diff_cmds,
+    feeds_cmds,
+    pipeline_cmds,
+)
+
+
+def main() -> None:
+    cli(prog_name="watcher")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Settings: the only reader of WATCHER_* environment variables and of the config file.
+
+Values come, highest first, from: keyword arguments, environment variables (prefix
+``WATCHER_``), the YAML file named by ``WATCHER_CONFIG_FILE`` (default ``config/watcher.yaml``
+when it exists), then the defaults below. Everything is validated at once; an invalid
+value fails with a :class:`~watcher.errors.ConfigError` naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+from typing_extensions import Annotated
+
+from watcher.errors import ConfigError
+
+PREFIX = "WATCHER_"
+DEFAULT_CONFIG_FILE = "config/watcher.yaml"
+
+
+def _config_file() -> str | None:
+    path = os.environ.get(PREFIX + "CONFIG_FILE")
+    if path:
+        if not Path(path).is_file():
+            raise ConfigError(f"WATCHER_CONFIG_FILE: no such file: {path}")
+        return path
+    return DEFAULT_CONFIG_FILE if Path(DEFAULT_CONFIG_FILE).is_file() else None
+
+
+class Settings(BaseSettings):
+    """All of watcher's settings. Field ``x`` is read from ``WATCHER_X``."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="ignore", case_sensitive=False)
+
+    database_url: str = Field("sqlite:///data/watcher.db", description="SQLAlchemy URL of the store")
+    feeds_file: Path = Field(Path("config/feeds.yaml"), description="YAML list of feeds")
+    baseline_file: Path = Field(Path("baseline/facts.yaml"), description="curated baseline facts")
+    entities_file: Path = Field(Path("config/entities.yaml"), description="known companies and aliases")
+    seeds_dir: Path = Field(Path("seeds"), description="seed documents the baseline comes from")
+
+    telegram_token: SecretStr | None = Field(None, description="Telegram bot token")
+    telegram_chat_ids: Annotated[tuple[int, ...], NoDecode] = Field((), description="comma-separated chat ids")
+    telegram_api_url: str = Field("https://api.telegram.org", description="Bot API server root")
+
+    smtp_host: str | None = Field(None, description="SMTP server host")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port")
+    smtp_user: str | None = Field(None, description="SMTP login user")
+    smtp_password: SecretStr | None = Field(None, description="SMTP login password")
+    smtp_starttls: bool = Field(True, description="use STARTTLS")
+    smtp_timeout: float = Field(30.0, gt=0, description="SMTP timeout in seconds")
+    digest_from: str = Field("watcher@localhost", description="digest sender address")
+    digest_to: Annotated[tuple[str, ...], NoDecode] = Field((), description="comma-separated recipients")
+    digest_time: time = Field(time(7, 0), description="HH:MM local time of the daily digest")
+    timezone: str = Field("UTC", description="IANA time zone for the digest")
+
+    poll_interval: int = Field(900, ge=10, description="seconds between poll cycles")
+    allow_private_networks: bool = Field(False, description="allow fetching private/loopback addresses")
+    delivery_deadline: float = Field(60.0, ge=0, description="seconds one-shot commands retry deliveries")
+    alert_min_confidence: float = Field(0.5, ge=0, le=1, description="lowest confidence that alerts")
+    http_timeout: float = Field(20.0, gt=0, description="HTTP timeout in seconds")
+    max_page_bytes: int = Field(5_000_000, ge=1024, description="size cap for a fetched page or feed")
+    extract_timeout: float = Field(10.0, gt=0, description="time budget for extracting one page")
+    health_port: int = Field(0, ge=0, le=65535, description="port of /healthz and /metrics (0 = off)")
+    instance_id: str | None = Field(None, description="name of this instance (default host:pid)")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file()
+        if path:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+        return tuple(sources)
+
+    @field_validator("telegram_chat_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(int(p) for p in re.split(r"[,\s]+", value.strip()) if p)
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("digest_to", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
+
+    @field_validator("digest_time", mode="before")
+    @classmethod
+    def _parse_time(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+            if not m:
+                raise ValueError("expected HH:MM, e.g. 07:30")
+            return time(int(m.group(1)), int(m.group(2)))
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r} (e.g. Europe/Berlin)") from exc
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        if not re.match(r"https?://", value):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_token is not None and bool(self.telegram_chat_ids)
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host) and bool(self.digest_to)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Reads and validates all settings; raises ConfigError naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = PREFIX + "_".join(str(p) for p in err["loc"]).upper() if err["loc"] else "settings"
+            problems.append(f"{name}: {err['msg']}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file is not valid YAML: {exc}") from None
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) for every setting: used by README tests and `watcher status`."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, tuple):
+            default = ",".join(str(x) for x in default)
+        rows.append((PREFIX + name.upper(), "" if default is None else str(default), field.description or ""))
+    return rows

@@ -1,0 +1,72 @@
+"""watcher's own exceptions: one root, one subclass per boundary.
+
+Each error says what went wrong and what to do, names the url/path/channel involved, and
+chains the third-party cause (``raise FetchError(...) from exc``). Messages never carry
+page content or secrets.
+"""
+
+from __future__ import annotations
+
+
+class WatcherError(Exception):
+    """Root of every error watcher raises on purpose."""
+
+
+class ConfigError(WatcherError):
+    """A setting or a config file is invalid; the message names the variable or file."""
+
+
+class BaselineError(WatcherError):
+    """The baseline fact file is missing or invalid."""
+
+    def __init__(self, message: str, *, path: str | None = None, problems: list[str] | None = None):
+        super().__init__(message)
+        self.path = path
+        self.problems = problems or []
+
+
+class FetchError(WatcherError):
+    """An HTTP fetch failed (network, status, size cap, refused address)."""
+
+    def __init__(self, message: str, *, url: str, kind: str = "network", status: int | None = None,
+                 retry_after: float | None = None):
+        super().__init__(f"{message} ({url})")
+        self.url = url
+        self.kind = kind  # network | timeout | status | too_large | refused | redirects | decode
+        self.status = status
+        self.retry_after = retry_after
+
+
+class FeedParseError(WatcherError):
+    """A feed's bytes could not be parsed into entries."""
+
+    def __init__(self, message: str, *, url: str):
+        super().__init__(f"{message} ({url})")
+        self.url = url
+
+
+class ExtractionError(WatcherError):
+    """Article text could not be extracted from a page."""
+
+    def __init__(self, message: str, *, url: str):
+        super().__init__(f"{message} ({url})")
+        self.url = url
+
+
+class StorageError(WatcherError):
+    """The database could not be reached or migrated."""
+
+
+class DeliveryError(WatcherError):
+    """A message could not be delivered on a channel."""
+
+    def __init__(self, message: str, *, channel: str, permanent: bool = False,
+                 retry_after: float | None = None):
+        super().__init__(f"{channel}: {message}")
+        self.channel = channel
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class NotImplementedYet(WatcherError):
+    """A command the product will have but that is not built yet."""

@@ -1,0 +1,59 @@
+"""Logging set-up: plain text on stderr by default, one JSON object per line when asked."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+from datetime import UTC, datetime
+
+_SECRET_PATTERNS = [
+    re.compile(r"(bot)\d{5,}:[A-Za-z0-9_-]{20,}"),  # Telegram bot tokens in URLs
+    re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b"),  # bare Telegram tokens
+    re.compile(r"(://[^:/@\s]+:)[^@\s]+(@)"),  # passwords in URLs
+]
+
+
+def redact(text: str) -> str:
+    """Removes things that look like secrets (bot tokens, URL passwords) from a log line."""
+    for pattern in _SECRET_PATTERNS:
+        if pattern.groups == 2:
+            text = pattern.sub(r"\1***\2", text)
+        elif pattern.groups == 1:
+            text = pattern.sub(r"\1***", text)
+        else:
+            text = pattern.sub("***", text)
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        if record.exc_info:
+            data["exc"] = redact(self.formatException(record.exc_info))
+        return json.dumps(data, ensure_ascii=False)
+
+
+def setup_logging(level: int = logging.WARNING, *, json_lines: bool | None = None) -> None:
+    """Configures the root logger on stderr. WATCHER_LOG_FORMAT=json selects JSON lines."""
+    if json_lines is None:
+        json_lines = os.environ.get("WATCHER_LOG_FORMAT", "").lower() == "json"
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if json_lines else RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "trafilatura", "telegram", "apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

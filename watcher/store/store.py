@@ -1,0 +1,118 @@
+"""The Store: a database handle with methods named for what they do.
+
+Area-specific operations live beside it (feeds/entries/articles in :mod:`watcher.store.pipeline_ops`,
+the outbox in :mod:`watcher.store.outbox_ops`); this module holds the handle and what every
+area shares.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from watcher.errors import StorageError
+from watcher.store import db
+from watcher.store.schema import (
+    ArticleRow,
+    BaselineVersionRow,
+    DeliveryRow,
+    EntryRow,
+    FeedRow,
+    FindingRow,
+    StateRow,
+    StoryRow,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = db.session_factory(engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back on any error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except SQLAlchemyError:
+            return False
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- small shared state -------------------------------------------------------------
+    def get_state(self, key: str, default: Any = None) -> Any:
+        with self.session() as s:
+            row = s.get(StateRow, key)
+            return row.value if row is not None else default
+
+    def set_state(self, key: str, value: Any, *, now: datetime | None = None) -> None:
+        with self.session() as s:
+            row = s.get(StateRow, key)
+            if row is None:
+                s.add(StateRow(key=key, value=value, updated_at=now or utcnow()))
+            else:
+                row.value = value
+                row.updated_at = now or utcnow()
+
+    def record_baseline_version(self, version: str, facts_yaml: str, *, source: str, note: str = "") -> bool:
+        """Stores a baseline version once; True when it was new."""
+        with self.session() as s:
+            if s.scalar(select(BaselineVersionRow.id).where(BaselineVersionRow.version == version)):
+                return False
+            s.add(BaselineVersionRow(version=version, facts_yaml=facts_yaml, source=source, note=note))
+            return True
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table, for `watcher status` and metrics."""
+        tables = {"feeds": FeedRow, "entries": EntryRow, "articles": ArticleRow, "stories": StoryRow,
+                  "findings": FindingRow, "deliveries": DeliveryRow}
+        with self.session() as s:
+            return {name: s.scalar(select(func.count()).select_from(model)) or 0 for name, model in tables.items()}
+
+
+def open_store(url: str, *, auto_upgrade: bool | None = None) -> Store:
+    """Opens the database. SQLite is migrated automatically; PostgreSQL must be at head
+    (run `watcher db upgrade`) unless ``auto_upgrade`` is True."""
+    engine = db.make_engine(url)
+    if auto_upgrade is None:
+        auto_upgrade = engine.dialect.name == "sqlite"
+    try:
+        if auto_upgrade:
+            db.upgrade(engine)
+        else:
+            current, head = db.current_revision(engine), db.head_revision()
+            if current != head:
+                raise StorageError(
+                    f"database schema is at {current or 'nothing'}, code needs {head}: run `watcher db upgrade`"
+                )
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot open the database {db._safe(url)}: {exc}") from exc
+    return Store(engine)

@@ -1,0 +1,192 @@
+"""The typed values that flow between the pipeline's stages.
+
+Nothing from a third-party library (a feedparser dict, a trafilatura result, an ORM row,
+a telegram Message) travels past the module that imports that library: they are
+translated into these frozen dataclasses at the boundary.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class ValueType(enum.StrEnum):
+    """What a normalised value measures."""
+
+    USD = "usd"  # an amount of money, in US dollars
+    GW = "gw"  # electrical power, in gigawatts
+    YEAR = "year"  # a calendar year (an end date, a target year)
+    PERCENT = "percent"  # a percentage (a stake, a growth rate)
+    DURATION = "duration"  # a length of time, in years
+    COUNT = "count"  # a plain count (models, GPUs, shares)
+    STATUS = "status"  # a status word: yes, in_force, ended, launched, denied ...
+    TEXT = "text"  # free text (a product name)
+
+
+class Qualifier(enum.StrEnum):
+    """How precisely a value is stated."""
+
+    EXACT = "exact"
+    ABOUT = "about"
+    OVER = "over"  # "over", "more than", "at least"
+    UP_TO = "up_to"  # "up to", "as much as", "capped at"
+
+
+class Hedge(enum.StrEnum):
+    """How firmly the statement is made."""
+
+    STATED = "stated"  # said as fact, or announced
+    REPORTED = "reported"  # according to reports, sources, people familiar
+    SPECULATIVE = "speculative"  # could, may, considering, in talks, plans to
+    DENIED = "denied"  # denied, no plans to, rejected
+
+
+class FindingKind(enum.StrEnum):
+    NEW_DEAL = "new_deal"
+    CONTRADICTION = "contradiction"
+    CONFIRMATION = "confirmation"
+    UPDATE = "update"
+
+
+FLAG_KINDS = frozenset({FindingKind.NEW_DEAL, FindingKind.CONTRADICTION})
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A normalised value: ``Value(ValueType.USD, 13e9)`` or ``Value(ValueType.STATUS, text="ended")``."""
+
+    type: ValueType
+    amount: float | None = None
+    text: str | None = None
+    qualifier: Qualifier = Qualifier.EXACT
+
+    def display(self) -> str:
+        """A short human form: 'over $13 billion', '4.5 GW', 'through 2030'."""
+        try:
+            from watcher.quantities import format_value  # local: quantities imports types
+        except ImportError:  # pragma: no cover - during bootstrap only
+            return f"{self.qualifier} {self.amount if self.amount is not None else self.text}"
+        return format_value(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One statement an article makes, with its sentence as evidence."""
+
+    parties: tuple[str, ...]
+    kind: str  # deal, contract, investment, stake, partnership, exclusivity, term, capacity, ...
+    attribute: str  # the baseline attribute vocabulary (see watcher.baseline.ATTRIBUTES)
+    value: Value | None
+    hedge: Hedge
+    evidence: str
+    span: Span
+    historical: bool = False  # about the past ("in 2019 ... invested $1 billion")
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    seed: str  # file name under seeds/ (or an article URL for a confirmed fact)
+    sentence: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A baseline fact: a claim the analyst already knows, with where it comes from."""
+
+    id: str
+    parties: tuple[str, ...]
+    attribute: str
+    value: Value
+    hedge: Hedge
+    provenance: Provenance
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What the differ concludes about one claim against the baseline."""
+
+    kind: FindingKind
+    parties: tuple[str, ...]
+    attribute: str
+    baseline_fact: str | None
+    baseline_value: str | None
+    new_value: str | None
+    evidence: str
+    confidence: float
+    explanation: str
+    baseline_sentence: str | None = None  # the seed sentence of the fact, for alerts
+
+    def to_json(self, source: str) -> dict[str, object]:
+        """The public JSON contract (watcher diff --json, the scorer)."""
+        return {
+            "source": source,
+            "kind": str(self.kind),
+            "parties": list(self.parties),
+            "attribute": self.attribute,
+            "baseline_fact": self.baseline_fact,
+            "baseline_value": self.baseline_value,
+            "new_value": self.new_value,
+            "evidence": self.evidence,
+            "confidence": round(self.confidence, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    name: str
+    url: str
+    interval: int | None = None  # seconds; None = the global poll interval
+    enabled: bool = True
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """An HTTP response body; ``content`` is None for a 304 Not Modified."""
+
+    url: str
+    status: int
+    content: bytes | None
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    final_url: str | None = None
+    retry_after: float | None = None  # seconds, from Retry-After
+    max_age: float | None = None  # seconds, from Cache-Control
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    feed: str
+    entry_id: str  # guid, else canonical link, else a content hash
+    link: str | None
+    title: str
+    summary: str
+    published: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    url: str
+    canonical_url: str
+    title: str
+    text: str
+    published: datetime | None
+    site: str | None
+    content_hash: str
+    partial: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    id: int
+    articles: tuple[Article, ...] = field(default_factory=tuple)
