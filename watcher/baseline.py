@@ -23,7 +23,14 @@ from watcher.errors import BaselineError
 from watcher.seeds import Seed, load_seeds
 from watcher.types import Fact, Hedge, Provenance, Qualifier, Value, ValueType
 
-NUMERIC_UNITS = {ValueType.USD, ValueType.GW, ValueType.YEAR, ValueType.PERCENT, ValueType.DURATION, ValueType.COUNT}
+NUMERIC_UNITS = {
+    ValueType.USD,
+    ValueType.GW,
+    ValueType.YEAR,
+    ValueType.PERCENT,
+    ValueType.DURATION,
+    ValueType.COUNT,
+}
 
 
 class FactModel(BaseModel):
@@ -139,7 +146,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping: dict[str, Any] = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
     mapping["__line__"] = node.start_mark.line + 1
     mapping["__keylines__"] = {k.value: k.start_mark.line + 1 for k, _ in node.value if hasattr(k, "value")}
     return mapping
@@ -158,7 +165,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise BaselineError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}", path=str(path)) from exc
+        raise BaselineError(
+            f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}", path=str(path)
+        ) from exc
     if not isinstance(data, dict):
         raise BaselineError(f"{path}: expected a mapping with 'version' and 'facts'", path=str(path))
     return data
@@ -178,7 +187,9 @@ def parse_facts(path: Path) -> tuple[list[Fact], list[str]]:
         for err in exc.errors():
             if err["loc"] and err["loc"][0] == "facts" and len(err["loc"]) > 1:
                 continue
-            problems.append(f"{path}:{data.get('__line__', 1)}: {'.'.join(map(str, err['loc']))}: {err['msg']}")
+            problems.append(
+                f"{path}:{data.get('__line__', 1)}: {'.'.join(map(str, err['loc']))}: {err['msg']}"
+            )
         if problems:
             return [], problems
     facts: list[Fact] = []
@@ -210,7 +221,9 @@ def load_baseline(path: Path) -> Baseline:
     facts, problems = parse_facts(path)
     if problems:
         raise BaselineError(
-            f"{path} has {len(problems)} problem(s):\n  " + "\n  ".join(problems), path=str(path), problems=problems
+            f"{path} has {len(problems)} problem(s):\n  " + "\n  ".join(problems),
+            path=str(path),
+            problems=problems,
         )
     return Baseline.from_facts(facts, path=str(path))
 
@@ -239,9 +252,13 @@ def _provenance_problems(path: Path, facts: list[Fact], seeds: dict[str, Seed]) 
     for f in facts:
         seed = seeds.get(f.provenance.seed)
         if seed is None:
-            problems.append(f"{path}: {f.id}: seed {f.provenance.seed!r} not found (known: {', '.join(seeds) or 'none'})")
+            problems.append(
+                f"{path}: {f.id}: seed {f.provenance.seed!r} not found (known: {', '.join(seeds) or 'none'})"
+            )
         elif not seed.contains(f.provenance.sentence):
-            problems.append(f"{path}: {f.id}: sentence not found in seed {f.provenance.seed}: {f.provenance.sentence[:80]!r}")
+            problems.append(
+                f"{path}: {f.id}: sentence not found in seed {f.provenance.seed}: {f.provenance.sentence[:80]!r}"
+            )
     return problems
 
 

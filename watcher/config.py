@@ -12,7 +12,7 @@ import os
 import re
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -24,7 +24,6 @@ from pydantic_settings import (
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
-from typing_extensions import Annotated
 
 from watcher.errors import ConfigError
 
@@ -53,7 +52,9 @@ class Settings(BaseSettings):
     seeds_dir: Path = Field(Path("seeds"), description="seed documents the baseline comes from")
 
     telegram_token: SecretStr | None = Field(None, description="Telegram bot token")
-    telegram_chat_ids: Annotated[tuple[int, ...], NoDecode] = Field((), description="comma-separated chat ids")
+    telegram_chat_ids: Annotated[tuple[int, ...], NoDecode] = Field(
+        (), description="comma-separated chat ids"
+    )
     telegram_api_url: str = Field("https://api.telegram.org", description="Bot API server root")
 
     smtp_host: str | None = Field(None, description="SMTP server host")

@@ -28,8 +28,15 @@ class BaselineError(WatcherError):
 class FetchError(WatcherError):
     """An HTTP fetch failed (network, status, size cap, refused address)."""
 
-    def __init__(self, message: str, *, url: str, kind: str = "network", status: int | None = None,
-                 retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        kind: str = "network",
+        status: int | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(f"{message} ({url})")
         self.url = url
         self.kind = kind  # network | timeout | status | too_large | refused | redirects | decode
@@ -60,8 +67,9 @@ class StorageError(WatcherError):
 class DeliveryError(WatcherError):
     """A message could not be delivered on a channel."""
 
-    def __init__(self, message: str, *, channel: str, permanent: bool = False,
-                 retry_after: float | None = None):
+    def __init__(
+        self, message: str, *, channel: str, permanent: bool = False, retry_after: float | None = None
+    ):
         super().__init__(f"{channel}: {message}")
         self.channel = channel
         self.permanent = permanent

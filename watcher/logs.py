@@ -51,7 +51,9 @@ def setup_logging(level: int = logging.WARNING, *, json_lines: bool | None = Non
     if json_lines is None:
         json_lines = os.environ.get("WATCHER_LOG_FORMAT", "").lower() == "json"
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if json_lines else RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter() if json_lines else RedactingFormatter("%(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -44,7 +44,9 @@ def load_seed(path: Path) -> Seed:
     try:
         meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
-        raise BaselineError(f"seed {path.name} has no metadata sidecar: create {meta_path}", path=str(meta_path)) from exc
+        raise BaselineError(
+            f"seed {path.name} has no metadata sidecar: create {meta_path}", path=str(meta_path)
+        ) from exc
     except yaml.YAMLError as exc:
         raise BaselineError(f"{meta_path}: not valid YAML: {exc}", path=str(meta_path)) from exc
     published = meta.get("published")
@@ -63,5 +65,7 @@ def load_seed(path: Path) -> Seed:
 def load_seeds(directory: Path) -> dict[str, Seed]:
     """All seeds in a folder (``*.txt``), keyed by file name."""
     if not directory.is_dir():
-        raise BaselineError(f"seeds folder not found: {directory} (set WATCHER_SEEDS_DIR)", path=str(directory))
+        raise BaselineError(
+            f"seeds folder not found: {directory} (set WATCHER_SEEDS_DIR)", path=str(directory)
+        )
     return {p.name: load_seed(p) for p in sorted(directory.glob("*.txt"))}

@@ -25,7 +25,9 @@ def _paths(file: str | None) -> tuple[Path, Path]:
 
 
 @baseline.command("check")
-@click.option("--file", "file", type=click.Path(dir_okay=False), help="Fact file (default: WATCHER_BASELINE_FILE).")
+@click.option(
+    "--file", "file", type=click.Path(dir_okay=False), help="Fact file (default: WATCHER_BASELINE_FILE)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 def baseline_check(file: str | None, as_json: bool) -> None:
     """Validate the fact file: schema, unique ids, provenance sentences present in their seeds.
@@ -36,8 +38,17 @@ def baseline_check(file: str | None, as_json: bool) -> None:
     path, seeds_dir = _paths(file)
     report = check_baseline(path, seeds_dir)
     if as_json:
-        click.echo(json.dumps({"file": str(path), "facts": report.facts, "ok": report.ok,
-                               "problems": report.problems, "tensions": report.tensions}))
+        click.echo(
+            json.dumps(
+                {
+                    "file": str(path),
+                    "facts": report.facts,
+                    "ok": report.ok,
+                    "problems": report.problems,
+                    "tensions": report.tensions,
+                }
+            )
+        )
     else:
         for problem in report.problems:
             click.echo(f"error: {problem}", err=True)
@@ -50,7 +61,9 @@ def baseline_check(file: str | None, as_json: bool) -> None:
 
 
 @baseline.command("show")
-@click.option("--file", "file", type=click.Path(dir_okay=False), help="Fact file (default: WATCHER_BASELINE_FILE).")
+@click.option(
+    "--file", "file", type=click.Path(dir_okay=False), help="Fact file (default: WATCHER_BASELINE_FILE)."
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per fact per line.")
 @click.option("--sentences", is_flag=True, help="Also show each fact's seed sentence.")
 def baseline_show(file: str | None, as_json: bool, sentences: bool) -> None:
@@ -59,10 +72,20 @@ def baseline_show(file: str | None, as_json: bool, sentences: bool) -> None:
     facts = load_baseline(path).facts
     if as_json:
         for f in facts:
-            click.echo(json.dumps({"id": f.id, "parties": list(f.parties), "attribute": f.attribute,
-                                   "value": f.value.display(), "hedge": str(f.hedge),
-                                   "seed": f.provenance.seed, "sentence": f.provenance.sentence},
-                                  ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {
+                        "id": f.id,
+                        "parties": list(f.parties),
+                        "attribute": f.attribute,
+                        "value": f.value.display(),
+                        "hedge": str(f.hedge),
+                        "seed": f.provenance.seed,
+                        "sentence": f.provenance.sentence,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         return
     table = Table(title=f"Baseline: {path} ({len(facts)} facts)", show_lines=sentences)
     for col in ("id", "parties", "attribute", "value", "hedge", "seed"):
@@ -70,7 +93,14 @@ def baseline_show(file: str | None, as_json: bool, sentences: bool) -> None:
     if sentences:
         table.add_column("sentence", overflow="fold")
     for f in facts:
-        row = [f.id, ", ".join(f.parties), f.attribute, f.value.display(), str(f.hedge), f.provenance.seed[:12]]
+        row = [
+            f.id,
+            ", ".join(f.parties),
+            f.attribute,
+            f.value.display(),
+            str(f.hedge),
+            f.provenance.seed[:12],
+        ]
         if sentences:
             row.append(f.provenance.sentence)
         table.add_row(*row)

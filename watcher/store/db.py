@@ -66,6 +66,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         raise StorageError(f"cannot reach the database {_safe(str(engine.url))}: {exc.orig}") from exc
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Reverts migrations down to ``revision`` ("base" removes every table)."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

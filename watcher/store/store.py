@@ -92,10 +92,18 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """Row counts per table, for `watcher status` and metrics."""
-        tables = {"feeds": FeedRow, "entries": EntryRow, "articles": ArticleRow, "stories": StoryRow,
-                  "findings": FindingRow, "deliveries": DeliveryRow}
+        tables = {
+            "feeds": FeedRow,
+            "entries": EntryRow,
+            "articles": ArticleRow,
+            "stories": StoryRow,
+            "findings": FindingRow,
+            "deliveries": DeliveryRow,
+        }
         with self.session() as s:
-            return {name: s.scalar(select(func.count()).select_from(model)) or 0 for name, model in tables.items()}
+            return {
+                name: s.scalar(select(func.count()).select_from(model)) or 0 for name, model in tables.items()
+            }
 
 
 def open_store(url: str, *, auto_upgrade: bool | None = None) -> Store:

@@ -1,0 +1,40 @@
+"""Project files a newcomer and an operator rely on."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import yaml
+
+
+def test_docker_compose_is_valid_and_complete() -> None:
+    compose = yaml.safe_load(Path("docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"watcher", "postgres", "mailpit"} <= set(services)
+    assert services["watcher"]["build"]
+    assert "watcher" in " ".join(services["watcher"]["command"])
+    assert services["watcher"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "healthcheck" in services["postgres"]
+    assert any(v.split(":")[0] in compose.get("volumes", {}) for v in services["postgres"]["volumes"])
+    assert (
+        ".env" in services["watcher"]["env_file"][0]["path"]
+        if isinstance(services["watcher"]["env_file"][0], dict)
+        else ".env" in services["watcher"]["env_file"]
+    )
+
+
+def test_env_example_is_committed_and_env_ignored() -> None:
+    assert Path(".env.example").is_file()
+    assert ".env" in Path(".gitignore").read_text().split()
+    for line in Path(".env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            assert line.startswith("WATCHER_") or line.startswith("POSTGRES_"), line
+
+
+def test_dependencies_have_lower_bounds() -> None:
+    project = tomllib.loads(Path("pyproject.toml").read_text())["project"]
+    for dep in project["dependencies"]:
+        assert ">=" in dep, dep
+    assert project["scripts"]["watcher"] == "watcher.cli:main"
+    assert "test" in project["optional-dependencies"] and "postgres" in project["optional-dependencies"]

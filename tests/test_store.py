@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import inspect, select
+
+from watcher.errors import StorageError
+from watcher.store import db, open_store
+from watcher.store.schema import FeedRow
+
+TABLES = {
+    "feeds",
+    "entries",
+    "stories",
+    "articles",
+    "claims",
+    "findings",
+    "deliveries",
+    "digests",
+    "baseline_versions",
+    "state",
+    "alembic_version",
+}
+
+
+def test_migrations_create_the_schema(db_url: str) -> None:
+    engine = db.make_engine(db_url)
+    db.upgrade(engine)
+    assert TABLES <= set(inspect(engine).get_table_names())
+    assert db.current_revision(engine) == db.head_revision()
+    db.downgrade(engine, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+
+
+def test_datetimes_come_back_aware_utc(store) -> None:  # type: ignore[no-untyped-def]
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with store.session() as s:
+        s.add(FeedRow(name="f", url="http://x/feed", next_poll_at=when, tags=["a"]))
+    with store.session() as s:
+        row = s.scalars(select(FeedRow)).one()
+        assert row.next_poll_at == when and row.next_poll_at.tzinfo is not None
+        assert row.tags == ["a"]
+
+
+def test_state_and_counts(store) -> None:  # type: ignore[no-untyped-def]
+    store.set_state("mute_until", "2026-01-01T00:00:00+00:00")
+    store.set_state("mute_until", None)
+    assert store.get_state("mute_until", "x") is None
+    assert store.get_state("nothing", 3) == 3
+    assert store.counts()["feeds"] == 0
+    assert store.record_baseline_version("v1", "facts: []", source="file")
+    assert not store.record_baseline_version("v1", "facts: []", source="file")
+
+
+def test_postgres_needs_explicit_upgrade(pg_url: str) -> None:
+    with pytest.raises(StorageError, match="watcher db upgrade"):
+        open_store(pg_url)
+    open_store(pg_url, auto_upgrade=True).close()
+    open_store(pg_url).close()
+
+
+def test_sqlite_is_upgraded_automatically(sqlite_url: str) -> None:
+    s = open_store(sqlite_url)
+    assert s.ping()
+    s.close()
+
+
+def test_unreachable_database_is_a_storage_error() -> None:
+    with pytest.raises(StorageError) as err:
+        open_store("postgresql+psycopg://nobody:hunter2@127.0.0.1:1/none")
+    assert "hunter2" not in str(err.value)
