@@ -8,7 +8,6 @@ clean message and exit code 1 (2 for usage errors, as click does).
 from __future__ import annotations
 
 import logging
-import sys
 
 import click
 
@@ -69,4 +68,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()
