@@ -1,8 +1,8 @@
 """The Store: a database handle with methods named for what they do.
 
-Area-specific operations live beside it (feeds/entries/articles in :mod:`watcher.store.pipeline_ops`,
-the outbox in :mod:`watcher.store.outbox_ops`); this module holds the handle and what every
-area shares.
+Area-specific operations live beside it as mixins (:mod:`~watcher.store.feed_ops`,
+:mod:`~watcher.store.article_ops`, :mod:`~watcher.store.outbox_ops`); this module holds the
+handle and what every area shares.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 
 from watcher.errors import StorageError
 from watcher.store import db
+from watcher.store.article_ops import ArticleOps
+from watcher.store.feed_ops import FeedOps
+from watcher.store.outbox_ops import OutboxOps
 from watcher.store.schema import (
     ArticleRow,
     BaselineVersionRow,
@@ -34,7 +37,7 @@ from watcher.store.schema import (
 log = logging.getLogger(__name__)
 
 
-class Store:
+class Store(FeedOps, ArticleOps, OutboxOps):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = db.session_factory(engine)

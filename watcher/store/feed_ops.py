@@ -1,0 +1,179 @@
+"""Store operations on feeds: config sync, leased claiming of due feeds, fetch outcomes.
+
+Claiming uses row leases: a feed is due when enabled, its ``next_poll_at`` has passed and no
+live lease holds it. On PostgreSQL the candidate rows are locked with ``FOR UPDATE SKIP
+LOCKED`` so two instances never claim the same feed; an expired lease (a crashed instance)
+is taken over. SQLite serialises writers, which gives the same guarantee for one process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+
+from watcher.store.schema import EntryRow, FeedRow
+from watcher.types import FeedSource, Fetched
+
+MAX_BACKOFF = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What a poll needs to know about a claimed feed."""
+
+    id: int
+    name: str
+    url: str
+    interval_s: int | None
+    etag: str | None
+    last_modified: str | None
+    consecutive_failures: int
+    failure_notified: bool
+
+
+def _state(row: FeedRow) -> FeedState:
+    return FeedState(
+        row.id,
+        row.name,
+        row.url,
+        row.interval_s,
+        row.etag,
+        row.last_modified,
+        row.consecutive_failures,
+        row.failure_notified,
+    )
+
+
+def backoff(failures: int, base: timedelta) -> timedelta:
+    """Exponential back-off after ``failures`` consecutive failures, capped at a day."""
+    return min(base * (2 ** max(failures - 1, 0)), MAX_BACKOFF)
+
+
+class FeedOps:
+    """Mixed into :class:`watcher.store.Store`."""
+
+    def sync_feeds(self, sources: list[FeedSource]) -> None:
+        """Makes the feeds table match the feeds file (by name); removed feeds are disabled, not deleted."""
+        with self.session() as s:  # type: ignore[attr-defined]
+            rows = {r.name: r for r in s.scalars(select(FeedRow))}
+            for src in sources:
+                row = rows.pop(src.name, None)
+                if row is None:
+                    s.add(
+                        FeedRow(
+                            name=src.name,
+                            url=src.url,
+                            interval_s=src.interval,
+                            enabled=src.enabled,
+                            tags=list(src.tags),
+                        )
+                    )
+                    continue
+                if row.url != src.url:  # a new URL starts with fresh validators and error state
+                    row.url, row.etag, row.last_modified = src.url, None, None
+                    row.consecutive_failures, row.next_poll_at = 0, None
+                row.interval_s, row.enabled, row.tags = src.interval, src.enabled, list(src.tags)
+            for row in rows.values():
+                row.enabled = False
+
+    def claim_due_feeds(
+        self, now: datetime, owner: str, lease: timedelta, limit: int = 10_000
+    ) -> list[FeedState]:
+        """Leases the due feeds to ``owner``; nobody else polls them until the lease ends."""
+        with self.session() as s:  # type: ignore[attr-defined]
+            query = (
+                select(FeedRow)
+                .where(FeedRow.enabled.is_(True))
+                .where(or_(FeedRow.next_poll_at.is_(None), FeedRow.next_poll_at <= now))
+                .where(or_(FeedRow.lease_until.is_(None), FeedRow.lease_until < now))
+                .order_by(FeedRow.next_poll_at.is_not(None), FeedRow.next_poll_at, FeedRow.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            rows = list(s.scalars(query))
+            for row in rows:
+                row.lease_owner, row.lease_until = owner, now + lease
+            return [_state(r) for r in rows]
+
+    def release_feed(self, feed_id: int, owner: str) -> None:
+        with self.session() as s:  # type: ignore[attr-defined]
+            s.execute(
+                update(FeedRow)
+                .where(FeedRow.id == feed_id, FeedRow.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def record_feed_success(
+        self, feed_id: int, fetched: Fetched, now: datetime, next_poll_at: datetime
+    ) -> None:
+        """A fetch that worked (200 or 304): validators kept, error state cleared, lease released."""
+        with self.session() as s:  # type: ignore[attr-defined]
+            row = s.get_one(FeedRow, feed_id)
+            if fetched.content is not None:
+                row.etag, row.last_modified = fetched.etag, fetched.last_modified
+            row.last_fetch_at = row.last_success_at = now
+            row.consecutive_failures, row.failure_notified = 0, False
+            row.last_error = row.last_error_kind = None
+            row.next_poll_at = next_poll_at
+            row.lease_owner = row.lease_until = None
+
+    def record_feed_failure(
+        self,
+        feed_id: int,
+        kind: str,
+        message: str,
+        now: datetime,
+        base_interval: timedelta,
+        retry_after: float | None = None,
+    ) -> FeedState:
+        """A failed fetch or parse: error kept, back-off doubled (capped at a day), lease released."""
+        with self.session() as s:  # type: ignore[attr-defined]
+            row = s.get_one(FeedRow, feed_id)
+            row.consecutive_failures += 1
+            row.last_fetch_at = row.last_error_at = now
+            row.last_error, row.last_error_kind = message[:2000], kind
+            wait = backoff(row.consecutive_failures, base_interval)
+            if retry_after is not None:
+                wait = max(wait, min(timedelta(seconds=retry_after), MAX_BACKOFF))
+            row.next_poll_at = now + wait
+            row.lease_owner = row.lease_until = None
+            return _state(row)
+
+    def mark_failure_notified(self, feed_id: int) -> None:
+        with self.session() as s:  # type: ignore[attr-defined]
+            s.get_one(FeedRow, feed_id).failure_notified = True
+
+    def feed_rows(self) -> list[FeedRow]:
+        """All feeds (detached rows), for status and digests."""
+        with self.session() as s:  # type: ignore[attr-defined]
+            return list(s.scalars(select(FeedRow).order_by(FeedRow.name)))
+
+    def failing_feeds(self) -> list[FeedRow]:
+        with self.session() as s:  # type: ignore[attr-defined]
+            return list(
+                s.scalars(
+                    select(FeedRow)
+                    .where(FeedRow.enabled.is_(True), FeedRow.consecutive_failures > 0)
+                    .order_by(FeedRow.name)
+                )
+            )
+
+    def processed_identities(self, feed_id: int, identities: list[str]) -> dict[str, str | None]:
+        """Of these entry identities, those already processed, with their stored content hash."""
+        if not identities:
+            return {}
+        found: dict[str, str | None] = {}
+        with self.session() as s:  # type: ignore[attr-defined]
+            for i in range(0, len(identities), 500):
+                chunk = identities[i : i + 500]
+                rows = s.execute(
+                    select(EntryRow.identity, EntryRow.content_hash).where(
+                        EntryRow.feed_id == feed_id,
+                        EntryRow.identity.in_(chunk),
+                        EntryRow.processed_at.is_not(None),
+                    )
+                )
+                found.update({identity: h for identity, h in rows})
+        return found
