@@ -67,8 +67,8 @@ class ArticleOps:
         title: str,
         published: datetime | None,
         article: Article,
-        fingerprint: int | None,
-        similar: Callable[[int, int], bool],
+        fingerprint: bytes | None,
+        similar: Callable[[bytes, bytes], bool],
         claims: Sequence[Claim],
         findings: Sequence[Finding],
         baseline_version: str,
@@ -152,7 +152,7 @@ def _sources(s: Session, story_id: int | None, signature: str) -> int:
 
 
 def _upsert_article(
-    s: Session, a: Article, fingerprint: int | None, version: str, now: datetime, source: str
+    s: Session, a: Article, fingerprint: bytes | None, version: str, now: datetime, source: str
 ) -> tuple[ArticleRow, bool]:
     row = s.scalar(select(ArticleRow).where(ArticleRow.canonical_url == a.canonical_url).limit(1))
     new = row is None
@@ -167,7 +167,7 @@ def _upsert_article(
 
 
 def _find_or_make_story(
-    s: Session, art: ArticleRow, fingerprint: int | None, similar: Callable[[int, int], bool], now: datetime
+    s: Session, art: ArticleRow, fingerprint: bytes | None, similar: Callable[[bytes, bytes], bool], now: datetime
 ) -> int:
     same_hash = s.scalar(
         select(ArticleRow.story_id)

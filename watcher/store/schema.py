@@ -11,13 +11,13 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -111,7 +111,7 @@ class StoryRow(Base):
     __tablename__ = "stories"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(Text, default="")
-    fingerprint: Mapped[int | None] = mapped_column(BigInteger)
+    fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -127,7 +127,7 @@ class ArticleRow(Base):
     site: Mapped[str | None] = mapped_column(String(300))
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     partial: Mapped[bool] = mapped_column(Boolean, default=False)
-    fingerprint: Mapped[int | None] = mapped_column(BigInteger)
+    fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary)
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
     baseline_version: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(50), default="feed")  # feed | backfill | demo
