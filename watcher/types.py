@@ -89,6 +89,7 @@ class Claim:
     evidence: str
     span: Span
     historical: bool = False  # about the past ("in 2019 ... invested $1 billion")
+    notes: frozenset[str] = frozenset()  # extractor markers: deal, increment, novel, existing, quote
 
 
 @dataclass(frozen=True, slots=True)

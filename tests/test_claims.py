@@ -1,0 +1,148 @@
+"""Claim extraction rules, one behaviour per example (our own sentences)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from watcher.claims import extract_claims
+from watcher.entities import EntityIndex, load_entities
+from watcher.sentences import split_sentences
+from watcher.types import Claim, Hedge, ValueType
+
+CONFIG = Path(__file__).resolve().parents[1] / "config" / "entities.yaml"
+
+
+@pytest.fixture(scope="module")
+def entities() -> EntityIndex:
+    return load_entities(CONFIG)
+
+
+def claims(entities: EntityIndex, text: str, year: int | None = 2026) -> list[Claim]:
+    return extract_claims(text, entities, reference_year=year)
+
+
+def one(entities: EntityIndex, text: str, attribute: str) -> Claim:
+    found = [c for c in claims(entities, text) if c.attribute == attribute]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_sentence_splitter_keeps_offsets_and_abbreviations() -> None:
+    text = "Acme Inc. signed with the U.S. unit on Sept. 3. Then Beta Corp. agreed.\nNew line here."
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == [
+        "Acme Inc. signed with the U.S. unit on Sept. 3.",
+        "Then Beta Corp. agreed.",
+        "New line here.",
+    ]
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+
+
+def test_deal_with_unlisted_company(entities: EntityIndex) -> None:
+    c = one(
+        entities, "OpenAI signed a $9.7bn contract with Australia's Acme Cloud Ltd on Monday.", "compute_deal"
+    )
+    assert set(c.parties) == {"OpenAI", "Acme Cloud"}
+    assert "deal" in c.notes and c.hedge is Hedge.STATED
+    assert c.value is not None and c.value.amount == pytest.approx(9.7e9)
+
+
+def test_evidence_and_span(entities: EntityIndex) -> None:
+    text = "Intro line.\nMicrosoft agreed to buy €5bn of capacity from Borealis Power."
+    c = one(entities, text, "compute_deal")
+    assert text[c.span.start : c.span.end] == c.evidence
+    assert c.value is not None and c.value.text == "EUR"
+
+
+def test_power_and_duration(entities: EntityIndex) -> None:
+    found = claims(entities, "Microsoft signed a seven-year agreement with Borealis Power for 4.5 gigawatts.")
+    attrs = {c.attribute: c for c in found}
+    assert attrs["capacity"].value is not None and attrs["capacity"].value.amount == 4.5
+    assert attrs["deal_duration"].value is not None and attrs["deal_duration"].value.amount == 7
+
+
+@pytest.mark.parametrize(
+    ("text", "hedge"),
+    [
+        ("OpenAI is in talks to buy $5 billion of chips from Zeta Semiconductor.", Hedge.SPECULATIVE),
+        ("OpenAI could sign a $5 billion deal with Zeta Semiconductor.", Hedge.SPECULATIVE),
+        ("OpenAI is said to be weighing a $5 billion deal with Zeta Semiconductor.", Hedge.SPECULATIVE),
+        ("OpenAI plans to spend $5 billion with Zeta Semiconductor.", Hedge.SPECULATIVE),
+        (
+            "OpenAI has signed a $5 billion deal with Zeta Semiconductor, according to people familiar with the matter.",
+            Hedge.REPORTED,
+        ),
+        ("OpenAI denied that it had signed a $5 billion deal with Zeta Semiconductor.", Hedge.DENIED),
+        ("OpenAI signed a $5 billion deal with Zeta Semiconductor.", Hedge.STATED),
+    ],
+)
+def test_hedges(entities: EntityIndex, text: str, hedge: Hedge) -> None:
+    assert one(entities, text, "compute_deal").hedge is hedge
+
+
+def test_history_is_marked(entities: EntityIndex) -> None:
+    c = one(entities, "In 2019 Microsoft invested $1 billion in OpenAI.", "investment")
+    assert c.historical
+    c = one(entities, "Microsoft has invested over $13 billion in OpenAI since 2019.", "investment")
+    assert not c.historical
+
+
+def test_reference_value_is_not_a_claim(entities: EntityIndex) -> None:
+    found = [
+        c
+        for c in claims(entities, "OpenAI now expects to spend $200 billion, up from $115 billion.")
+        if c.attribute == "spending"
+    ]
+    assert [c.value.amount for c in found if c.value] == [200e9]
+
+
+def test_increment_is_marked(entities: EntityIndex) -> None:
+    found = claims(
+        entities,
+        "Zeta Cloud expanded its contract with OpenAI by $2 billion, bringing the total to $9 billion.",
+    )
+    notes = {c.value.amount: c.notes for c in found if c.value and c.attribute == "compute_deal"}
+    assert "increment" in notes[2e9] and "increment" not in notes[9e9]
+
+
+def test_term_year_with_anaphora(entities: EntityIndex) -> None:
+    text = "The deal widens Microsoft's access to OpenAI's research. Its rights now run through 2035."
+    c = one(entities, text, "partnership_term")
+    assert set(c.parties) == {"Microsoft", "OpenAI"}
+    assert c.value is not None and c.value.amount == 2035
+
+
+def test_exclusivity_status(entities: EntityIndex) -> None:
+    c = one(
+        entities, "Microsoft gave up its right of first refusal on OpenAI's compute.", "preferential_rights"
+    )
+    assert c.value is not None and c.value.text == "ended"
+    c = one(entities, "OpenAI's API stays exclusive to Microsoft's cloud.", "exclusivity")
+    assert c.value is not None and c.value.text == "in_force"
+
+
+def test_product_maker_is_not_a_deal_party(entities: EntityIndex) -> None:
+    c = one(
+        entities,
+        "OpenAI agreed to buy $3 billion of capacity from Zeta Cloud running Nvidia chips.",
+        "compute_deal",
+    )
+    assert "Nvidia" not in c.parties
+
+
+def test_stock_price_is_not_a_deal(entities: EntityIndex) -> None:
+    found = claims(
+        entities,
+        "Microsoft shares rose 4% and its market value topped $4 trillion after the deal with OpenAI.",
+    )
+    assert not [c for c in found if c.value and c.value.type is ValueType.USD and "deal" in c.notes]
+
+
+def test_quotes_are_marked(entities: EntityIndex) -> None:
+    found = claims(
+        entities,
+        '"OpenAI will sign a $9 billion deal with Zeta Cloud," said Jane Roe, an analyst at Quill Research.',
+    )
+    assert found and all("quote" in c.notes for c in found)

@@ -1,0 +1,176 @@
+"""Differ rules with small in-test facts and our own example articles."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from watcher.differ import diff_article
+from watcher.entities import EntityIndex, load_entities
+from watcher.types import Fact, Finding, FindingKind, Hedge, Provenance, Qualifier, Value, ValueType
+
+CONFIG = Path(__file__).resolve().parents[1] / "config" / "entities.yaml"
+B = 1e9
+
+
+def fact(
+    id: str, parties: tuple[str, ...], attribute: str, value: Value, hedge: Hedge = Hedge.STATED
+) -> Fact:
+    return Fact(id, parties, attribute, value, hedge, Provenance("seed.txt", f"sentence of {id}"))
+
+
+@dataclass(frozen=True)
+class FakeBaseline:
+    facts: tuple[Fact, ...]
+
+
+BASELINE = FakeBaseline(
+    (
+        fact(
+            "ms-oa-invest",
+            ("Microsoft", "OpenAI"),
+            "investment",
+            Value(ValueType.USD, 13 * B, qualifier=Qualifier.OVER),
+        ),
+        fact("ms-oa-term", ("Microsoft", "OpenAI"), "partnership_term", Value(ValueType.YEAR, 2030)),
+        fact(
+            "ms-oa-rofr",
+            ("Microsoft", "OpenAI"),
+            "preferential_rights",
+            Value(ValueType.STATUS, text="in_force"),
+        ),
+        fact(
+            "oa-zeta-deal",
+            ("OpenAI", "Zeta Cloud"),
+            "compute_deal",
+            Value(ValueType.USD, 300 * B, qualifier=Qualifier.ABOUT),
+            Hedge.REPORTED,
+        ),
+        fact("oa-spend", ("OpenAI",), "spending", Value(ValueType.USD, 115 * B)),
+        fact(
+            "ms-vexa-models",
+            ("Microsoft", "Mistral"),
+            "model_integration",
+            Value(ValueType.STATUS, text="reported"),
+            Hedge.REPORTED,
+        ),
+    )
+)
+
+
+@pytest.fixture(scope="module")
+def entities() -> EntityIndex:
+    return load_entities(CONFIG)
+
+
+def run(entities: EntityIndex, text: str, **kw: object) -> list[Finding]:
+    return diff_article(text, BASELINE, entities, reference_year=2026, **kw)  # type: ignore[arg-type]
+
+
+def kinds(findings: list[Finding]) -> set[FindingKind]:
+    return {f.kind for f in findings}
+
+
+def flags(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.kind in (FindingKind.NEW_DEAL, FindingKind.CONTRADICTION)]
+
+
+def test_new_deal_with_unlisted_company(entities: EntityIndex) -> None:
+    found = flags(run(entities, "OpenAI signed a $9.7bn contract with Australia's Acme Cloud Ltd on Monday."))
+    assert [(f.kind, set(f.parties)) for f in found] == [(FindingKind.NEW_DEAL, {"OpenAI", "Acme Cloud"})]
+    assert found[0].confidence >= 0.8 and found[0].baseline_fact is None
+
+
+def test_restated_background_is_a_confirmation(entities: EntityIndex) -> None:
+    text = "Microsoft has put more than $13.8 billion into OpenAI. OpenAI's contract with Zeta Cloud is worth $300bn."
+    found = run(entities, text)
+    assert flags(found) == []
+    assert {f.baseline_fact for f in found} >= {"ms-oa-invest", "oa-zeta-deal"}
+
+
+def test_other_amount_is_a_contradiction(entities: EntityIndex) -> None:
+    (f,) = flags(run(entities, "OpenAI now expects to spend about $172 billion, up from $115 billion."))
+    assert f.kind is FindingKind.CONTRADICTION and f.baseline_fact == "oa-spend"
+    assert f.baseline_value == "$115 billion" and f.new_value == "about $172 billion"
+    assert f.baseline_sentence == "sentence of oa-spend"
+
+
+def test_other_end_year_is_a_contradiction(entities: EntityIndex) -> None:
+    (f,) = flags(run(entities, "Microsoft's rights to OpenAI's models now run through 2034."))
+    assert (f.kind, f.baseline_fact, f.new_value) == (FindingKind.CONTRADICTION, "ms-oa-term", "2034")
+
+
+def test_right_ended_is_a_contradiction(entities: EntityIndex) -> None:
+    (f,) = flags(run(entities, "Microsoft gave up its right of first refusal over OpenAI's new capacity."))
+    assert f.baseline_fact == "ms-oa-rofr"
+
+
+def test_history_is_not_a_contradiction(entities: EntityIndex) -> None:
+    assert flags(run(entities, "In 2019 Microsoft invested $1 billion in OpenAI.")) == []
+    assert (
+        flags(
+            run(entities, "The previous framework had been set to run through 2028 for Microsoft and OpenAI.")
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "OpenAI is in talks to buy $5 billion of chips from Quasar Semiconductor.",
+        "OpenAI could sign a $5 billion deal with Quasar Semiconductor, analysts said.",
+        "OpenAI denied that it had signed a $5 billion deal with Quasar Semiconductor.",
+        "OpenAI said it has no plans to use Quasar Semiconductor chips at scale.",
+        '"OpenAI will sign a $9 billion deal with Quasar Semiconductor," said Jane Roe, an analyst at Quill Research.',
+    ],
+)
+def test_speculation_and_denials_are_not_deals(entities: EntityIndex, text: str) -> None:
+    assert flags(run(entities, text)) == []
+
+
+def test_deal_between_other_companies_scores_low(entities: EntityIndex) -> None:
+    (f,) = flags(run(entities, "Lumen Grid agreed to buy Solara Energy in a $4.1 billion deal."))
+    assert f.kind is FindingKind.NEW_DEAL and f.confidence <= 0.3
+
+
+def test_partial_article_never_contradicts(entities: EntityIndex) -> None:
+    text = "Microsoft's rights to OpenAI's models now run through 2034."
+    assert flags(run(entities, text, partial=True)) == []
+
+
+def test_increment_on_known_deal_is_not_a_contradiction(entities: EntityIndex) -> None:
+    found = run(
+        entities,
+        "Zeta Cloud expanded its contract with OpenAI by $6 billion, taking the total to about $300bn.",
+    )
+    assert not [f for f in found if f.kind is FindingKind.CONTRADICTION]
+
+
+def test_reported_fact_now_stated_is_an_update(entities: EntityIndex) -> None:
+    found = run(entities, "Microsoft is adding Mistral's models to its office software.")
+    assert FindingKind.UPDATE in kinds(found) and flags(found) == []
+
+
+def test_every_finding_explains_itself(entities: EntityIndex) -> None:
+    text = "OpenAI signed a $9.7bn contract with Acme Cloud Ltd. Microsoft's rights to OpenAI's models now run through 2034."
+    for f in run(entities, text):
+        assert f.explanation and 0.0 <= f.confidence <= 1.0
+
+
+def test_deterministic(entities: EntityIndex) -> None:
+    text = "OpenAI signed a $9.7bn contract with Acme Cloud Ltd. Microsoft has invested over $13bn in OpenAI."
+    assert run(entities, text) == run(entities, text)
+
+
+def test_differ_imports_no_adapters() -> None:
+    code = (
+        "import sys, watcher.differ, watcher.claims\n"
+        "bad = [m for m in ('telegram', 'sqlalchemy', 'apscheduler', 'httpx', 'trafilatura') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])

@@ -1,0 +1,218 @@
+"""The differ: an article's claims compared with the baseline facts (pure, deterministic).
+
+Rules, in order, for each claim:
+
+1. Candidate facts have the claim's attribute and parties related to it (the same set, or the
+   fact's parties all named in the claim, or a multi-party claim inside a larger fact).
+2. A value that agrees with a candidate within the qualifiers is a **confirmation** (an
+   **update** when the fact was only reported and the claim states it).
+3. A value that conflicts with a fact of exactly the same parties is a **contradiction** when
+   the claim is stated or reported, not history, not a quote, not an increment ("by $6.5bn")
+   and the article is complete (a paywall stub never contradicts).
+4. A deal claim (a commitment verb with two or more companies) that no baseline fact covers is
+   a **new_deal**: the pair has no fact of the same kind, or the claim says it is a new or
+   additional deal. Deals that involve no tracked company are reported with low confidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import combinations
+from typing import Protocol
+
+from watcher.claims import extract_claims
+from watcher.entities import EntityIndex
+from watcher.quantities import compare
+from watcher.types import Claim, Fact, Finding, FindingKind, Hedge, ValueType
+
+DEFAULT_TRACKED = frozenset({"Microsoft", "OpenAI"})
+_FLAG_HEDGES = frozenset({Hedge.STATED, Hedge.REPORTED})
+#: attributes whose facts mean "these companies already have a deal of this sort"
+_DEAL_FAMILY = frozenset(
+    {"compute_deal", "cloud_agreement", "chip_supply", "agreement", "capacity", "investment", "project_value",
+     "data_center", "partnership_term", "model_integration", "exclusivity", "preferential_rights", "deal_duration"}
+)  # fmt: skip
+_MONEY_DEALS = frozenset({"compute_deal", "investment", "project_value"})
+
+
+class HasFacts(Protocol):
+    @property
+    def facts(self) -> tuple[Fact, ...]: ...
+
+
+def _relation(claim_parties: frozenset[str], fact_parties: frozenset[str]) -> str | None:
+    if claim_parties == fact_parties:
+        return "exact"
+    if fact_parties < claim_parties:
+        return "super"
+    if len(claim_parties) >= 2 and claim_parties < fact_parties:
+        return "sub"
+    return None
+
+
+def _finding(
+    kind: FindingKind, claim: Claim, parties: Sequence[str], fact: Fact | None, confidence: float, why: str
+) -> Finding:
+    return Finding(
+        kind=kind,
+        parties=tuple(parties),
+        attribute=claim.attribute,
+        baseline_fact=fact.id if fact else None,
+        baseline_value=fact.value.display() if fact else None,
+        new_value=claim.value.display() if claim.value else None,
+        evidence=claim.evidence,
+        confidence=max(0.0, min(1.0, confidence)),
+        explanation=why,
+        baseline_sentence=fact.provenance.sentence if fact else None,
+    )
+
+
+def _can_flag(claim: Claim, partial: bool) -> bool:
+    if claim.historical or "quote" in claim.notes or "increment" in claim.notes or partial:
+        return False
+    if claim.hedge is Hedge.DENIED:
+        return (
+            claim.value is not None and claim.value.type is ValueType.STATUS and claim.value.text == "denied"
+        )
+    return claim.hedge in _FLAG_HEDGES
+
+
+def _compare_with_facts(claim: Claim, facts: Sequence[Fact], partial: bool) -> Finding | None:
+    parties = frozenset(claim.parties)
+    candidates = [
+        (f, rel)
+        for f in facts
+        if f.attribute == claim.attribute and (rel := _relation(parties, frozenset(f.parties)))
+    ]
+    if claim.value is None or not candidates:
+        return None
+    results = [(f, rel, compare(claim.value, f.value)) for f, rel in candidates]
+    agreeing = sorted((r for r in results if r[2]), key=lambda r: r[1] != "exact")
+    if agreeing:
+        fact = agreeing[0][0]
+        if (
+            fact.hedge in (Hedge.REPORTED, Hedge.SPECULATIVE)
+            and claim.hedge is Hedge.STATED
+            and not claim.historical
+        ):
+            return _finding(
+                FindingKind.UPDATE,
+                claim,
+                fact.parties,
+                fact,
+                0.7,
+                f"now stated, where the baseline had it only as reported ({fact.id})",
+            )
+        return _finding(
+            FindingKind.CONFIRMATION, claim, fact.parties, fact, 0.8, f"agrees with baseline fact {fact.id}"
+        )
+    conflicting = [f for f, rel, ok in results if ok is False and rel == "exact"]
+    if conflicting and _can_flag(claim, partial) and not ("deal" in claim.notes and "novel" in claim.notes):
+        fact = conflicting[0]
+        confidence = 0.8 if claim.hedge is Hedge.STATED else 0.6
+        why = f"{claim.attribute}: article says {claim.value.display()}, baseline {fact.id} says {fact.value.display()}"
+        return _finding(FindingKind.CONTRADICTION, claim, fact.parties, fact, confidence, why)
+    return None
+
+
+def _pairs(parties: Sequence[str]) -> list[tuple[str, str]]:
+    unique = list(dict.fromkeys(parties))
+    if len(unique) > 3:
+        return [(unique[0], other) for other in unique[1:]]
+    return list(combinations(unique, 2))
+
+
+def _covered(claim: Claim, pair: frozenset[str], facts: Sequence[Fact]) -> bool:
+    """True when the baseline already has a deal of this sort between the pair."""
+    money = claim.value is not None and claim.value.type is ValueType.USD
+    family = _MONEY_DEALS if money else _DEAL_FAMILY
+    for fact in facts:
+        if fact.attribute not in family:
+            continue
+        if money and fact.value.type is not ValueType.USD:
+            continue
+        fact_parties = frozenset(fact.parties)
+        if fact_parties == pair or (not money and pair < fact_parties):
+            return True
+    return False
+
+
+def _new_deals(claim: Claim, facts: Sequence[Fact], tracked: frozenset[str]) -> list[Finding]:
+    if "deal" not in claim.notes or not _is_firm_deal(claim):
+        return []
+    findings = []
+    for a, b in _pairs(claim.parties):
+        pair = frozenset((a, b))
+        if _covered(claim, pair, facts) and not _novel(claim):
+            continue
+        confidence = (0.85 if pair & tracked else 0.25) * (0.75 if claim.hedge is Hedge.REPORTED else 1.0)
+        confidence *= 1.0 if claim.value is not None and claim.value.type is not ValueType.STATUS else 0.8
+        what = (
+            f" worth {claim.value.display()}"
+            if claim.value and claim.value.type is not ValueType.STATUS
+            else ""
+        )
+        why = f"{a} and {b}: a {claim.attribute.replace('_', ' ')}{what} that the baseline does not have"
+        findings.append(_finding(FindingKind.NEW_DEAL, claim, (a, b), None, confidence, why))
+    return findings
+
+
+def _is_firm_deal(claim: Claim) -> bool:
+    if claim.historical or "quote" in claim.notes or "existing" in claim.notes and "novel" not in claim.notes:
+        return False
+    if claim.value is not None and claim.value.type is ValueType.STATUS and claim.value.text == "denied":
+        return False
+    return claim.hedge in _FLAG_HEDGES
+
+
+def _novel(claim: Claim) -> bool:
+    return "novel" in claim.notes or "increment" in claim.notes
+
+
+def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
+    best: dict[tuple[object, ...], Finding] = {}
+    for f in findings:
+        key: tuple[object, ...] = (
+            (f.kind, f.baseline_fact) if f.baseline_fact else (f.kind, frozenset(f.parties), f.attribute)
+        )
+        if f.kind is FindingKind.NEW_DEAL:
+            key = (f.kind, frozenset(f.parties))
+        if key not in best or f.confidence > best[key].confidence:
+            best[key] = f
+    return list(best.values())
+
+
+def diff_claims(
+    claims: Iterable[Claim],
+    baseline: HasFacts,
+    *,
+    partial: bool = False,
+    tracked: frozenset[str] = DEFAULT_TRACKED,
+) -> list[Finding]:
+    """Findings for an article's claims, strongest per fact / per pair, in evidence order."""
+    facts = baseline.facts
+    out: list[Finding] = []
+    for claim in claims:
+        compared = _compare_with_facts(claim, facts, partial)
+        if compared is not None:
+            out.append(compared)
+            continue  # a claim that matched a fact is that fact restated, refined or contradicted
+        out.extend(_new_deals(claim, facts, tracked))
+    return _dedupe(out)
+
+
+def diff_article(
+    article_text: str,
+    baseline: HasFacts,
+    entities: EntityIndex,
+    *,
+    title: str = "",
+    partial: bool = False,
+    reference_year: int | None = None,
+) -> list[Finding]:
+    """The one entry point the pipeline calls: text -> claims -> findings.
+
+    A partial article (a paywall stub) never yields a contradiction."""
+    claims = extract_claims(article_text, entities, title=title, reference_year=reference_year)
+    tracked = entities.tracked or DEFAULT_TRACKED
+    return diff_claims(claims, baseline, partial=partial, tracked=tracked)

@@ -1,0 +1,252 @@
+"""Company names: canonical names and aliases from ``config/entities.yaml``, and companies that
+are not in the list, recognised from the shape of the text around them.
+
+:func:`load_entities` is the only function here that reads a file; everything else is pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from watcher.errors import ConfigError
+
+_TOKEN = r"[A-Z][\w&'’.\-]*[\w&]|[A-Z]"
+_NAME = rf"(?:{_TOKEN})(?:\s(?:{_TOKEN}|&|of|de|der|von)(?=\s|$|[,;:.)'’]))*?(?:\s(?:{_TOKEN}))?"
+_CORP_SUFFIXES_FOR_NAMES = (
+    "Inc",
+    "Corp",
+    "Ltd",
+    "Limited",
+    "LLC",
+    "plc",
+    "PLC",
+    "Co",
+    "Pty",
+    "AG",
+    "SA",
+    "NV",
+    "BV",
+    "GmbH",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A company named in a text: its canonical name and where it stands."""
+
+    name: str
+    start: int
+    end: int
+    known: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class EntityIndex:
+    """Alias -> canonical name, the tracked companies, and the word lists for unknown names."""
+
+    aliases: Mapping[str, str]
+    tracked: frozenset[str] = frozenset()
+    org_suffixes: frozenset[str] = frozenset()
+    org_descriptors: frozenset[str] = frozenset()
+    places: frozenset[str] = frozenset()
+    non_org_words: frozenset[str] = frozenset()
+    person_titles: frozenset[str] = frozenset()
+    _alias_re: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names = sorted(self.aliases, key=len, reverse=True)
+        alias_re = (
+            re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w|-[A-Z0-9])")
+            if names
+            else re.compile(r"(?!x)x")
+        )
+        object.__setattr__(self, "_alias_re", alias_re)
+        object.__setattr__(self, "_patterns", self._unknown_patterns())
+
+    @property
+    def _suffix_words(self) -> frozenset[str]:
+        return frozenset(s.split()[-1] for s in self.org_suffixes)
+
+    @property
+    def canonical_names(self) -> frozenset[str]:
+        return frozenset(self.aliases.values())
+
+    def canonical(self, name: str) -> str:
+        """The canonical form of a name: a known alias maps to its company, an unknown name
+        loses a trailing corporate suffix ("Acme Cloud Ltd" -> "Acme Cloud"). Idempotent."""
+        name = re.sub(r"['’]s$", "", name.strip())
+        if name in self.aliases:
+            return self.aliases[name]
+        words = name.split()
+        while len(words) > 1 and words[-1].rstrip(".") in _CORP_SUFFIXES_FOR_NAMES:
+            words.pop()
+        stripped = " ".join(words)
+        return self.aliases.get(stripped, stripped)
+
+    def is_tracked(self, name: str) -> bool:
+        return self.canonical(name) in self.tracked
+
+    def find_known(self, text: str) -> list[Mention]:
+        """Listed companies named in ``text`` (case-sensitive whole words, longest alias first)."""
+        return [Mention(self.aliases[m.group(0)], m.start(), m.end()) for m in self._alias_re.finditer(text)]
+
+    def find_mentions(self, text: str) -> list[Mention]:
+        """Listed and unlisted companies named in ``text``, in text order, without overlaps."""
+        known = self.find_known(text)
+        unknown = [m for m in self.find_unknown(text) if not _overlaps_any(m, known)]
+        merged: list[Mention] = []
+        for m in sorted(known + unknown, key=lambda m: (m.start, -m.end)):
+            if not merged or m.start >= merged[-1].end:
+                merged.append(m)
+        return merged
+
+    # ------------------------------------------------------------ unlisted companies
+
+    def _unknown_patterns(self) -> tuple[re.Pattern[str], ...]:
+        suffixes = (
+            "|".join(re.escape(s) for s in sorted(self.org_suffixes, key=len, reverse=True)) or "(?!x)x"
+        )
+        descriptors = (
+            "|".join(re.escape(s) for s in sorted(self.org_descriptors, key=len, reverse=True)) or "(?!x)x"
+        )
+        places = "|".join(re.escape(s) for s in sorted(self.places, key=len, reverse=True)) or "(?!x)x"
+        return (
+            # "Acme Cloud Ltd", "Foo Systems"
+            re.compile(rf"(?P<name>(?:{_TOKEN})(?:\s(?:{_TOKEN}|&))*?(?:\s(?:{suffixes}))+)(?![\w-])"),
+            # "infrastructure provider Nebius", "Tylenol maker Kenvue"
+            re.compile(rf"\b(?:{descriptors})\s(?P<name>{_NAME})(?![\w-])"),
+            # "Australia's Acme Cloud Ltd"
+            re.compile(rf"\b(?:{places})['’]s\s(?P<name>{_NAME})(?![\w-])"),
+            # "with Foo Systems", "to buy Kenvue", "from Acme"
+            re.compile(
+                rf"\b(?:with|from|to buy|to acquire|buy|acquire|acquired|bought|invest in|invested in|backed|between)\s(?P<name>{_NAME})(?![\w-])(?!\s(?:{descriptors})\b)"
+            ),
+            # "Kimberly-Clark agreed ...", "Kimberly-Clark, the maker of ..., agreed" (a subject before a deal verb)
+            re.compile(
+                rf"(?:^|[.;]\s|,\s)(?P<name>{_NAME})(?:,[^,]{{1,90}},)?\s(?:has\s|have\s|had\s|will\s|is\s|also\s|to\s)?(?:agreed|buy|acquire|agrees|signed|signs|struck|strikes|inked|inks|announced|announces|committed|commits|acquired|acquires|bought|buys|invested|invests|won|wins|landed|lands)\b"
+            ),
+        )
+
+    def find_unknown(self, text: str) -> list[Mention]:
+        """Companies not in the list, recognised by shape: a corporate suffix, a descriptor noun
+        before the name, a place's possessive, or a deal preposition/verb around it."""
+        found: dict[tuple[int, int], Mention] = {}
+        words = frozenset(re.findall(r"[\w-]+", text))
+        for number, pattern in enumerate(self._patterns):
+            if number == 0 and not words & self._suffix_words:
+                continue  # cheap pre-checks: the slow patterns run only where they can match
+            if number == 1 and not words & self.org_descriptors:
+                continue
+            if number == 2 and "'s" not in text and "’s" not in text:
+                continue
+            for m in pattern.finditer(text):
+                start, end = m.span("name")
+                name = self._clean_name(text[start:end])
+                if name is None:
+                    continue
+                start = text.index(name, start)
+                found[(start, start + len(name))] = Mention(
+                    self.canonical(name), start, start + len(name), known=False
+                )
+        return _drop_nested(sorted(found.values(), key=lambda m: (m.start, -m.end)))
+
+    def _clean_name(self, raw: str) -> str | None:
+        words = re.sub(r"['’]s$", "", raw.strip()).split()
+        for i, word in enumerate(words[:-1]):  # "Australia's Acme Cloud": the name follows the possessor
+            if re.search(r"['’]s$", word):
+                words = words[i + 1 :]
+                break
+        while words and (words[0] in self.non_org_words or words[0] in self.places):
+            words.pop(0)
+        while words and words[-1] in self.non_org_words and words[-1] not in self.org_suffixes:
+            words.pop()
+        name = " ".join(words).rstrip(".,")
+        if not name or name in self.non_org_words or name in self.places or name in self.aliases:
+            return None
+        if name.isupper() and len(name) > 5:  # a dateline: "SEATTLE"
+            return None
+        if all(w in self.org_suffixes for w in words):
+            return None
+        return name
+
+    def is_person_context(self, text: str, mention: Mention) -> bool:
+        """True when the words around an unknown name make it a person ("analyst Jane Doe said")."""
+        before = text[max(0, mention.start - 30) : mention.start].split()
+        after = text[mention.end : mention.end + 12]
+        if before and before[-1].strip(",").lower() in {t.lower() for t in self.person_titles}:
+            return True
+        return bool(re.match(r"\s*(?:said|says|told|added|wrote|noted)\b", after)) or bool(
+            re.match(r",\s(?:a|an|the)\s[a-z]", after)
+        )
+
+
+def _overlaps_any(m: Mention, others: Iterable[Mention]) -> bool:
+    return any(o.start < m.end and m.start < o.end for o in others)
+
+
+def _drop_nested(mentions: list[Mention]) -> list[Mention]:
+    out: list[Mention] = []
+    for m in mentions:
+        if out and m.start < out[-1].end:
+            if m.end - m.start > out[-1].end - out[-1].start:
+                out[-1] = m
+            continue
+        out.append(m)
+    return out
+
+
+# ------------------------------------------------------------------------ loading
+
+
+def _string_list(data: Mapping[str, Any], key: str, path: Path) -> frozenset[str]:
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path}: '{key}' must be a list of strings")
+    return frozenset(value)
+
+
+def build_index(data: Mapping[str, Any], path: Path = Path("<entities>")) -> EntityIndex:
+    """An :class:`EntityIndex` from the parsed YAML mapping (pure)."""
+    entities = data.get("entities")
+    if not isinstance(entities, dict) or not entities:
+        raise ConfigError(f"{path}: 'entities' must map canonical names to {{aliases, tracked}}")
+    aliases: dict[str, str] = {}
+    tracked: set[str] = set()
+    for canonical, spec in entities.items():
+        spec = spec or {}
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{path}: entity '{canonical}' must be a mapping")
+        aliases[str(canonical)] = str(canonical)
+        for alias in spec.get("aliases") or []:
+            aliases.setdefault(str(alias), str(canonical))
+        if spec.get("tracked"):
+            tracked.add(str(canonical))
+    return EntityIndex(
+        aliases=aliases,
+        tracked=frozenset(tracked),
+        org_suffixes=_string_list(data, "org_suffixes", path),
+        org_descriptors=_string_list(data, "org_descriptors", path),
+        places=_string_list(data, "places", path),
+        non_org_words=_string_list(data, "non_org_words", path),
+        person_titles=_string_list(data, "person_titles", path),
+    )
+
+
+def load_entities(path: Path) -> EntityIndex:
+    """Reads ``config/entities.yaml``; a missing or invalid file is a :class:`ConfigError`."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read entity list {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'entities'")
+    return build_index(data, path)

@@ -1,0 +1,201 @@
+"""The word patterns claim extraction uses: hedges, history, deal verbs, attribute cues.
+
+Plain compiled regular expressions, nothing else: the rules that use them live in
+:mod:`watcher.claims`. Every pattern is about how news is written in general; none names a
+company, a figure or an event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+
+def fold(text: str) -> str:
+    """Lower case with the same length (so match offsets stay valid)."""
+    low = text.lower()
+    return low if len(low) == len(text) else "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+class Folded:
+    """A case-insensitive pattern that lower-cases the text instead of using re.IGNORECASE
+    (Python's re is several times faster that way on long alternations)."""
+
+    __slots__ = ("pattern", "_re")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = re.sub(
+            r"\\.|\(\?P[<=]\w*|[A-Z]",
+            lambda m: m.group(0) if m.group(0)[0] in "\\(" else m.group(0).lower(),
+            pattern,
+        )
+        self._re = re.compile(self.pattern)
+
+    def search(self, text: str, pos: int = 0, endpos: int = 2**62) -> re.Match[str] | None:
+        return self._re.search(fold(text), pos, endpos)
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self._re.match(fold(text), pos)
+
+    def finditer(self, text: str, pos: int = 0, endpos: int = 2**62) -> Iterator[re.Match[str]]:
+        return self._re.finditer(fold(text), pos, endpos)
+
+
+MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.?|Feb\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
+
+# ------------------------------------------------------------------ hedges
+
+DENIED = Folded(
+    r"\b(?:denied|denies|deny|denying|dismissed|dismisses|rejected|rejects|refuted|refutes|"
+    r"no (?:active |current |immediate )?plans?|has no intention|not (?:in talks|planning|considering|asking|pursuing|true)|"
+    r"neither has nor|has not signed|did not sign|never signed|is not (?:its|the company's|their) focus|"
+    r"played down|plays down|called off|walked away|abandon(?:ed|s)|scrapped|is false|untrue|no such (?:deal|talks|agreement)|"
+    r"no longer (?:in talks|pursuing|plans))\b"
+)
+NOT_A_DENIAL = Folded(
+    r"\b(?:not denied|neither confirmed nor denied|not (?:confirm|deny)|denied or confirmed|confirmed or denied)\b"
+)
+SPECULATIVE = Folded(
+    r"\b(?:could|might|would consider|considering|consider|weighing|weighs|weigh|is said to be|are said to be|"
+    r"in (?:early |advanced )?(?:talks|discussions|negotiations)|exploring|explores|explore|plans? to|planning to|planned|"
+    r"intends? to|intended to|intending to|aims? to|aimed at|hopes? to|seeks? to|seeking|potential(?:ly)?|possible|possibly|"
+    r"rumou?r\w*|speculat\w*|hypothetical\w*|mulling|mulls|eyeing|poised to|proposed|prospective|would be|unconfirmed|"
+    r"reports differ|it is unclear|whether)\b|\bmay\b"
+)
+CONDITIONAL_START = re.compile(r"^\W*(?:If|Should|Were|Unless|Even if|Even in a world)\b")
+REPORTED = Folded(
+    r"\b(?:reportedly|reported|according to|people (?:familiar|briefed|with knowledge|close to)|(?:a )?person (?:familiar|briefed|close to)|"
+    r"sources? (?:said|say|familiar|close)|citing|is said to|are said to|was said to|the report|a report|reports? (?:said|say|by|from)|"
+    r"is understood|has learned|told (?:investors|reporters))\b"
+)
+
+# ------------------------------------------------------------------ time
+
+HISTORY = Folded(
+    r"\b(?:years? ago|decades? ago|at the time|previous(?:ly)?|old terms|the old|former(?:ly)?|original(?:ly)?|"
+    r"had been (?:set|due|scheduled)|was (?:due|set) to|were due to|used to|once had|back in|in the past|"
+    r"first backed|initially|historically|last (?:reworked|renegotiated|revised)|(?:in|since) "
+    + MONTHS
+    + r" (?:this|last) year|last year|until this week|until now|had kept|had held|governed)\b"
+)
+PAST_YEAR_PHRASE = Folded(
+    r"\b(?:in|back in|during|by|of|from)\s+(?:early |late |mid-?)?(?:"
+    + MONTHS
+    + r"\s+)?(?P<year>(?:19|20)\d{2})\b|"
+    r"\b(?:the|a|its|their)\s+(?P<year2>(?:19|20)\d{2})\s+(?:deal|agreement|investment|contract|cheque|check|pact|round|arrangement)\b"
+)
+
+# ------------------------------------------------------------------ deals
+
+DEAL_VERB = Folded(
+    r"\b(?:signed|signs|sign|signing|agreed|agrees|agree|struck|strikes|strike|inked|inks|committed|commits|commit|"
+    r"contracted|has contracted|will (?:buy|spend|supply|invest|provide|lease|rent|deploy|purchase|acquire|pay|use|take)|"
+    r"to (?:buy|acquire|supply|invest|purchase|spend|lease|rent|provide|deploy|develop|build|take a stake)|"
+    r"invested|invests|acquired|acquires|bought|buys|purchased|awarded|won|wins|landed|lands|secured|secures|"
+    r"taps|tapped|expanded|expands|partnered|partners with|teamed up|signed up|selected|chose|picked|leases?|leased|"
+    r"rents?|rented|renting|announced (?:a|an|its)|unveiled (?:a|an)|put \S+ into|poured|backs|backed|"
+    r"(?:developed|deployed|supplied|built|provided|manufactured|financed|funded|acquired|bought) by)\b"
+)
+DEAL_NOUN = Folded(
+    r"\b(?:deal|agreement|contract|pact|partnership|commitment|investment|acquisition|merger|takeover|letter of intent|"
+    r"order|arrangement|joint venture)s?\b"
+)
+NOVEL = Folded(
+    r"\b(?:new|another|fresh|second|third|separate|latest|first)\s+(?:[\w-]+\s+){0,3}?(?:deal|agreement|contract|pact|partnership|commitment|order|investment)\b|"
+    r"\b(?:additional|incremental|extra|further)\b"
+)
+EXISTING = Folded(
+    r"\b(?:already|existing|continues? to|still|has long|long-?time|longstanding|remains|remained|has been renting)\b"
+)
+
+# per-quantity markers, looked for just before the amount
+INCREMENT_BEFORE = Folded(
+    r"(?:\bby|\badditional|\banother|\bfurther|\bextra|\bincremental|\btop-up of|\binitial\b[\w\s-]{0,30}|\bfirst\b[\w\s-]{0,20}|\badded|\badds|\badding)\s+(?:up to |about |roughly |some |as much as |nearly )?(?:US|U\.S\.)?\s*$"
+)
+REFERENCE_BEFORE = Folded(
+    r"(?:\bthan\s+(?:the|its|their|that|an?)|\b(?:from|versus|vs\.?|compared (?:with|to)|instead of|rather than|previous(?:ly)?|prior|earlier|original(?:ly)?|old|half|double|twice))"
+    r"\s+(?:the\s+|its\s+|an?\s+|that\s+)?(?:[\w-]+\s+){0,2}?(?:about\s+|roughly\s+|some\s+|around\s+)?(?:US|U\.S\.)?\s*$"
+)
+QUOTE_ATTRIBUTION = re.compile(
+    r"[\"“”]\s*,?\s*(?:said|says|added|wrote|noted)\b|\b(?:said|says)\s+[A-Z]\w+ [A-Z]\w+,", re.UNICODE
+)
+
+# ------------------------------------------------------------------ attribute cues (nearest cue wins)
+
+CUES: tuple[tuple[str | None, Folded], ...] = (
+    (
+        "valuation",
+        Folded(
+            r"\b(?:stake|holding|valu(?:ed|ation|ing)|market (?:value|cap\w*)|capitali[sz]ation|worth (?:of|roughly|about) (?:the|its) stake)\b"
+        ),
+    ),
+    ("project_value", Folded(r"\b(?:stargate|programme|program|initiative|joint venture|venture|project)\b")),
+    (
+        "investment",
+        Folded(
+            r"\b(?:invest(?:s|ed|ing|ment|ments|or)?|put|puts|pour(?:s|ed)?|inject(?:s|ed)?|funding|backing)\b"
+        ),
+    ),
+    (
+        "spending",
+        Folded(r"\b(?:spend(?:s|ing)?|spent|expenditure|burn(?:s|ing)?|capex|capital spending|costs?)\b"),
+    ),
+    (
+        None,
+        Folded(
+            r"\b(?:revenue|sales|earnings|income|profits?|shares?\b|stock|share price|trading|backlog|performance obligation|debt|bonds?|raise|raised|funding round|salar\w+|savings|enterprise value|annuali[sz]ed|run-rate|ipo|listing|quarter|fine|penalty|tax|loans?|guarantee\w*|prize|award)\b"
+        ),
+    ),
+    (
+        "compute_deal",
+        Folded(
+            r"\b(?:deals?|contracts?|agreements?|commitments?|commit\w*|buy|bought|purchas\w+|capacity|services|comput\w+|cloud|lease\w*|rent\w*|orders?|worth|pact|supply|supplies|chips?|gpus?|processors|accelerators|servers)\b"
+        ),
+    ),
+)
+SPEND_COUNTERPARTY = Folded(r"\b(?:with|from|on|at)\s+$")
+STAKE_CUE = Folded(r"\b(?:stake|holding|own(?:s|ed|ership)?|equity|shareholder)\b")
+DOWNLOADS_CUE = Folded(r"\bdownloads?\b")
+CATALOG_CUE = Folded(r"\b(?:catalog(?:ue)?|offers?|lists?|hosts?|menu)\b")
+
+TERM_YEAR = Folded(
+    r"\b(?:through|until|till|to|into|runs? (?:through|to|until)|extends? (?:through|to|until)|expir\w* in|ends? in|end in|last\w* until)\s+"
+    r"(?:the end of\s+)?(?:(?:early|late|mid-?)\s*)?(?:" + MONTHS + r"\s+)?(?P<year>(?:19|20)\d{2})\b"
+)
+TERM_SUBJECT = Folded(
+    r"\b(?:agreement|partnership|pact|contract|deal|rights?|access|licen[cs]e|terms|framework|arrangement|alliance|exclusiv\w+|relationship|ip)\b"
+)
+PROFIT_YEAR = Folded(
+    r"\b(?:profitab\w+|profitable|turn a profit|break[- ]even|cash[- ]flow positive)\b[^.]{0,40}?\b(?:in|by|for|until)\s+(?P<year>(?:19|20)\d{2})\b"
+)
+
+EXCLUSIVITY = Folded(
+    r"\bexclusiv(?:ity|e (?:rights?|home|access|cloud|provider|hold|arrangement|deal|licen[cs]e|partner|supplier|over|to))\w*|\bAPI exclusivity\b|\bexclusive to\b"
+)
+PREFERENTIAL = Folded(
+    r"\b(?:right of first refusal|rofr|preferential rights?|preferred (?:partner|provider|supplier)|first call on)\b"
+)
+ENDED = Folded(
+    r"\b(?:end(?:s|ed|ing)?|lost|loses|lose|losing|gave up|gives up|give up|giving up|no longer|stopped|stops|strip\w*|waived?|waives|"
+    r"relinquish\w*|dropp?\w*|scrap\w*|is over|effectively over|expired|remov\w+|without|gone|surrender\w*)\b"
+)
+IN_FORCE = Folded(
+    r"\b(?:remains?|remained|keeps?|kept|retains?|retained|still|stays?|continues?|in force|holds?|until AGI|exclusive home)\b"
+)
+OPERATING_LOSS = Folded(
+    r"\b(?:(?:lose|loses|losing|lost) money|at a loss|loss-making|not (?:yet )?profitable|unprofitable|operat\w+ at a loss)\b"
+)
+MODEL_OFFER = Folded(
+    r"\b(?:offer\w*|add\w*|integrat\w*|us(?:e|es|ing)|bring\w*|available|choose|choosing|pick|switch|inside|power\w*|host\w*|menu|preview)\b"
+)
+MODEL_NAMES = re.compile(r"\b(?:models?|Claude|Grok|Gemini|GPT[-\w.]*|Llama|Sonnet|Opus|technology)\b")
+CHIP_WORDS = Folded(r"\b(?:chips?|gpus?|tpus?|processors?|accelerators?|silicon|semiconductors?|graphics)\b")
+CLOUD_WORDS = Folded(r"\b(?:cloud|servers?|capacity|comput\w+|data cent\w+|infrastructure|services)\b")
+PRODUCT_AFTER = re.compile(
+    r"^(?:['’]s)?\s+(?:(?:own|latest|new|in-house|custom|(?-i:[A-Z][\w.-]*)|\d[\w.-]*)\s+){0,3}?(?:chips?|gpus?|tpus?|processors?|graphics|accelerators?|systems|hardware|servers?|racks|platform|superchips?)\b",
+    re.IGNORECASE,
+)
+ANAPHORA = re.compile(
+    r"^\W*(?:Its|It|Their|They|The (?:pact|deal|agreement|contract|partnership|companies|two companies|two|pair|firms|arrangement|alliance|framework))\b|"
+    r"\b(?:the two companies|both companies|the two firms|the pair|the companies)\b"
+)

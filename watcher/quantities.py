@@ -1,0 +1,376 @@
+"""Quantities in news text: money, power, percentages, years and durations.
+
+Pure functions, no I/O. :func:`find_quantities` finds every quantity in a piece of text with
+its qualifier ("about", "over", "up to"); :func:`format_value` renders a :class:`Value` in a
+short human form that :func:`parse_value` reads back; :func:`compare` says whether two values
+agree once their qualifiers are taken into account.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from watcher.types import Qualifier, Span, Value, ValueType
+
+_WORD_NUMBERS: dict[str, float] = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+    "hundred": 100, "half a": 0.5, "half": 0.5,
+}  # fmt: skip
+
+_SCALES: dict[str, float] = {
+    "trillion": 1e12, "tn": 1e12, "trn": 1e12, "t": 1e12,
+    "billion": 1e9, "bn": 1e9, "bln": 1e9, "b": 1e9,
+    "million": 1e6, "mn": 1e6, "mln": 1e6, "m": 1e6,
+    "thousand": 1e3, "k": 1e3,
+}  # fmt: skip
+
+#: currency prefix -> ISO code; USD is the default unit of ValueType.USD
+_CURRENCY_PREFIX: dict[str, str] = {
+    "us$": "USD", "u.s.$": "USD", "usd": "USD", "$": "USD", "€": "EUR", "eur": "EUR",
+    "£": "GBP", "gbp": "GBP", "a$": "AUD", "au$": "AUD", "aud": "AUD", "c$": "CAD", "ca$": "CAD",
+    "¥": "JPY", "jpy": "JPY", "hk$": "HKD", "s$": "SGD", "nz$": "NZD",
+}  # fmt: skip
+_CURRENCY_WORDS: dict[str, str] = {
+    "dollars": "USD", "dollar": "USD", "us dollars": "USD", "euros": "EUR", "euro": "EUR",
+    "pounds": "GBP", "pounds sterling": "GBP", "yen": "JPY",
+}  # fmt: skip
+_CURRENCY_SYMBOL = {"USD": "$", "EUR": "€", "GBP": "£", "AUD": "A$", "CAD": "C$", "JPY": "¥"}
+
+_WORDNUM = r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|a|an|half a)"
+_DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_NUM = rf"(?:{_DIGITS}|{_WORDNUM})"
+_SCALE_WORD = r"(?:trillion|billion|million|thousand)"
+_SCALE_ABBR = r"(?:tn|trn|bn|bln|mn|mln|[tbmk])"
+_CUR = r"(?:US\$|U\.S\.\s?\$|HK\$|S\$|NZ\$|A\$|AU\$|C\$|CA\$|USD\s?|EUR\s?|GBP\s?|AUD\s?|JPY\s?|\$|€|£|¥)"
+_CUR_WORD = r"(?:(?:US |U\.S\. )?dollars?|euros?|pounds(?: sterling)?|yen)"
+
+_MONEY_PREFIXED = re.compile(
+    rf"(?<![\w$€£¥])(?P<cur>{_CUR})\s?(?P<num>{_DIGITS})(?:\s?(?P<scale>{_SCALE_WORD}|{_SCALE_ABBR})\b)?",
+    re.IGNORECASE,
+)
+_MONEY_WORDED = re.compile(
+    rf"\b(?P<num>{_NUM})[\s-]+(?P<scale>{_SCALE_WORD})(?:\s+(?:of\s+)?(?P<curw>{_CUR_WORD}))?\b",
+    re.IGNORECASE,
+)
+_MONEY_VAGUE = re.compile(
+    r"\b(?P<vague>tens|hundreds|billions|trillions)\s+of\s+(?P<scale>billions|trillions|millions)?(?:\s+of\s+(?:US\s+)?dollars)?\b|\b(?P<plain>billions|trillions)\s+of\s+(?:US\s+)?dollars\b",
+    re.IGNORECASE,
+)
+_POWER = re.compile(
+    rf"\b(?P<num>{_NUM})[\s-]?(?P<unit>GW|gigawatts?|MW|megawatts?)\b",
+    re.IGNORECASE,
+)
+_PERCENT = re.compile(rf"(?P<sign>[-~−])?\b(?P<num>{_DIGITS})\s?(?P<unit>%|per ?cent\b|pct\b)", re.IGNORECASE)
+_DURATION = re.compile(
+    rf"\b(?P<num>{_NUM})[\s-](?P<unit>years?|yr)\b(?!\s+(?:ago|old|earlier|later|before))", re.IGNORECASE
+)
+_YEAR = re.compile(
+    r"(?<![$€£\d,.])\b(?P<year>(?:19|20)\d{2})\b(?![,.]\d|\s?(?:%|per ?cent|GW|MW|billion|million|bn))"
+)
+_COUNT = re.compile(rf"\b(?P<num>{_DIGITS})\s+(?P<noun>(?:AI\s+)?models)\b", re.IGNORECASE)
+
+_MONEY_CONTEXT_AFTER = re.compile(
+    r"^\s*(?:-?\s*dollar|investment|deal|contract|commitment|agreement|order|fund|cheque|check|purchase|plan)",
+    re.IGNORECASE,
+)
+_MONEY_CONTEXT_BEFORE = re.compile(
+    r"(?:worth|valued at|value of|totall?ing|for)\s+(?:about |roughly |some |around )?$", re.IGNORECASE
+)
+_PER_UNIT_AFTER = re.compile(
+    r"^\s*(?:a|per|each)\s+(?:share|unit|hour|month|year|user|person)\b", re.IGNORECASE
+)
+
+_QUALIFIER_BEFORE: tuple[tuple[re.Pattern[str], Qualifier], ...] = (
+    (re.compile(r"(?:up to|as much as|as many as|capped at|no more than|at most|a maximum of|ceiling (?:of|to)|cap of)\s*$", re.I), Qualifier.UP_TO),
+    (re.compile(r"(?:more than|over|at least|above|in excess of|upwards of|north of|exceeding|no less than|a minimum of|a floor of|beyond)\s*$", re.I), Qualifier.OVER),
+    (re.compile(r"(?:about|around|roughly|approximately|nearly|almost|some|close to|an estimated|estimated|circa|near|just under|just shy of|approx\.?|~)\s*$", re.I), Qualifier.ABOUT),
+)  # fmt: skip
+
+ABOUT_TOLERANCE = 0.12  # "about $300bn" covers $264bn..$336bn
+EXACT_TOLERANCE = 0.03  # rounding: "$22.4bn" vs "22.37 billion"
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """One quantity found in a text, with where it stands."""
+
+    value: Value
+    span: Span
+    raw: str
+    per_unit: bool = False  # "$21.01 a share": a price, not a deal value
+
+
+def parse_number(text: str) -> float:
+    """'1,234.5' -> 1234.5, 'six' -> 6, 'thirty-eight' -> 38; raises ValueError."""
+    cleaned = text.strip().lower().replace(",", "")
+    if cleaned in _WORD_NUMBERS:
+        return float(_WORD_NUMBERS[cleaned])
+    if "-" in cleaned:
+        tens, _, unit = cleaned.partition("-")
+        if tens in _WORD_NUMBERS and unit in _WORD_NUMBERS:
+            return float(_WORD_NUMBERS[tens] + _WORD_NUMBERS[unit])
+    return float(cleaned)
+
+
+def qualifier_before(text: str, start: int) -> Qualifier:
+    """The qualifier written just before ``start`` ("over $13bn" -> OVER)."""
+    window = text[max(0, start - 28) : start]
+    window = re.sub(r"(?:US|U\.S\.)?\s*$", "", window) if window.rstrip().endswith(("US", "U.S.")) else window
+    for pattern, qualifier in _QUALIFIER_BEFORE:
+        if pattern.search(window):
+            return qualifier
+    return Qualifier.EXACT
+
+
+def _scale(word: str | None) -> float:
+    return _SCALES.get((word or "").lower(), 1.0)
+
+
+def _money(text: str, m: re.Match[str], amount: float, currency: str) -> Quantity:
+    q = qualifier_before(text, m.start())
+    after = text[m.end() : m.end() + 20]
+    value = Value(ValueType.USD, amount, None if currency == "USD" else currency, q)
+    return Quantity(value, Span(m.start(), m.end()), m.group(0), per_unit=bool(_PER_UNIT_AFTER.match(after)))
+
+
+def _find_money(text: str) -> list[Quantity]:
+    found: list[Quantity] = []
+    for m in _MONEY_PREFIXED.finditer(text):
+        cur = _CURRENCY_PREFIX.get(re.sub(r"\s", "", m.group("cur")).lower(), "USD")
+        scale = m.group("scale")
+        if scale and len(scale) == 1 and m.group(0)[-1].isupper() and scale.lower() == "t":
+            scale = None
+        found.append(_money(text, m, parse_number(m.group("num")) * _scale(scale), cur))
+    for m in _MONEY_WORDED.finditer(text):
+        if _overlaps(m.start(), m.end(), found):
+            continue
+        curw = m.group("curw")
+        before = text[max(0, m.start() - 30) : m.start()]
+        after = text[m.end() : m.end() + 25]
+        money_ctx = _MONEY_CONTEXT_AFTER.match(after) or _MONEY_CONTEXT_BEFORE.search(before)
+        if not curw and not (money_ctx and m.group("scale").lower() in ("billion", "trillion")):
+            continue
+        cur = _CURRENCY_WORDS.get(re.sub(r"^(?:us|u\.s\.) ", "", (curw or "dollars").lower()), "USD")
+        found.append(_money(text, m, parse_number(m.group("num")) * _scale(m.group("scale")), cur))
+    for m in _MONEY_VAGUE.finditer(text):
+        if _overlaps(m.start(), m.end(), found):
+            continue
+        amount = _vague_amount(m)
+        if amount is not None:
+            value = Value(ValueType.USD, amount, None, Qualifier.OVER)
+            found.append(Quantity(value, Span(m.start(), m.end()), m.group(0)))
+    return found
+
+
+def _vague_amount(m: re.Match[str]) -> float | None:
+    """'tens of billions' -> over 10bn; 'hundreds of billions' -> over 100bn; 'billions of dollars' -> over 1bn."""
+    if m.group("plain"):
+        return _scale(m.group("plain").rstrip("s"))
+    vague, scale = m.group("vague").lower(), (m.group("scale") or "").lower().rstrip("s")
+    if vague in ("billions", "trillions"):
+        return _scale(vague.rstrip("s"))
+    if not scale:
+        return None
+    return (10.0 if vague == "tens" else 100.0) * _scale(scale)
+
+
+def _overlaps(start: int, end: int, found: list[Quantity]) -> bool:
+    return any(q.span.start < end and start < q.span.end for q in found)
+
+
+_HAS_POWER = re.compile(r"GW|MW|watt", re.I)
+_HAS_PERCENT = re.compile(r"%|cent|pct", re.I)
+_HAS_YEARS = re.compile(r"years?\b|yr\b", re.I)
+_HAS_MODELS = re.compile(r"models\b", re.I)
+_HAS_MONEY = re.compile(r"[$€£¥]|USD|EUR|GBP|JPY|AUD|illion|dollar|euro|pound|yen", re.I)
+
+
+def _find_simple(text: str, found: list[Quantity]) -> list[Quantity]:
+    out: list[Quantity] = []
+    if _HAS_POWER.search(text):
+        out.extend(_find_power(text, found))
+    if _HAS_PERCENT.search(text):
+        out.extend(_find_percent(text))
+    if _HAS_YEARS.search(text):
+        out.extend(_find_duration(text))
+    if _HAS_MODELS.search(text):
+        out.extend(_find_count(text))
+    return out
+
+
+def _find_power(text: str, found: list[Quantity]) -> list[Quantity]:
+    out: list[Quantity] = []
+    for m in _POWER.finditer(text):
+        if _overlaps(m.start(), m.end(), found):
+            continue
+        gw = parse_number(m.group("num")) * (1.0 if m.group("unit").lower().startswith("g") else 0.001)
+        out.append(
+            Quantity(
+                Value(ValueType.GW, gw, None, qualifier_before(text, m.start())),
+                Span(m.start(), m.end()),
+                m.group(0),
+            )
+        )
+    return out
+
+
+def _find_percent(text: str) -> list[Quantity]:
+    out: list[Quantity] = []
+    for m in _PERCENT.finditer(text):
+        sign = -1.0 if m.group("sign") in ("-", "−") else 1.0
+        q = Qualifier.ABOUT if m.group("sign") == "~" else qualifier_before(text, m.start())
+        val = Value(ValueType.PERCENT, sign * parse_number(m.group("num")), None, q)
+        out.append(Quantity(val, Span(m.start(), m.end()), m.group(0)))
+    return out
+
+
+def _find_duration(text: str) -> list[Quantity]:
+    out: list[Quantity] = []
+    for m in _DURATION.finditer(text):
+        if m.group("num").lower() in ("a", "an"):
+            continue
+        q = qualifier_before(text, m.start())
+        q = (
+            Qualifier.EXACT
+            if q is Qualifier.OVER and text[max(0, m.start() - 6) : m.start()].lower().endswith("over ")
+            else q
+        )
+        val = Value(ValueType.DURATION, parse_number(m.group("num")), None, q)
+        out.append(Quantity(val, Span(m.start(), m.end()), m.group(0)))
+    return out
+
+
+def _find_count(text: str) -> list[Quantity]:
+    out: list[Quantity] = []
+    for m in _COUNT.finditer(text):
+        val = Value(ValueType.COUNT, parse_number(m.group("num")), None, qualifier_before(text, m.start()))
+        out.append(Quantity(val, Span(m.start(), m.end()), m.group(0)))
+    return out
+
+
+def find_quantities(text: str) -> list[Quantity]:
+    """Every money, power, percent, duration and count quantity in ``text``, in text order.
+
+    Years are not included: see :func:`find_years` (a year's meaning depends on its phrase).
+    """
+    money = _find_money(text) if _HAS_MONEY.search(text) else []
+    both = money + [q for q in _find_simple(text, money) if not _overlaps(q.span.start, q.span.end, money)]
+    return sorted(both, key=lambda q: q.span.start)
+
+
+def find_years(text: str) -> list[tuple[int, Span]]:
+    """Calendar years (1900-2099) that are not part of an amount."""
+    return [(int(m.group("year")), Span(m.start(), m.end())) for m in _YEAR.finditer(text)]
+
+
+# ---------------------------------------------------------------- formatting and parsing
+
+
+def _plain_number(x: float) -> str:
+    if x == int(x) and abs(x) < 1e15:
+        return f"{int(x):,}"
+    return f"{x:,.3f}".rstrip("0").rstrip(".")
+
+
+def _money_text(amount: float, currency: str | None) -> str:
+    symbol = _CURRENCY_SYMBOL.get(currency or "USD", (currency or "") + " ")
+    sign, amount = ("-" if amount < 0 else ""), abs(amount)
+    for word, scale in (("trillion", 1e12), ("billion", 1e9), ("million", 1e6)):
+        if amount >= scale:
+            return f"{sign}{symbol}{_plain_number(round(amount / scale, 3))} {word}"
+    return f"{sign}{symbol}{_plain_number(round(amount, 2))}"
+
+
+_QUALIFIER_WORD = {
+    Qualifier.EXACT: "",
+    Qualifier.ABOUT: "about ",
+    Qualifier.OVER: "over ",
+    Qualifier.UP_TO: "up to ",
+}
+
+
+def format_value(value: Value) -> str:
+    """A short human form: 'over $13 billion', '4.5 GW', '27%', '2030', '7 years', 'in_force'."""
+    prefix = _QUALIFIER_WORD[value.qualifier]
+    amount = value.amount
+    if value.type in (ValueType.STATUS, ValueType.TEXT) or amount is None:
+        return prefix + (value.text or "")
+    if value.type is ValueType.USD:
+        return prefix + _money_text(amount, value.text)
+    if value.type is ValueType.GW:
+        return f"{prefix}{_plain_number(round(amount, 3))} GW"
+    if value.type is ValueType.PERCENT:
+        return f"{prefix}{_plain_number(round(amount, 3))}%"
+    if value.type is ValueType.YEAR:
+        return f"{prefix}{int(amount)}"
+    if value.type is ValueType.DURATION:
+        unit = "year" if amount == 1 else "years"
+        prefix = "more than " if value.qualifier is Qualifier.OVER else prefix
+        return f"{prefix}{_plain_number(round(amount, 3))} {unit}"
+    return prefix + _plain_number(round(amount, 3))
+
+
+def parse_value(text: str) -> Value | None:
+    """Reads one value back from text (the inverse of :func:`format_value` for numeric types)."""
+    stripped = text.strip()
+    if re.fullmatch(r"(?:(?:about|over|up to)\s+)?(?:19|20)\d{2}", stripped):
+        year = int(stripped[-4:])
+        return Value(ValueType.YEAR, float(year), None, qualifier_before(stripped, len(stripped) - 4))
+    found = find_quantities(stripped)
+    if not found:
+        return None
+    q = found[0]
+    if q.value.type is ValueType.USD and stripped.startswith("-"):
+        return Value(q.value.type, -(q.value.amount or 0.0), q.value.text, q.value.qualifier)
+    return q.value
+
+
+# ---------------------------------------------------------------- comparison
+
+
+def interval(value: Value) -> tuple[float, float]:
+    """The range of amounts a value allows, given its qualifier."""
+    x = value.amount if value.amount is not None else math.nan
+    lo, hi = sorted((x * (1 - EXACT_TOLERANCE), x * (1 + EXACT_TOLERANCE)))
+    if value.qualifier is Qualifier.ABOUT:
+        lo, hi = sorted((x * (1 - ABOUT_TOLERANCE), x * (1 + ABOUT_TOLERANCE)))
+    elif value.qualifier is Qualifier.OVER:
+        hi = math.inf
+    elif value.qualifier is Qualifier.UP_TO:
+        lo = -math.inf if x < 0 else 0.0
+    return lo, hi
+
+
+#: status pairs that cannot both be true
+_STATUS_CONFLICTS = {
+    frozenset({"in_force", "ended"}),
+    frozenset({"yes", "denied"}),
+    frozenset({"reported", "denied"}),
+    frozenset({"planned", "denied"}),
+    frozenset({"in_force", "denied"}),
+    frozenset({"launched", "denied"}),
+    frozenset({"yes", "no"}),
+    frozenset({"yes", "ended"}),
+}
+
+
+def compare(a: Value, b: Value) -> bool | None:
+    """True when the values agree within their qualifiers, False when they conflict,
+    None when they cannot be compared (different types or currencies, no amount)."""
+    if a.type is not b.type:
+        return None
+    if a.type in (ValueType.STATUS, ValueType.TEXT):
+        if a.text is None or b.text is None:
+            return None
+        return frozenset({a.text, b.text}) not in _STATUS_CONFLICTS
+    if a.amount is None or b.amount is None or (a.text or "USD") != (b.text or "USD"):
+        return None
+    if a.type is ValueType.YEAR:
+        return round(a.amount) == round(b.amount)
+    (alo, ahi), (blo, bhi) = interval(a), interval(b)
+    return alo <= bhi and blo <= ahi
