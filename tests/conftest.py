@@ -92,3 +92,6 @@ def store(db_url: str):  # type: ignore[no-untyped-def]
     s = open_store(db_url, auto_upgrade=True)
     yield s
     s.close()
+
+
+from conftest_http import http_client, http_server  # noqa: E402,F401  (real loopback HTTP server)

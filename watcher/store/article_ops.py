@@ -63,6 +63,7 @@ class ArticleOps:
         *,
         feed_id: int,
         identity: str,
+        entry_hash: str | None = None,
         link: str | None,
         title: str,
         published: datetime | None,
@@ -89,7 +90,7 @@ class ArticleOps:
             _replace_claims(s, art.id, claims)
             counts = _apply_findings(s, art, findings, baseline_version, policy, now, new_article)
             entry.link, entry.title, entry.published = link, title, published
-            entry.content_hash, entry.article_id = article.content_hash, art.id
+            entry.content_hash, entry.article_id = entry_hash or article.content_hash, art.id
             entry.processed_at, entry.error = now, None
             return StoredEntry(art.id, art.story_id, *counts, new_article=new_article)
 
@@ -132,6 +133,41 @@ class ArticleOps:
                 q = q.where(ArticleRow.fetched_at >= since)
             return list(s.scalars(q))
 
+    def active_findings(self, article_id: int) -> list[FindingRow]:
+        with self.session() as s:  # type: ignore[attr-defined]
+            return list(
+                s.scalars(
+                    select(FindingRow).where(
+                        FindingRow.article_id == article_id, FindingRow.status != "retracted"
+                    )
+                )
+            )
+
+    def baseline_changes(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[str, str | None, str, str | None]]:
+        """Facts accepted into the baseline in [start, end): (fact id, old, new, provenance)."""
+        import yaml
+
+        from watcher.store.schema import BaselineVersionRow
+
+        out: list[tuple[str, str | None, str, str | None]] = []
+        with self.session() as s:  # type: ignore[attr-defined]
+            rows = s.scalars(
+                select(BaselineVersionRow).where(
+                    BaselineVersionRow.source == "confirmed",
+                    BaselineVersionRow.created_at >= start,
+                    BaselineVersionRow.created_at < end,
+                )
+            )
+            for row in rows:
+                for fact in (yaml.safe_load(row.facts_yaml) or {}).get("facts", []):
+                    value = (
+                        f"{fact.get('value')} ({fact.get('attribute')}, {', '.join(fact.get('parties', []))})"
+                    )
+                    out.append((fact["id"], None, value, f"{fact.get('seed')}: {fact.get('sentence')}"))
+        return out
+
     def sources_for(self, story_id: int, signature: str) -> int:
         """How many articles of a story carry a finding (corroboration)."""
         with self.session() as s:  # type: ignore[attr-defined]
@@ -167,7 +203,11 @@ def _upsert_article(
 
 
 def _find_or_make_story(
-    s: Session, art: ArticleRow, fingerprint: bytes | None, similar: Callable[[bytes, bytes], bool], now: datetime
+    s: Session,
+    art: ArticleRow,
+    fingerprint: bytes | None,
+    similar: Callable[[bytes, bytes], bool],
+    now: datetime,
 ) -> int:
     same_hash = s.scalar(
         select(ArticleRow.story_id)

@@ -9,7 +9,7 @@ is taken over. SQLite serialises writers, which gives the same guarantee for one
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
@@ -56,27 +56,46 @@ class FeedOps:
 
     def sync_feeds(self, sources: list[FeedSource]) -> None:
         """Makes the feeds table match the feeds file (by name); removed feeds are disabled, not deleted."""
+        for src in sources:  # new names first, safe when instances race
+            self._insert_feed(src)
         with self.session() as s:  # type: ignore[attr-defined]
-            rows = {r.name: r for r in s.scalars(select(FeedRow))}
+            rows = {r.name: r for r in s.scalars(select(FeedRow).with_for_update())}
             for src in sources:
-                row = rows.pop(src.name, None)
-                if row is None:
-                    s.add(
-                        FeedRow(
-                            name=src.name,
-                            url=src.url,
-                            interval_s=src.interval,
-                            enabled=src.enabled,
-                            tags=list(src.tags),
-                        )
-                    )
-                    continue
+                row = rows.pop(src.name)
                 if row.url != src.url:  # a new URL starts with fresh validators and error state
                     row.url, row.etag, row.last_modified = src.url, None, None
                     row.consecutive_failures, row.next_poll_at = 0, None
-                row.interval_s, row.enabled, row.tags = src.interval, src.enabled, list(src.tags)
+                if (row.interval_s, row.enabled, row.tags) != (src.interval, src.enabled, list(src.tags)):
+                    row.interval_s, row.enabled, row.tags = src.interval, src.enabled, list(src.tags)
             for row in rows.values():
-                row.enabled = False
+                if row.enabled and not row.name.startswith("backfill:"):
+                    row.enabled = False
+
+    def _insert_feed(self, src: FeedSource) -> None:
+        """Adds a feed row unless one with that name exists (ON CONFLICT DO NOTHING)."""
+        now = datetime.now(UTC)
+        stmt = (
+            self.insert(FeedRow)  # type: ignore[attr-defined]
+            .values(
+                name=src.name,
+                url=src.url,
+                interval_s=src.interval,
+                enabled=src.enabled,
+                tags=list(src.tags),
+                consecutive_failures=0,
+                failure_notified=False,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        with self.session() as s:  # type: ignore[attr-defined]
+            s.execute(stmt)
+
+    def ensure_feed(self, src: FeedSource) -> int:
+        """The id of a feed row by name, created if missing (backfills use disabled pseudo-feeds)."""
+        self._insert_feed(src)
+        with self.session() as s:  # type: ignore[attr-defined]
+            return s.scalar(select(FeedRow.id).where(FeedRow.name == src.name)) or 0
 
     def claim_due_feeds(
         self, now: datetime, owner: str, lease: timedelta, limit: int = 10_000

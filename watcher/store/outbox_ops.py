@@ -137,6 +137,18 @@ class OutboxOps:
             row.error, row.next_attempt_at = error[:2000], retry_at
             row.lease_owner = row.lease_until = None
 
+    def postpone(self, delivery_id: int, until: datetime, reason: str) -> None:
+        """Not an attempt: the row waits (mute, channel not configured) and keeps its attempt count."""
+        with self.session() as s:  # type: ignore[attr-defined]
+            row = s.get_one(DeliveryRow, delivery_id)
+            row.next_attempt_at, row.error = until, reason
+            row.lease_owner = row.lease_until = None
+
+    def record_partial(self, delivery_id: int, remote_ids: str) -> None:
+        """Parts of a long message that went out before a failure; a retry resumes after them."""
+        with self.session() as s:  # type: ignore[attr-defined]
+            s.get_one(DeliveryRow, delivery_id).remote_id = remote_ids
+
     def mark_failed(self, delivery_id: int, error: str) -> None:
         """A permanent failure (bad chat id, bot blocked): no more retries; shown by status."""
         with self.session() as s:  # type: ignore[attr-defined]

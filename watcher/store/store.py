@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -76,22 +78,32 @@ class Store(FeedOps, ArticleOps, OutboxOps):
             row = s.get(StateRow, key)
             return row.value if row is not None else default
 
+    def insert(self, table: Any) -> Any:
+        """An INSERT that supports ON CONFLICT on this database (SQLite and PostgreSQL)."""
+        if self.dialect == "postgresql":
+            return pg_insert(table)
+        return sqlite_insert(table)
+
     def set_state(self, key: str, value: Any, *, now: datetime | None = None) -> None:
+        when = now or utcnow()
+        stmt = self.insert(StateRow).values(key=key, value=value, updated_at=when)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+        )
         with self.session() as s:
-            row = s.get(StateRow, key)
-            if row is None:
-                s.add(StateRow(key=key, value=value, updated_at=now or utcnow()))
-            else:
-                row.value = value
-                row.updated_at = now or utcnow()
+            s.execute(stmt)
 
     def record_baseline_version(self, version: str, facts_yaml: str, *, source: str, note: str = "") -> bool:
-        """Stores a baseline version once; True when it was new."""
+        """Stores a baseline version once (safe when instances race); True when it was new."""
+        stmt = (
+            self.insert(BaselineVersionRow)
+            .values(version=version, facts_yaml=facts_yaml, source=source, note=note, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["version"])
+            .returning(BaselineVersionRow.id)
+        )
         with self.session() as s:
-            if s.scalar(select(BaselineVersionRow.id).where(BaselineVersionRow.version == version)):
-                return False
-            s.add(BaselineVersionRow(version=version, facts_yaml=facts_yaml, source=source, note=note))
-            return True
+            return s.execute(stmt).first() is not None
 
     def counts(self) -> dict[str, int]:
         """Row counts per table, for `watcher status` and metrics."""

@@ -1,0 +1,282 @@
+"""The outbox through python-telegram-bot against a local Bot API imitation: every alert exactly once."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botapi import BotApiServer, Fault
+
+from watcher.notify.channels import ConsoleChannel, TelegramChannel
+from watcher.notify.outbox import Outbox, retry_delay
+from watcher.notify.telegram import ChatPacer, TelegramSender
+from watcher.store.article_ops import AlertPolicy
+from watcher.types import Article, FeedSource, Finding, FindingKind
+
+CHAT = 4242
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+class FakeTime:
+    """The outbox's clock and sleep: sleeping moves the clock, nothing really waits."""
+
+    def __init__(self) -> None:
+        self.now = T0
+        self.slept: list[float] = []
+
+    def clock(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def api() -> Iterator[BotApiServer]:
+    with BotApiServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sender(api: BotApiServer) -> Iterator[TelegramSender]:
+    s = TelegramSender(api.token, api_url=api.url, timeout=5, pacer=ChatPacer(0))
+    yield s
+    s.close()
+
+
+def queue(
+    store,
+    n: int = 1,
+    *,
+    title: str = "OpenAI and Acme Cloud sign a deal",
+    url_prefix: str = "https://news.example/a",  # type: ignore[no-untyped-def]
+    value: str = "$9.7 billion",
+    story_text: str | None = None,
+    now: datetime = T0,
+) -> None:
+    feed_id = store.ensure_feed(FeedSource("f", "http://f", enabled=False))
+    for i in range(n):
+        finding = Finding(
+            kind=FindingKind.NEW_DEAL,
+            parties=("OpenAI", f"Acme {i}"),
+            attribute="compute_deal",
+            baseline_fact=None,
+            baseline_value=None,
+            new_value=value,
+            evidence=f"OpenAI signed a {value} contract with Acme {i} Ltd.",
+            confidence=0.9,
+            explanation="no such deal in the baseline",
+        )
+        url = f"{url_prefix}{i}"
+        art = Article(
+            url=url,
+            canonical_url=url,
+            title=title,
+            text=story_text or f"text {i}",
+            published=now,
+            site="news.example",
+            content_hash=f"h{url}",
+        )
+        store.store_processed_entry(
+            feed_id=feed_id,
+            identity=url,
+            link=url,
+            title=title,
+            published=now,
+            article=art,
+            fingerprint=b"fp" if story_text else None,
+            similar=lambda a, b: a == b,
+            claims=[],
+            findings=[finding],
+            baseline_version="v",
+            policy=AlertPolicy((("telegram", str(CHAT)),)),
+            now=now,
+        )
+
+
+def outbox(store, sender: TelegramSender, t: FakeTime, **kw) -> Outbox:  # type: ignore[no-untyped-def]
+    return Outbox(
+        store=store,
+        channels={"telegram": TelegramChannel(sender)},
+        owner="me",
+        clock=t.clock,
+        sleep=t.sleep,
+        **kw,
+    )
+
+
+def test_alert_carries_evidence_and_link_and_buttons(
+    store, api: BotApiServer, sender: TelegramSender
+) -> None:  # type: ignore[no-untyped-def]
+    queue(store)
+    report = outbox(store, sender, FakeTime()).drain()
+    assert (report.sent, report.pending) == (1, 0)
+    (msg,) = api.sent_to(CHAT)
+    assert "NEW DEAL" in msg.text and "Acme 0" in msg.text
+    assert "OpenAI signed a $9.7 billion contract with Acme 0 Ltd." in msg.text
+    assert "https://news.example/a0" in msg.text
+    (call,) = api.calls_to("sendMessage")
+    assert "confirm:" in str(call.params.get("reply_markup")) and "dismiss:" in str(
+        call.params.get("reply_markup")
+    )
+
+
+@pytest.mark.parametrize(
+    "fault", [Fault.flood(7), Fault.server_error(502), Fault.drop()], ids=["429", "502", "dropped"]
+)
+def test_transient_faults_are_retried_and_arrive_once(
+    store,
+    api: BotApiServer,
+    sender: TelegramSender,  # type: ignore[no-untyped-def]
+    fault: Fault,
+) -> None:
+    queue(store)
+    t = FakeTime()
+    api.fail("sendMessage", fault, fault)
+    report = outbox(store, sender, t).drain(deadline=60)
+    assert report.sent == 1 and report.retried == 2 and report.pending == 0
+    assert len(api.sent_to(CHAT)) == 1
+    if fault.status == 429:
+        assert t.slept[0] == pytest.approx(7.2)  # exactly retry_after (plus the loop's 0.2 s margin)
+
+
+def test_without_a_deadline_a_transient_failure_stays_queued(
+    store, api: BotApiServer, sender: TelegramSender
+) -> None:  # type: ignore[no-untyped-def]
+    queue(store)
+    t = FakeTime()
+    api.fail("sendMessage", Fault.server_error(500))
+    report = outbox(store, sender, t).drain(deadline=0)
+    assert report.sent == 0 and report.pending == 1
+    t.now += timedelta(minutes=1)
+    assert outbox(store, sender, t).drain().sent == 1
+    assert len(api.sent_to(CHAT)) == 1
+
+
+def test_a_permanent_error_stops_retrying_and_is_recorded(
+    store, api: BotApiServer, sender: TelegramSender
+) -> None:  # type: ignore[no-untyped-def]
+    queue(store)
+    api.fail("sendMessage", Fault.blocked())
+    report = outbox(store, sender, FakeTime()).drain(deadline=60)
+    assert report.failed == 1 and report.pending == 0
+    assert len(api.calls_to("sendMessage")) == 1
+    (row,) = store.failed_deliveries()
+    assert "blocked" in (row.error or "")
+
+
+def test_a_burst_becomes_one_summary_message(store, api: BotApiServer, sender: TelegramSender) -> None:  # type: ignore[no-untyped-def]
+    queue(store, 8)
+    report = outbox(store, sender, FakeTime(), summary_threshold=5).drain()
+    assert report.summarised == 8 and report.pending == 0
+    (msg,) = api.sent_to(CHAT)
+    for i in range(8):
+        assert f"Acme {i}" in msg.text
+
+
+def test_a_second_source_edits_the_alert(store, api: BotApiServer, sender: TelegramSender) -> None:  # type: ignore[no-untyped-def]
+    t = FakeTime()
+    queue(store, 1, url_prefix="https://one.example/x", story_text="same story")
+    outbox(store, sender, t).drain()
+    queue(store, 1, url_prefix="https://two.example/y", story_text="same story")
+    report = outbox(store, sender, t).drain()
+    assert report.edited == 1 and report.sent == 0
+    (msg,) = api.sent_to(CHAT)
+    assert "2 sources" in msg.text
+
+
+def test_hostile_headline_arrives_escaped(store, api: BotApiServer, sender: TelegramSender) -> None:  # type: ignore[no-untyped-def]
+    queue(store, title='<script>alert(1)</script> </b> Fish & "Chips"')
+    outbox(store, sender, FakeTime()).drain()
+    (call,) = api.calls_to("sendMessage")
+    assert "<script>" not in call.params["text"] and "&lt;script&gt;" in call.params["text"]
+    (msg,) = api.sent_to(CHAT)
+    assert '<script>alert(1)</script> </b> Fish & "Chips"' in msg.text  # what the analyst reads
+
+
+def test_muted_alerts_wait_and_are_sent_after(store, api: BotApiServer, sender: TelegramSender) -> None:  # type: ignore[no-untyped-def]
+    t = FakeTime()
+    store.set_state("mute_until", (T0 + timedelta(hours=2)).isoformat())
+    queue(store)
+    assert outbox(store, sender, t).drain().pending == 1
+    assert api.sent_to(CHAT) == []
+    t.now += timedelta(hours=2, seconds=1)
+    assert outbox(store, sender, t).drain().sent == 1
+
+
+def test_a_failure_mid_long_message_resumes_without_resending_sent_parts(
+    store,
+    api: BotApiServer,  # type: ignore[no-untyped-def]
+    sender: TelegramSender,
+) -> None:
+    from watcher.store.schema import FindingRow
+
+    queue(store)
+    with store.session() as s:  # a long evidence sentence: the alert needs three messages
+        s.query(FindingRow).update({"evidence": "OpenAI signed a contract with Acme. " * 300})
+    api.fail("sendMessage", Fault.slow(0), Fault.server_error(500))  # part 1 goes out, part 2 fails once
+    report = outbox(store, sender, FakeTime()).drain(deadline=60)
+    assert report.pending == 0 and report.retried == 1
+    texts = [m.text for m in api.sent_to(CHAT)]
+    assert len(texts) == 3  # parts 1, 2, 3: part 1 was not sent again
+    assert "".join(texts).count("OpenAI signed a contract with Acme.") == 300
+
+
+def test_console_channel_when_no_bot_is_configured(store) -> None:  # type: ignore[no-untyped-def]
+    from watcher.store.article_ops import AlertPolicy as P
+
+    feed_id = store.ensure_feed(FeedSource("f", "http://f", enabled=False))
+    f = Finding(
+        kind=FindingKind.CONTRADICTION,
+        parties=("Microsoft", "OpenAI"),
+        attribute="partnership_term",
+        baseline_fact="msft-openai-partnership-term",
+        baseline_value="through 2030",
+        new_value="through 2034",
+        evidence="The agreement now runs through 2034.",
+        confidence=0.9,
+        explanation="another end year",
+        baseline_sentence="Microsoft’s partnership agreement runs through 2030",
+    )
+    art = Article(
+        url="https://n/1",
+        canonical_url="https://n/1",
+        title="Term",
+        text="t",
+        published=T0,
+        site=None,
+        content_hash="h",
+    )
+    store.store_processed_entry(
+        feed_id=feed_id,
+        identity="i",
+        link=art.url,
+        title="Term",
+        published=T0,
+        article=art,
+        fingerprint=None,
+        similar=lambda a, b: False,
+        claims=[],
+        findings=[f],
+        baseline_version="v",
+        policy=P((("console", "-"),)),
+        now=T0,
+    )
+    out = io.StringIO()
+    t = FakeTime()
+    report = Outbox(
+        store=store, channels={"console": ConsoleChannel(out)}, owner="me", clock=t.clock, sleep=t.sleep
+    ).drain()
+    assert report.sent == 1
+    text = out.getvalue()
+    assert "CONTRADICTION" in text and "through 2034" in text and "https://n/1" in text
+    assert "runs through 2030" in text  # the baseline fact's seed sentence
+
+
+def test_retry_delay_honours_retry_after_and_backs_off() -> None:
+    assert retry_delay(0, 13) == timedelta(seconds=13)
+    assert [retry_delay(a, None).total_seconds() for a in (0, 1, 2)] == [2, 4, 8]
+    assert retry_delay(50, None) == timedelta(minutes=30)

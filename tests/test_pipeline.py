@@ -1,0 +1,226 @@
+"""The pipeline end to end against a real local web server (feeds + pages) and a real database."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from httpserver import LocalServer, Route
+from sqlalchemy import select
+
+from watcher.app import Watcher, make_watcher
+from watcher.config import load_settings
+from watcher.notify.channels import ConsoleChannel
+from watcher.store.schema import ArticleRow, DeliveryRow, EntryRow, FindingRow
+
+SITE = Path(__file__).resolve().parents[1] / "watcher" / "demo" / "site"
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+def publish_site(server: LocalServer, pages: list[str] | None = None, etag: str | None = '"v1"') -> None:
+    names = pages or sorted(p.name for p in SITE.glob("*.html"))
+    feed = (SITE / "feed.xml").read_text().replace("{base}", server.url("").rstrip("/"))
+    server.routes["/feed.xml"] = Route.text(feed, "application/rss+xml; charset=utf-8", etag=etag)
+    for name in names:
+        server.routes[f"/{name}"] = Route.text((SITE / name).read_bytes())
+
+
+@pytest.fixture
+def site(http_server: LocalServer) -> LocalServer:
+    publish_site(http_server)
+    return http_server
+
+
+@pytest.fixture
+def make(db_url: str, tmp_path: Path, site: LocalServer) -> Iterator[Callable[..., Watcher]]:
+    made: list[Watcher] = []
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(yaml.safe_dump({"feeds": [{"name": "demo", "url": site.url("/feed.xml")}]}))
+
+    def factory(clock: Clock | None = None, **overrides: object) -> Watcher:
+        settings = load_settings(
+            database_url=db_url,
+            feeds_file=feeds_file,
+            allow_private_networks=True,
+            delivery_deadline=0,
+            **overrides,
+        )
+        out = io.StringIO()
+        from watcher.store import open_store
+
+        w = make_watcher(
+            settings,
+            store=open_store(db_url, auto_upgrade=True),
+            clock=clock or Clock(),
+            channels={"console": ConsoleChannel(out)},
+            stream=out,
+        )
+        w.out = out  # type: ignore[attr-defined]
+        made.append(w)
+        return w
+
+    yield factory
+    for w in made:
+        w.close()
+
+
+def flags(w: Watcher) -> list[FindingRow]:
+    with w.store.session() as s:
+        return list(s.scalars(select(FindingRow).where(FindingRow.kind.in_(["new_deal", "contradiction"]))))
+
+
+def test_a_poll_turns_entries_into_articles_findings_and_alerts(make: Callable[..., Watcher]) -> None:
+    w = make()
+    report, drained = w.poll_once()
+    assert report.feeds_polled == 1 and report.feeds_failed == 0
+    assert report.entries_new == 5 and report.articles == 5
+    found = flags(w)
+    kinds = {(f.kind, tuple(sorted(f.parties))) for f in found}
+    assert ("new_deal", ("Northwind Cloud", "OpenAI")) in kinds
+    assert any(f.kind == "contradiction" and f.baseline_fact == "msft-openai-partnership-term" for f in found)
+    # the explainer restates baseline facts: confirmations, never flags
+    with w.store.session() as s:
+        recap = s.scalar(select(ArticleRow).where(ArticleRow.url.like("%recap.html")))
+        assert recap is not None
+        recap_kinds = set(s.scalars(select(FindingRow.kind).where(FindingRow.article_id == recap.id)))
+    assert recap_kinds <= {"confirmation", "update"} and "confirmation" in recap_kinds
+    # alerts went to the console with their evidence and link
+    out = w.out.getvalue()  # type: ignore[attr-defined]
+    assert "Northwind" in out and "/northwind" in out and "2034" in out
+    assert drained is not None and drained.pending == 0
+
+
+def test_syndicated_copies_are_one_story_and_one_alert(make: Callable[..., Watcher]) -> None:
+    w = make()
+    w.poll_once()
+    with w.store.session() as s:
+        stories = {a.url.rsplit("/", 1)[-1]: a.story_id for a in s.scalars(select(ArticleRow))}
+        northwind_alerts = [
+            d
+            for d in s.scalars(select(DeliveryRow))
+            if "Northwind" in str(s.get_one(FindingRow, d.finding_id).parties)
+        ]
+    assert stories["northwind.html"] == stories["northwind-syndicated.html"]
+    assert len({stories[n] for n in stories}) == 4
+    assert len([d for d in northwind_alerts if d.finding_id]) == len({d.story_key for d in northwind_alerts})
+    assert all(d.sources_sent == 2 or d.needs_edit is False for d in northwind_alerts)
+
+
+def test_a_second_poll_is_conditional_and_sends_nothing(
+    make: Callable[..., Watcher], site: LocalServer
+) -> None:
+    clock = Clock()
+    w = make(clock)
+    w.poll_once()
+    sent_before = w.out.getvalue()  # type: ignore[attr-defined]
+    counts = w.store.counts()
+    clock.advance(hours=1)
+    report, drained = w.poll_once()
+    assert report.not_modified == 1 and report.entries_new == 0
+    feed_requests = [r for r in site.requests if r.path == "/feed.xml"]
+    assert feed_requests[-1].headers.get("if-none-match") == '"v1"'
+    assert w.store.counts() == counts
+    assert w.out.getvalue() == sent_before  # type: ignore[attr-defined]
+    # the feed changes its validator but not its items: fetched again, still nothing new
+    publish_site(site, etag='"v2"')
+    clock.advance(hours=1)
+    report, _ = w.poll_once()
+    assert report.not_modified == 0 and report.entries_new == 0
+    assert w.store.counts() == counts
+
+
+def test_an_interrupted_cycle_loses_nothing_and_repeats_nothing(make: Callable[..., Watcher]) -> None:
+    clock = Clock()
+    w = make(clock)
+    real = w.pipeline.analyser.analyse
+    calls = {"n": 0}
+
+    def dying(article):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("killed mid-cycle")
+        return real(article)
+
+    w.pipeline.analyser.analyse = dying  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        w.poll_once()
+    with w.store.session() as s:
+        processed_first = s.scalars(select(EntryRow).where(EntryRow.processed_at.is_not(None))).all()
+    assert 1 <= len(processed_first) < 5
+    w.pipeline.analyser.analyse = real  # type: ignore[method-assign]
+    # a restarted instance takes the feed over (its lease was released) and finishes the rest
+    w2 = make(clock)
+    report, _ = w2.poll_once()
+    assert report.entries_new == 5 - len(processed_first)
+    with w2.store.session() as s:
+        entries = s.scalars(select(EntryRow)).all()
+        deliveries = s.scalars(select(DeliveryRow)).all()
+    assert len(entries) == 5 and all(e.processed_at for e in entries)
+    assert len(deliveries) == len({(d.channel, d.target, d.story_key) for d in deliveries})
+    assert all(d.status == "sent" for d in deliveries)
+
+
+def test_an_edited_article_is_rediffed_and_alerts_only_on_change(
+    make: Callable[..., Watcher], site: LocalServer
+) -> None:
+    clock = Clock()
+    w = make(clock)
+    w.poll_once()
+    flagged_before = len(flags(w))
+    deliveries_before = w.store.counts()["deliveries"]
+    # the term article is edited: same claim, more words, and its feed summary changes
+    page = (SITE / "term.html").read_text().replace("Analysts said", "Several analysts said")
+    site.routes["/term.html"] = Route.text(page)
+    feed = site.routes["/feed.xml"].body.decode().replace("four years longer", "four years longer (updated)")  # type: ignore[union-attr]
+    site.routes["/feed.xml"] = Route.text(feed, "application/rss+xml", etag='"v3"')
+    clock.advance(hours=1)
+    report, _ = w.poll_once()
+    assert report.entries_new == 1
+    assert len(flags(w)) == flagged_before
+    assert w.store.counts()["deliveries"] == deliveries_before
+
+
+def test_a_failing_feed_backs_off_and_is_reported(make: Callable[..., Watcher], site: LocalServer) -> None:
+    clock = Clock()
+    w = make(clock)
+    site.routes["/feed.xml"] = Route(status=503, headers={"Retry-After": "120"})
+    report, _ = w.poll_once()
+    assert report.feeds_failed == 1 and "503" in report.errors[0]
+    (row,) = [r for r in w.store.feed_rows() if r.name == "demo"]
+    assert row.consecutive_failures == 1 and row.last_error_kind == "status"
+    clock.advance(seconds=60)
+    assert w.poll_once()[0].feeds_polled == 0  # backing off
+    clock.advance(hours=1)
+    site.routes["/feed.xml"] = Route.text("<html><body>not a feed</body></html>")
+    report, _ = w.poll_once()
+    assert report.feeds_failed == 1 and report.errors_by_kind == {"parse": 1}
+    (row,) = [r for r in w.store.feed_rows() if r.name == "demo"]
+    assert row.consecutive_failures == 2 and row.next_poll_at > clock.now + timedelta(minutes=15)
+
+
+def test_a_page_that_cannot_be_had_falls_back_to_the_summary(
+    make: Callable[..., Watcher], site: LocalServer
+) -> None:
+    site.routes["/term.html"] = Route(status=404)
+    w = make()
+    w.poll_once()
+    with w.store.session() as s:
+        term = s.scalar(select(ArticleRow).where(ArticleRow.url.like("%term.html")))
+        assert term is not None and term.partial
+        kinds = set(s.scalars(select(FindingRow.kind).where(FindingRow.article_id == term.id)))
+    assert "contradiction" not in kinds  # a partial text never contradicts on its own

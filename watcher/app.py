@@ -1,0 +1,200 @@
+"""The composition root: :func:`make_watcher` wires real adapters; tests swap any of them.
+
+:class:`Watcher` is what the CLI and the scheduler call: one poll cycle, draining the
+outbox, the digest, backfills and re-diffs. No business rule lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from watcher import feeds
+from watcher.baseline import Baseline, load_baseline
+from watcher.botcommands import confirmed_facts
+from watcher.claims import extract_claims
+from watcher.config import Settings
+from watcher.differ import diff_claims
+from watcher.entities import EntityIndex, load_entities
+from watcher.health import Metrics
+from watcher.http import HttpClient
+from watcher.notify.channels import ConsoleChannel, ConsoleDigestSink, EmailDigestSink, TelegramChannel
+from watcher.notify.digest import DigestService
+from watcher.notify.outbox import Channel, DrainReport, Outbox
+from watcher.pipeline import CycleReport, Pipeline
+from watcher.store import Store, open_store
+from watcher.store.article_ops import AlertPolicy
+from watcher.types import Article, Claim, Finding
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class DifferAnalyser:
+    """The pipeline's view of the differ: claims and findings of one article."""
+
+    baseline: Baseline
+    entities: EntityIndex
+
+    @property
+    def version(self) -> str:
+        return self.baseline.version
+
+    def analyse(self, article: Article) -> tuple[list[Claim], list[Finding]]:
+        year = article.published.year if article.published else None
+        claims = extract_claims(article.text, self.entities, title=article.title, reference_year=year)
+        tracked = self.entities.tracked or frozenset({"Microsoft", "OpenAI"})
+        return claims, diff_claims(claims, self.baseline, partial=article.partial, tracked=tracked)
+
+
+def tracked_names(entities: EntityIndex) -> tuple[str, ...]:
+    """Tracked companies and all their aliases: what makes an entry relevant."""
+    tracked = entities.tracked or frozenset({"Microsoft", "OpenAI"})
+    names = set(tracked) | {alias for alias, canon in entities.aliases.items() if canon in tracked}
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+@dataclass
+class Watcher:
+    settings: Settings
+    store: Store
+    http: HttpClient
+    entities: EntityIndex
+    baseline: Baseline
+    pipeline: Pipeline
+    outbox: Outbox
+    digest: DigestService
+    channels: dict[str, Channel]
+    clock: Callable[[], datetime]
+    owner: str
+    metrics: Metrics = field(default_factory=Metrics)
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def poll_once(self, *, deliver: bool = True) -> tuple[CycleReport, DrainReport | None]:
+        """One cycle over the due feeds, then the alerts it queued (retried up to the delivery deadline)."""
+        self.sync_feeds()
+        report = self.pipeline.poll_cycle()
+        self.metrics.observe_cycle(report)
+        self.store.set_state(
+            "last_poll",
+            {"at": self.clock().isoformat(), "duration": report.duration, "errors": len(report.errors)},
+        )
+        drained = self.deliver(self.settings.delivery_deadline) if deliver else None
+        return report, drained
+
+    def sync_feeds(self) -> None:
+        """Makes the database's feed list match WATCHER_FEEDS_FILE (when it exists)."""
+        if Path(self.settings.feeds_file).is_file():
+            self.store.sync_feeds(feeds.load_feeds(Path(self.settings.feeds_file)))
+
+    def deliver(self, deadline: float = 0.0) -> DrainReport:
+        report = self.outbox.drain(deadline)
+        self.metrics.observe_drain(report)
+        return report
+
+    def alert_policy(self, *, alert: bool = True) -> AlertPolicy:
+        return self.pipeline.policy if alert else AlertPolicy(self.pipeline.policy.targets, enabled=False)
+
+    def close(self) -> None:
+        for closer in reversed(self._closers):
+            try:
+                closer()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                log.debug("closing failed", exc_info=True)
+
+
+def instance_id(settings: Settings) -> str:
+    return settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
+
+
+def alert_targets(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """Telegram chats when configured, else the console (so defaults show what would be sent)."""
+    if settings.telegram_enabled:
+        return tuple(("telegram", str(chat)) for chat in settings.telegram_chat_ids)
+    return (("console", "-"),)
+
+
+def make_channels(settings: Settings, *, stream: Any = None) -> dict[str, Channel]:
+    channels: dict[str, Channel] = {"console": ConsoleChannel(stream or sys.stdout)}
+    if settings.telegram_enabled and settings.telegram_token is not None:
+        channels["telegram"] = TelegramChannel.from_settings(settings)
+    return channels
+
+
+def make_watcher(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    http: HttpClient | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    channels: dict[str, Channel] | None = None,
+    digest_sink: Any = None,
+    stream: Any = None,
+) -> Watcher:
+    """Builds a Watcher from settings; any part may be passed in instead (tests do)."""
+    store = store or open_store(settings.database_url)
+    http = http or HttpClient.from_settings(settings)
+    entities = load_entities(settings.entities_file)
+    curated = load_baseline(settings.baseline_file)
+    store.record_baseline_version(
+        curated.version, Path(settings.baseline_file).read_text(encoding="utf-8"), source="file"
+    )
+    baseline = Baseline.from_facts([*curated.facts, *confirmed_facts(store)], path=curated.path)
+    owner = instance_id(settings)
+    channels = channels if channels is not None else make_channels(settings, stream=stream)
+    policy = AlertPolicy(targets=alert_targets(settings), min_confidence=settings.alert_min_confidence)
+    pipeline = Pipeline(
+        store=store,
+        http=http,
+        analyser=DifferAnalyser(baseline, entities),
+        policy=policy,
+        tracked_names=tracked_names(entities),
+        owner=owner,
+        poll_interval=timedelta(seconds=settings.poll_interval),
+        extract_timeout=settings.extract_timeout,
+        max_bytes=settings.max_page_bytes,
+        clock=clock,
+    )
+    outbox = Outbox(store=store, channels=channels, owner=owner, clock=clock)
+    if digest_sink is None:
+        digest_sink = (
+            EmailDigestSink.from_settings(settings)
+            if settings.email_enabled
+            else ConsoleDigestSink(stream or sys.stdout)
+        )
+    digest = DigestService(
+        store=store,
+        sink=digest_sink,
+        digest_time=settings.digest_time,
+        tz=settings.tz,
+        owner=owner,
+        clock=clock,
+        baseline_changes=store.baseline_changes,
+    )
+    closers: list[Callable[[], None]] = [store.close, http.close]
+    closers += [c.close for c in channels.values() if hasattr(c, "close")]
+    return Watcher(
+        settings=settings,
+        store=store,
+        http=http,
+        entities=entities,
+        baseline=baseline,
+        pipeline=pipeline,
+        outbox=outbox,
+        digest=digest,
+        channels=channels,
+        clock=clock,
+        owner=owner,
+        _closers=closers,
+    )

@@ -1,0 +1,121 @@
+"""`watcher feeds`: the feed list in the feeds file (WATCHER_FEEDS_FILE, default config/feeds.yaml)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from watcher.cli import cli
+from watcher.errors import ConfigError
+from watcher.feeds import export_opml, feed_from_mapping, import_opml, load_feeds, save_feeds
+from watcher.stories import canonical_url
+from watcher.types import FeedSource
+
+
+def _feeds_file() -> Path:
+    from watcher.config import load_settings
+
+    return Path(load_settings().feeds_file)
+
+
+def _load_or_empty(path: Path) -> list[FeedSource]:
+    return load_feeds(path) if path.exists() else []
+
+
+@cli.group()
+def feeds() -> None:
+    """List, add, remove, import and export the feeds watcher polls."""
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per feed, one per line.")
+def feeds_list(as_json: bool) -> None:
+    """List configured feeds (name, interval, tags, URL)."""
+    for feed in load_feeds(_feeds_file()):
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "name": feed.name,
+                        "url": feed.url,
+                        "interval": feed.interval,
+                        "enabled": feed.enabled,
+                        "tags": list(feed.tags),
+                    }
+                )
+            )
+        else:
+            interval = f"{feed.interval}s" if feed.interval else "default"
+            state = "" if feed.enabled else " [disabled]"
+            tags = f" [{', '.join(feed.tags)}]" if feed.tags else ""
+            click.echo(f"{feed.name}{state}\t{interval}{tags}\t{feed.url}")
+
+
+@feeds.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--interval", help="Poll interval: seconds or e.g. 15m, 2h (default: WATCHER_POLL_INTERVAL).")
+@click.option("--tag", "tags", multiple=True, help="A tag for the feed (repeatable).")
+def feeds_add(name: str, url: str, interval: str | None, tags: tuple[str, ...]) -> None:
+    """Add the feed NAME at URL."""
+    path = _feeds_file()
+    current = _load_or_empty(path)
+    raw: dict[str, object] = {"name": name, "url": url, "tags": list(tags)}
+    if interval is not None:
+        raw["interval"] = interval
+    try:
+        feed = feed_from_mapping(raw)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    save_feeds(path, [*current, feed])
+    click.echo(f"added {feed.name} ({feed.url}) to {path}")
+
+
+@feeds.command("remove")
+@click.argument("name")
+def feeds_remove(name: str) -> None:
+    """Remove the feed called NAME (case-insensitive)."""
+    path = _feeds_file()
+    current = load_feeds(path)
+    kept = [f for f in current if f.name.casefold() != name.casefold()]
+    if len(kept) == len(current):
+        raise ConfigError(f"{path}: no feed named {name!r} (see `watcher feeds list`)")
+    save_feeds(path, kept)
+    click.echo(f"removed {name} from {path}")
+
+
+@feeds.command("import-opml")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def feeds_import_opml(file: Path) -> None:
+    """Add the feeds of an OPML FILE; feeds already present (same URL or name) are skipped."""
+    path = _feeds_file()
+    current = _load_or_empty(path)
+    names = {f.name.casefold() for f in current}
+    urls = {canonical_url(f.url) for f in current}
+    added, skipped = [], 0
+    for feed in import_opml(file.read_bytes(), where=str(file)):
+        if canonical_url(feed.url) in urls:
+            skipped += 1
+            continue
+        if feed.name.casefold() in names:  # same name, new URL: keep both, rename
+            feed = replace(feed, name=f"{feed.name} ({feed.url})")
+        names.add(feed.name.casefold())
+        urls.add(canonical_url(feed.url))
+        added.append(feed)
+    save_feeds(path, [*current, *added])
+    click.echo(f"imported {len(added)} feeds into {path} ({skipped} already present)")
+
+
+@feeds.command("export-opml")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def feeds_export_opml(file: Path | None) -> None:
+    """Write the feeds as OPML to FILE (default: stdout)."""
+    data = export_opml(load_feeds(_feeds_file()))
+    if file is None:
+        click.echo(data.decode("utf-8"), nl=False)
+    else:
+        file.write_bytes(data)
+        click.echo(f"wrote {file}", err=True)

@@ -1,0 +1,470 @@
+"""One HTTP client policy for feeds and pages: every network byte watcher reads passes here.
+
+Policy, in order of a fetch:
+
+* only ``http``/``https`` URLs; redirects are followed by hand (at most 5) so every hop is checked;
+* the private-address guard: the host is resolved once, *every* address is checked, and the socket
+  connects to a checked address (no second lookup, so DNS rebinding cannot swap it) -- see
+  :class:`GuardedBackend`; literal IPs in URLs are checked before any connection;
+* at most 2 requests in flight per host (thread-safe), a real User-Agent, conditional GET
+  (``If-None-Match`` / ``If-Modified-Since``; a 304 is ``Fetched(content=None)``);
+* timeouts per network operation *and* a total deadline per fetch (a slow drip cannot stall a cycle);
+* a size cap on the body as read and as decompressed (we decode gzip/deflate ourselves with a
+  bounded inflater, so a gzip bomb is refused after ``max_bytes`` of output, not after it filled RAM);
+* ``Retry-After`` (seconds or HTTP date) and ``Cache-Control: max-age`` parsed into :class:`Fetched`.
+
+Failures raise :class:`~watcher.errors.FetchError` with ``kind`` one of
+``network | timeout | status | too_large | refused | redirects | decode``. No httpx object leaves
+this module. Limits of the guard: name resolution uses the system resolver (``getaddrinfo``), which
+has no timeout of its own, and a custom ``transport=`` (tests) bypasses the connect-time check.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
+
+from watcher import __version__
+from watcher.errors import FetchError
+from watcher.types import Fetched
+
+USER_AGENT = f"watcher/{__version__} (self-hosted news monitoring bot; python-httpx)"
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
+)
+HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+MAX_REDIRECTS = 5
+PER_HOST_LIMIT = 2
+_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+
+Resolver = Callable[[str, int], list[str]]
+"""``(host, port) -> [ip, ...]``: how the guard resolves names (injectable for tests)."""
+
+
+# --------------------------------------------------------------------------- address policy
+
+
+class AddressRefused(Exception):
+    """Internal: raised inside the connection layer; becomes FetchError(kind="refused")."""
+
+
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address carries (mapped, 6to4, Teredo, NAT64, IPv4-compatible)."""
+    found = [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if any(ip in net for net in _NAT64) or ip in _IPV4_COMPATIBLE:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+def is_public_address(address: str) -> bool:
+    """True when ``address`` is a globally routable unicast address (v4 or v6).
+
+    Refused: loopback, RFC 1918, link-local (incl. 169.254.169.254), CGNAT 100.64/10,
+    documentation/benchmark/reserved ranges, multicast, unspecified, ULA, and any IPv6 address
+    whose embedded IPv4 (``::ffff:127.0.0.1``, 6to4, Teredo, NAT64, ``::a.b.c.d``) is not public.
+    """
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        return all(is_public_address(str(v4)) for v4 in _embedded_ipv4(ip))
+    return True
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """All addresses ``getaddrinfo`` gives for ``host`` (order kept, duplicates dropped)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """An httpcore network backend that resolves, checks every address, then connects to a checked IP.
+
+    TLS still verifies the certificate against the URL's host name (httpcore passes it as the
+    server name), so pinning the IP does not weaken HTTPS.
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        resolver: Resolver = system_resolver,
+        policy: Callable[[str], bool] = is_public_address,
+    ) -> None:
+        self._allow_private = allow_private
+        self._resolver = resolver
+        self._policy = policy
+
+    def addresses(self, host: str, port: int) -> list[str]:
+        """The checked addresses to try; raises AddressRefused if any resolved address is private."""
+        try:
+            found = self._resolver(host, port)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        if not found:
+            raise httpcore.ConnectError(f"cannot resolve {host}: no addresses")
+        if not self._allow_private:
+            bad = [a for a in found if not self._policy(a)]
+            if bad:
+                raise AddressRefused(f"{host} resolves to a non-public address ({', '.join(bad)})")
+        return found
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        error: Exception | None = None
+        for address in self.addresses(host, port):
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:  # try the next checked address
+                error = exc
+        assert error is not None
+        raise error
+
+
+def guarded_transport(
+    *,
+    allow_private: bool = False,
+    resolver: Resolver = system_resolver,
+    policy: Callable[[str], bool] = is_public_address,
+) -> httpx.BaseTransport:
+    """httpx's own transport with its connection pool rebuilt on a :class:`GuardedBackend`.
+
+    httpx 0.28 has no public ``network_backend`` argument, so the pool (the private ``_pool``
+    attribute, stable since httpx 0.18) is replaced; ``tests/test_http.py`` pins this.
+    ``policy`` says which resolved addresses are acceptable (tests pass a narrower one).
+    """
+    transport = httpx.HTTPTransport(trust_env=False, retries=0)
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=GuardedBackend(allow_private=allow_private, resolver=resolver, policy=policy),
+    )
+    return transport
+
+
+# --------------------------------------------------------------------------- header parsing
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After value: delta-seconds or an HTTP date (past dates give 0)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def parse_max_age(value: str | None) -> float | None:
+    """``max-age`` seconds from a Cache-Control value (``no-cache``/``no-store`` give 0)."""
+    if not value:
+        return None
+    if re.search(r"(?i)\bno-(cache|store)\b", value):
+        return 0.0
+    match = re.search(r"(?i)(?<![-\w])max-age\s*=\s*\"?(\d+)", value)
+    return float(match.group(1)) if match else None
+
+
+# --------------------------------------------------------------------------- body reading
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _BodyReader:
+    """Accumulates a body, inflating gzip/deflate itself, never holding more than ``limit`` bytes."""
+
+    def __init__(self, content_encoding: str, limit: int) -> None:
+        self._limit = limit
+        self._parts: list[bytes] = []
+        self._size = 0
+        coding = content_encoding.strip().lower()
+        if coding in ("", "identity"):
+            self._inflater = None
+        elif coding in ("gzip", "x-gzip"):
+            self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif coding == "deflate":
+            self._inflater = zlib.decompressobj(zlib.MAX_WBITS)
+        else:
+            raise ValueError(f"unsupported Content-Encoding {content_encoding!r}")
+
+    def feed(self, chunk: bytes) -> None:
+        if self._inflater is None:
+            self._append(chunk)
+            return
+        data = chunk
+        while data:
+            out = self._inflater.decompress(data, self._limit - self._size + 1)
+            self._append(out)
+            data = self._inflater.unconsumed_tail
+
+    def _append(self, data: bytes) -> None:
+        self._size += len(data)
+        if self._size > self._limit:
+            raise _TooLarge
+        self._parts.append(data)
+
+    def body(self) -> bytes:
+        if self._inflater is not None:
+            self._append(self._inflater.flush())
+        return b"".join(self._parts)
+
+
+# --------------------------------------------------------------------------- client
+
+
+class _HostLimiter:
+    """At most ``limit`` requests in flight per host; thread-safe."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+
+    @contextmanager
+    def slot(self, host: str, timeout: float) -> Iterator[None]:
+        with self._lock:
+            sem = self._slots.setdefault(host, threading.BoundedSemaphore(self._limit))
+        if not sem.acquire(timeout=max(timeout, 0.0)):
+            raise httpx.PoolTimeout(f"waited too long for a free slot on {host}")
+        try:
+            yield
+        finally:
+            sem.release()
+
+
+@contextmanager
+def _translated(url: str) -> Iterator[None]:
+    """Turns httpx/httpcore/guard errors into FetchError with the right kind, cause chained."""
+    try:
+        yield
+    except AddressRefused as exc:
+        raise FetchError(
+            f"refused: {exc}; set WATCHER_ALLOW_PRIVATE_NETWORKS=true to allow", url=url, kind="refused"
+        ) from exc
+    except httpx.TimeoutException as exc:
+        raise FetchError(
+            f"timed out ({type(exc).__name__}); the server is slow or unreachable", url=url, kind="timeout"
+        ) from exc
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+        raise FetchError(f"not a fetchable URL: {exc}", url=url, kind="refused") from exc
+    except httpx.HTTPError as exc:
+        raise FetchError(f"network error: {type(exc).__name__}: {exc}", url=url, kind="network") from exc
+
+
+class HttpClient:
+    """The fetcher the pipeline uses for feeds and pages. Thread-safe; close() when done."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 20.0,
+        max_bytes: int = 5_000_000,
+        allow_private_networks: bool = False,
+        max_redirects: int = MAX_REDIRECTS,
+        per_host_limit: int = PER_HOST_LIMIT,
+        user_agent: str = USER_AGENT,
+        transport: httpx.BaseTransport | None = None,
+        resolver: Resolver = system_resolver,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._timeout = timeout
+        self._max_bytes = max_bytes
+        self._allow_private = allow_private_networks
+        self._max_redirects = max_redirects
+        self._limiter = _HostLimiter(per_host_limit)
+        self._clock = clock
+        self._now = now
+        self._client = httpx.Client(
+            transport=transport or guarded_transport(allow_private=allow_private_networks, resolver=resolver),
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> HttpClient:
+        """Built from :class:`watcher.config.Settings` (http_timeout, max_page_bytes, allow_private_networks)."""
+        params: dict[str, Any] = {
+            "timeout": settings.http_timeout,
+            "max_bytes": settings.max_page_bytes,
+            "allow_private_networks": settings.allow_private_networks,
+        }
+        params.update(overrides)
+        return cls(**params)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str = HTML_ACCEPT,
+    ) -> Fetched:
+        """GETs ``url`` under the policy above. Validators are sent on the first hop only."""
+        deadline = self._clock() + self._timeout
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        current = url
+        for _hop in range(self._max_redirects + 1):
+            host = self._check_url(current)
+            with _translated(current), self._limiter.slot(host, deadline - self._clock()):
+                response = self._client.send(
+                    self._client.build_request("GET", current, headers=headers), stream=True
+                )
+                try:
+                    location = response.headers.get("location")
+                    if response.status_code not in _REDIRECT_CODES or not location:
+                        return self._finish(url, current, response, deadline, etag, last_modified)
+                finally:
+                    response.close()
+            current = urljoin(current, location.strip())
+            headers = {"Accept": accept}
+        raise FetchError(
+            f"more than {self._max_redirects} redirects; check the URL in a browser",
+            url=url,
+            kind="redirects",
+        )
+
+    def _check_url(self, url: str) -> str:
+        """Scheme and literal-IP checks before connecting; returns the lowercased host."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise FetchError("only http(s) URLs with a host can be fetched", url=url, kind="refused")
+        host = parts.hostname.lower()
+        try:
+            ipaddress.ip_address(host.split("%", 1)[0])
+        except ValueError:
+            return host  # a name: checked on its resolved addresses at connect time
+        if not self._allow_private and not is_public_address(host):
+            raise FetchError(
+                f"refused: {host} is not a public address; set WATCHER_ALLOW_PRIVATE_NETWORKS=true to allow",
+                url=url,
+                kind="refused",
+            )
+        return host
+
+    def _finish(
+        self,
+        url: str,
+        current: str,
+        response: httpx.Response,
+        deadline: float,
+        etag: str | None,
+        last_modified: str | None,
+    ) -> Fetched:
+        headers = response.headers
+        retry_after = parse_retry_after(headers.get("retry-after"), now=self._now())
+        status = response.status_code
+        if status == 304:
+            return Fetched(
+                url=url,
+                status=304,
+                content=None,
+                content_type=headers.get("content-type"),
+                etag=headers.get("etag") or etag,
+                last_modified=headers.get("last-modified") or last_modified,
+                final_url=current,
+                retry_after=retry_after,
+                max_age=parse_max_age(headers.get("cache-control")),
+            )
+        if status >= 300:
+            raise FetchError(
+                f"HTTP {status} {response.reason_phrase}",
+                url=url,
+                kind="status",
+                status=status,
+                retry_after=retry_after,
+            )
+        body = self._read_body(current, response, deadline)
+        return Fetched(
+            url=url,
+            status=status,
+            content=body,
+            content_type=headers.get("content-type"),
+            etag=headers.get("etag"),
+            last_modified=headers.get("last-modified"),
+            final_url=current,
+            retry_after=retry_after,
+            max_age=parse_max_age(headers.get("cache-control")),
+        )
+
+    def _read_body(self, url: str, response: httpx.Response, deadline: float) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            raise FetchError(
+                f"body of {declared} bytes is over the {self._max_bytes}-byte cap (WATCHER_MAX_PAGE_BYTES)",
+                url=url,
+                kind="too_large",
+            )
+        try:
+            reader = _BodyReader(response.headers.get("content-encoding", ""), self._max_bytes)
+            for chunk in response.iter_raw():
+                if self._clock() > deadline:
+                    raise FetchError(
+                        f"body not received within {self._timeout:g}s (WATCHER_HTTP_TIMEOUT)",
+                        url=url,
+                        kind="timeout",
+                    )
+                reader.feed(chunk)
+            return reader.body()
+        except _TooLarge as exc:
+            raise FetchError(
+                f"body is over the {self._max_bytes}-byte cap (WATCHER_MAX_PAGE_BYTES), after decompression",
+                url=url,
+                kind="too_large",
+            ) from exc
+        except (ValueError, zlib.error) as exc:
+            raise FetchError(f"cannot decode the body: {exc}", url=url, kind="decode") from exc

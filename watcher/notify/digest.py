@@ -1,0 +1,127 @@
+"""The daily digest: which period it covers, what it says, sending it once.
+
+A scheduled digest covers the findings first seen since the previous digest's end (or the
+last 24 h) up to the scheduled slot: today's ``WATCHER_DIGEST_TIME`` in ``WATCHER_TIMEZONE``.
+The period end is unique in the store, so a period is never sent twice, even by two
+instances; a slot missed while watcher was down is sent once when it comes back
+(:meth:`DigestService.send_due` at start-up and on schedule).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from watcher.errors import DeliveryError
+from watcher.notify.render import AlertView, DigestView, render_digest
+from watcher.store import Store
+from watcher.store.outbox_ops import finding_from_row
+from watcher.types import FLAG_KINDS, FindingKind
+
+log = logging.getLogger(__name__)
+
+
+class DigestSink(Protocol):
+    """Where a digest goes: email, or the console when no SMTP host is configured."""
+
+    def send_digest(self, subject: str, text: str, html: str, *, message_id: str) -> str: ...
+
+
+def latest_slot(now: datetime, at: time, tz: ZoneInfo) -> datetime:
+    """The most recent digest time at or before ``now`` (aware UTC in, aware out)."""
+    local = now.astimezone(tz)
+    slot = datetime.combine(local.date(), at, tzinfo=tz)
+    if slot > local:
+        slot = datetime.combine(local.date() - timedelta(days=1), at, tzinfo=tz)
+    return slot.astimezone(now.tzinfo)
+
+
+@dataclass
+class DigestService:
+    store: Store
+    sink: DigestSink
+    digest_time: time
+    tz: ZoneInfo
+    owner: str
+    clock: Callable[[], datetime]
+    baseline_changes: Callable[[datetime, datetime], list[tuple[str, str | None, str, str | None]]] = (
+        lambda start, end: []
+    )
+
+    def period_for(self, end: datetime) -> tuple[datetime, datetime]:
+        last = self.store.last_digest_end()
+        start = last if last is not None and last < end else end - timedelta(hours=24)
+        return start, end
+
+    def build(self, start: datetime, end: datetime) -> DigestView:
+        flagged: list[AlertView] = []
+        confirmations: list[AlertView] = []
+        updates: list[AlertView] = []
+        for frow, arow in self.store.findings_between(start, end):
+            view = AlertView(
+                finding=finding_from_row(frow),
+                title=arow.title,
+                url=arow.url,
+                site=arow.site,
+                sources=1,
+                published=arow.published,
+            )
+            kind = FindingKind(frow.kind)
+            target = (
+                flagged
+                if kind in FLAG_KINDS
+                else confirmations
+                if kind == FindingKind.CONFIRMATION
+                else updates
+            )
+            target.append(view)
+        failing = [(f.name, f.url, f.last_error or "", f.last_success_at) for f in self.store.failing_feeds()]
+        return DigestView(
+            period_start=start,
+            period_end=end,
+            timezone=str(self.tz),
+            flagged=flagged,
+            confirmations=confirmations,
+            updates=updates,
+            baseline_changes=list(self.baseline_changes(start, end)),
+            failing_feeds=failing,
+            generated_at=self.clock(),
+        )
+
+    def preview(self, end: datetime | None = None) -> tuple[str, str, str]:
+        start, end = self.period_for(end or self.clock())
+        return render_digest(self.build(start, end))
+
+    def send_due(self) -> bool:
+        """Sends the digest of the latest slot if it has not gone out; True when sent now."""
+        slot = latest_slot(self.clock(), self.digest_time, self.tz)
+        last = self.store.last_digest_end()
+        if last is not None and last >= slot:
+            return False
+        return self._send(slot)
+
+    def send_now(self) -> bool:
+        """Sends a digest for the findings since the previous one, up to now."""
+        return self._send(self.clock())
+
+    def _send(self, end: datetime) -> bool:
+        start, end = self.period_for(end)
+        now = self.clock()
+        digest_id = self.store.claim_digest(start, end, self.owner, now, lease=timedelta(minutes=10))
+        if digest_id is None:
+            log.info("digest for the period ending %s already sent or being sent", end.isoformat())
+            return False
+        subject, text, html = render_digest(self.build(start, end))
+        message_id = f"<digest-{end.strftime('%Y%m%dT%H%M%SZ')}@watcher>"
+        try:
+            remote = self.sink.send_digest(subject, text, html, message_id=message_id)
+        except DeliveryError as exc:
+            log.error("digest for the period ending %s not sent: %s", end.isoformat(), exc)
+            self.store.mark_digest_failed(digest_id, str(exc))
+            raise
+        self.store.mark_digest_sent(digest_id, remote, self.clock())
+        return True

@@ -1,0 +1,177 @@
+"""The outbox loop: claims due deliveries, sends them on their channel, records the outcome.
+
+It owns pacing and retries (python-telegram-bot's own rate limiter pauses everything and
+retries nothing): a 429 is retried after exactly its ``retry_after``; 5xx, time-outs and
+dropped connections after an exponential back-off; a permanent error (bad chat id, bot
+blocked) stops retrying and shows in `watcher status`. A burst of many alerts for one chat
+becomes one summary message. An alert whose story gained sources is edited, not re-sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from watcher.errors import DeliveryError
+from watcher.notify.render import AlertView
+from watcher.store import Store
+from watcher.store.outbox_ops import DeliveryJob
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = timedelta(minutes=30)
+
+
+class Channel(Protocol):
+    """One way of reaching the analyst. ``send`` returns the remote message id(s)."""
+
+    name: str
+
+    def send(self, target: str, view: AlertView, *, finding_id: int, resume: str | None) -> str: ...
+
+    def send_summary(self, target: str, views: Sequence[AlertView]) -> str: ...
+
+    def edit(self, target: str, remote_id: str, view: AlertView, *, finding_id: int) -> None: ...
+
+
+def view_of(job: DeliveryJob) -> AlertView:
+    return AlertView(
+        finding=job.finding,
+        title=job.title,
+        url=job.url,
+        site=job.site,
+        sources=job.sources,
+        published=job.published,
+    )
+
+
+def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
+    """Exactly ``retry_after`` when the server said so, else 2 s doubling per attempt, capped."""
+    if retry_after is not None:
+        return timedelta(seconds=retry_after)
+    return min(timedelta(seconds=2 * 2 ** min(attempts, 20)), MAX_BACKOFF)
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    edited: int = 0
+    summarised: int = 0
+    retried: int = 0
+    failed: int = 0
+    pending: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Outbox:
+    store: Store
+    channels: dict[str, Channel]
+    owner: str
+    clock: Callable[[], datetime]
+    sleep: Callable[[float], None] = time.sleep
+    summary_threshold: int = 5  # this many new alerts for one chat at once become one summary
+    lease: timedelta = timedelta(minutes=2)
+
+    def drain(self, deadline: float = 0.0) -> DrainReport:
+        """Sends what is due; with a deadline (seconds) keeps retrying transient failures until it passes."""
+        report = DrainReport()
+        end = self.clock() + timedelta(seconds=deadline)
+        while True:
+            jobs = self.store.claim_deliveries(self.clock(), self.owner, self.lease)
+            if jobs:
+                self._send_batch(jobs, report)
+                continue
+            wait = self._wait_for_next(end)
+            if wait is None:
+                break
+            self.sleep(wait)
+        report.pending = self.store.pending_deliveries(self.clock())
+        return report
+
+    def _wait_for_next(self, end: datetime) -> float | None:
+        """Seconds until the next retry, when it falls before the deadline; else None."""
+        nxt = self.store.next_delivery_at()
+        if nxt is None or nxt > end:
+            return None
+        return max((nxt - self.clock()).total_seconds(), 0.0) + 0.2
+
+    def _send_batch(self, jobs: list[DeliveryJob], report: DrainReport) -> None:
+        groups: dict[tuple[str, str], list[DeliveryJob]] = {}
+        for job in jobs:
+            groups.setdefault((job.channel, job.target), []).append(job)
+        muted = self._muted_until()
+        for (channel_name, target), group in groups.items():
+            channel = self.channels.get(channel_name)
+            if channel is None:
+                for job in group:  # a channel no longer configured: keep the row for when it is
+                    self.store.postpone(job.id, self.clock() + timedelta(hours=1), "channel not configured")
+                continue
+            if muted is not None and channel_name == "telegram":
+                for job in group:
+                    self.store.postpone(job.id, muted, "muted")
+                continue
+            fresh = [j for j in group if not j.is_edit and not j.remote_id]
+            if len(fresh) >= self.summary_threshold:
+                self._summary(channel, target, fresh, report)
+                group = [j for j in group if j not in fresh]
+            for job in group:
+                self._one(channel, job, report)
+
+    def _muted_until(self) -> datetime | None:
+        raw = self.store.get_state("mute_until")
+        if not raw:
+            return None
+        until = datetime.fromisoformat(raw)
+        return until if until > self.clock() else None
+
+    def _summary(self, channel: Channel, target: str, jobs: list[DeliveryJob], report: DrainReport) -> None:
+        try:
+            remote = channel.send_summary(target, [view_of(j) for j in jobs])
+        except DeliveryError as exc:
+            for job in jobs:
+                self._failed(job, exc, report)
+            return
+        for job in jobs:
+            self.store.mark_sent(job.id, self.owner, remote, job.sources, self.clock())
+        report.summarised += len(jobs)
+
+    def _one(self, channel: Channel, job: DeliveryJob, report: DrainReport) -> None:
+        view = view_of(job)
+        try:
+            if job.is_edit and job.remote_id:
+                channel.edit(job.target, job.remote_id, view, finding_id=job.finding_id)
+                remote = job.remote_id
+                report.edited += 1
+            else:
+                remote = channel.send(job.target, view, finding_id=job.finding_id, resume=job.remote_id)
+                report.sent += 1
+        except DeliveryError as exc:
+            self._failed(job, exc, report)
+            return
+        self.store.mark_sent(job.id, self.owner, remote, job.sources, self.clock())
+
+    def _failed(self, job: DeliveryJob, exc: DeliveryError, report: DrainReport) -> None:
+        partial = getattr(exc, "sent_message_ids", None)
+        if partial:  # parts of a long message went out: remember them so a retry resumes after them
+            self.store.record_partial(job.id, ",".join(str(i) for i in partial))
+        report.errors.append(f"{job.channel}:{job.target}: {exc}")
+        if exc.permanent:
+            log.error("delivery %s to %s:%s failed permanently: %s", job.id, job.channel, job.target, exc)
+            self.store.mark_failed(job.id, str(exc))
+            report.failed += 1
+            return
+        delay = retry_delay(job.attempts, exc.retry_after)
+        log.warning(
+            "delivery %s to %s:%s failed (%s); retry in %.0fs",
+            job.id,
+            job.channel,
+            job.target,
+            exc,
+            delay.total_seconds(),
+        )
+        self.store.mark_retry(job.id, str(exc), self.clock() + delay)
+        report.retried += 1

@@ -1,0 +1,304 @@
+"""Rendering of alerts (Telegram HTML and plain text) and of the daily digest (email).
+
+Everything that comes from an article or a feed (headline, evidence, site, URL, error
+text) is untrusted and escaped: Telegram HTML with ``html.escape(quote=False)`` for text
+(``&lt; &gt; &amp;``, the entities Telegram expects) and a quoted escape for ``href``;
+the email HTML through Jinja2 autoescaping. Links are only made for http(s) URLs.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import NamedTuple
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from watcher.types import Finding, FindingKind, Provenance
+
+_KINDS: dict[FindingKind, tuple[str, str]] = {
+    FindingKind.NEW_DEAL: ("🆕", "NEW DEAL"),
+    FindingKind.CONTRADICTION: ("⚠️", "CONTRADICTION"),
+    FindingKind.CONFIRMATION: ("✅", "CONFIRMATION"),
+    FindingKind.UPDATE: ("🔄", "UPDATE"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """One finding with the article it came from, ready to render."""
+
+    finding: Finding
+    title: str
+    url: str
+    site: str | None
+    sources: int
+    published: datetime | None
+
+
+class BaselineChange(NamedTuple):
+    fact_id: str
+    old: str | None
+    new: str
+    provenance: str | Provenance | None
+
+
+class FailingFeed(NamedTuple):
+    name: str
+    url: str
+    last_error: str
+    since: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestView:
+    """Everything the daily digest shows; plain tuples are accepted for the two lists of rows."""
+
+    period_start: datetime
+    period_end: datetime
+    timezone: str
+    flagged: list[AlertView]
+    confirmations: list[AlertView]
+    updates: list[AlertView]
+    baseline_changes: list[tuple[str, str | None, str, str | Provenance | None]]
+    failing_feeds: list[tuple[str, str, str, datetime | None]]
+    generated_at: datetime
+
+
+# -- small shared helpers ------------------------------------------------------------
+
+
+def tg_escape(text: str) -> str:
+    """Escapes text for Telegram HTML: only ``& < >`` (Telegram's own rules)."""
+    return html.escape(text, quote=False)
+
+
+def safe_url(url: str) -> str | None:
+    """The URL if it may become a link (http or https with a host), else None."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def kind_label(kind: FindingKind) -> tuple[str, str]:
+    """(emoji, LABEL) for a finding kind."""
+    return _KINDS[kind]
+
+
+def parties_label(finding: Finding) -> str:
+    return " & ".join(finding.parties) if finding.parties else "unknown parties"
+
+
+def attribute_label(attribute: str) -> str:
+    return attribute.replace("_", " ").capitalize()
+
+
+def sources_label(count: int) -> str:
+    return _plural(count, "source")
+
+
+def format_time(moment: datetime | None, tz: ZoneInfo | None = None) -> str | None:
+    """'2026-11-02 14:05 UTC' (or in ``tz``); naive datetimes are taken as UTC."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    local = aware.astimezone(tz or UTC)
+    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "UTC")
+
+
+def change_line(finding: Finding) -> str:
+    """'Stake: 27% (baseline: 49%)' in plain text."""
+    line = f"{attribute_label(finding.attribute)}: {finding.new_value or 'n/a'}"
+    if finding.kind == FindingKind.CONTRADICTION and finding.baseline_value:
+        line += f" (baseline: {finding.baseline_value})"
+    return line
+
+
+def meta_line(view: AlertView, tz: ZoneInfo | None = None) -> str:
+    """'example.com · 3 sources · 2026-11-02 14:05 UTC · confidence 0.82' in plain text."""
+    bits = [view.site or "unknown site", sources_label(view.sources)]
+    when = format_time(view.published, tz)
+    if when:
+        bits.append(when)
+    bits.append(f"confidence {view.finding.confidence:.2f}")
+    return " · ".join(bits)
+
+
+# -- Telegram alerts -----------------------------------------------------------------
+
+
+def _link_html(url: str, text: str | None = None) -> str:
+    href = safe_url(url)
+    label = tg_escape(text if text is not None else url)
+    return f'<a href="{html.escape(href, quote=True)}">{label}</a>' if href else label
+
+
+def _baseline_block(finding: Finding, *, markup: bool) -> list[str]:
+    if not finding.baseline_fact:
+        return []
+    esc = tg_escape if markup else str
+    fact = f"<code>{esc(finding.baseline_fact)}</code>" if markup else finding.baseline_fact
+    lines = [f"Baseline {fact}: {esc(finding.baseline_value or 'n/a')}"]
+    if finding.baseline_sentence:
+        quoted = f"“{esc(finding.baseline_sentence)}”"
+        lines.append(f"<blockquote>{quoted}</blockquote>" if markup else quoted)
+    return ["\n".join(lines)]
+
+
+def render_alert_html(view: AlertView) -> str:
+    """One finding as a Telegram message in HTML parse mode."""
+    f = view.finding
+    emoji, label = kind_label(f.kind)
+    head = f"{emoji} <b>{label}</b>: <b>{tg_escape(parties_label(f))}</b>"
+    change = f"{tg_escape(attribute_label(f.attribute))}: <b>{tg_escape(f.new_value or 'n/a')}</b>"
+    if f.kind == FindingKind.CONTRADICTION and f.baseline_value:
+        change += f" (baseline: <b>{tg_escape(f.baseline_value)}</b>)"
+    blocks = [f"{head}\n{change}", f"<b>{tg_escape(view.title)}</b>"]
+    blocks.append(f"<blockquote>“{tg_escape(f.evidence)}”</blockquote>")
+    blocks += _baseline_block(f, markup=True)
+    if f.explanation:
+        blocks.append(f"<i>{tg_escape(f.explanation)}</i>")
+    blocks.append(f"📰 {tg_escape(meta_line(view))}\n{_link_html(view.url)}")
+    return "\n\n".join(blocks)
+
+
+def render_alert_text(view: AlertView) -> str:
+    """The same alert as plain text (the parse-error fallback and the console)."""
+    f = view.finding
+    emoji, label = kind_label(f.kind)
+    blocks = [f"{emoji} {label}: {parties_label(f)}\n{change_line(f)}", view.title, f"“{f.evidence}”"]
+    blocks += _baseline_block(f, markup=False)
+    if f.explanation:
+        blocks.append(f.explanation)
+    blocks.append(f"📰 {meta_line(view)}\n{view.url}")
+    return "\n\n".join(blocks)
+
+
+def _summary_counts(views: Sequence[AlertView]) -> str:
+    counts: dict[FindingKind, int] = {}
+    for v in views:
+        counts[v.finding.kind] = counts.get(v.finding.kind, 0) + 1
+    return ", ".join(_plural(n, kind_label(k)[1].lower()) for k, n in counts.items())
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def render_summary_html(views: Sequence[AlertView]) -> str:
+    """One message for a burst of findings: a line pair per finding, blank-line separated."""
+    head = f"🔔 <b>{len(views)} new findings</b> ({tg_escape(_summary_counts(views))})"
+    items = []
+    for v in views:
+        f = v.finding
+        emoji, _ = kind_label(f.kind)
+        line = f"{emoji} <b>{tg_escape(parties_label(f))}</b>: {tg_escape(change_line(f))}"
+        items.append(f"{line}\n{tg_escape(v.title)} · {_link_html(v.url, v.site or v.url)}")
+    return "\n\n".join([head, *items])
+
+
+def render_summary_text(views: Sequence[AlertView]) -> str:
+    """Plain-text variant of :func:`render_summary_html`."""
+    head = f"🔔 {len(views)} new findings ({_summary_counts(views)})"
+    items = [
+        f"{kind_label(v.finding.kind)[0]} {parties_label(v.finding)}: {change_line(v.finding)}\n"
+        f"{v.title} · {v.url}"
+        for v in views
+    ]
+    return "\n\n".join([head, *items])
+
+
+# -- the daily digest ----------------------------------------------------------------
+
+_ENV = Environment(
+    loader=PackageLoader("watcher.notify", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """An AlertView flattened for the templates (all strings, already formatted)."""
+
+    kind: str
+    emoji: str
+    label: str
+    parties: str
+    attribute: str
+    new_value: str
+    baseline_fact: str | None
+    baseline_value: str | None
+    baseline_sentence: str | None
+    evidence: str
+    explanation: str
+    title: str
+    url: str
+    href: str | None
+    meta: str
+
+
+def _item(view: AlertView, tz: ZoneInfo) -> _Item:
+    f = view.finding
+    emoji, label = kind_label(f.kind)
+    return _Item(
+        kind=str(f.kind), emoji=emoji, label=label, parties=parties_label(f),
+        attribute=attribute_label(f.attribute), new_value=f.new_value or "n/a",
+        baseline_fact=f.baseline_fact, baseline_value=f.baseline_value,
+        baseline_sentence=f.baseline_sentence, evidence=f.evidence, explanation=f.explanation,
+        title=view.title, url=view.url, href=safe_url(view.url), meta=meta_line(view, tz),
+    )  # fmt: skip
+
+
+def _provenance_text(provenance: str | Provenance | None) -> str:
+    if isinstance(provenance, Provenance):
+        return f"{provenance.seed}: “{provenance.sentence}”" if provenance.sentence else provenance.seed
+    return provenance or ""
+
+
+def digest_subject(view: DigestView) -> str:
+    """'watcher digest 2026-11-02: 1 new deal, 2 contradictions' (or 'nothing new')."""
+    day = view.period_end.astimezone(ZoneInfo(view.timezone)).strftime("%Y-%m-%d")
+    deals = sum(1 for v in view.flagged if v.finding.kind == FindingKind.NEW_DEAL)
+    contradictions = len(view.flagged) - deals
+    counts = (
+        (deals, "new deal"),
+        (contradictions, "contradiction"),
+        (len(view.failing_feeds), "failing feed"),
+    )
+    parts = [_plural(n, noun) for n, noun in counts if n]
+    return f"watcher digest {day}: " + (", ".join(parts) if parts else "nothing new")
+
+
+def _context(view: DigestView) -> dict[str, object]:
+    tz = ZoneInfo(view.timezone)
+    changes = [BaselineChange(*row) for row in view.baseline_changes]
+    feeds = [FailingFeed(*row) for row in view.failing_feeds]
+    return {
+        "subject": digest_subject(view),
+        "period": f"{format_time(view.period_start, tz)} – {format_time(view.period_end, tz)}",
+        "generated": format_time(view.generated_at, tz),
+        "flagged": [_item(v, tz) for v in view.flagged],
+        "confirmations": [_item(v, tz) for v in view.confirmations],
+        "updates": [_item(v, tz) for v in view.updates],
+        "changes": [(c.fact_id, c.old, c.new, _provenance_text(c.provenance)) for c in changes],
+        "feeds": [(f.name, f.url, safe_url(f.url), f.last_error, format_time(f.since, tz)) for f in feeds],
+        "empty": not (view.flagged or view.confirmations or view.updates or view.baseline_changes),
+    }
+
+
+def render_digest(view: DigestView) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of the daily digest email."""
+    context = _context(view)
+    text = _ENV.get_template("digest.txt.j2").render(context)
+    markup = _ENV.get_template("digest.html.j2").render(context)
+    return str(context["subject"]), text, markup

@@ -1,0 +1,302 @@
+"""One poll cycle: due feeds -> entries -> articles -> stories -> findings -> outbox.
+
+No business rules live here: fetching policy is in :mod:`watcher.http`, parsing in
+:mod:`watcher.feeds`, extraction in :mod:`watcher.extract`, clustering in
+:mod:`watcher.stories`, judgement in the differ, persistence and idempotence in the store.
+A failure of one feed or entry is recorded and the cycle goes on; an exception we do not
+know is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from watcher import extract, feeds, stories
+from watcher.errors import ExtractionError, FeedParseError, FetchError
+from watcher.http import FEED_ACCEPT, HttpClient
+from watcher.store import Store
+from watcher.store.article_ops import AlertPolicy
+from watcher.store.feed_ops import FeedState
+from watcher.types import Article, Claim, FeedEntry, Fetched, Finding
+
+log = logging.getLogger(__name__)
+MAX_ENTRY_ATTEMPTS = 3
+
+
+class Analyser(Protocol):
+    """Claims and findings of one article against the current baseline (the differ)."""
+
+    @property
+    def version(self) -> str: ...
+
+    def analyse(self, article: Article) -> tuple[list[Claim], list[Finding]]: ...
+
+
+class FailureNotifier(Protocol):
+    def feed_failing(self, feed: FeedState, error: str) -> None: ...
+
+
+@dataclass
+class CycleReport:
+    feeds_polled: int = 0
+    not_modified: int = 0
+    feeds_failed: int = 0
+    entries_seen: int = 0
+    entries_new: int = 0
+    entries_irrelevant: int = 0
+    articles: int = 0
+    partial: int = 0
+    findings: int = 0
+    alerts_queued: int = 0
+    errors: list[str] = field(default_factory=list)
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
+    duration: float = 0.0
+
+    def add(self, other: CycleReport) -> None:
+        for name in (
+            "feeds_polled",
+            "not_modified",
+            "feeds_failed",
+            "entries_seen",
+            "entries_new",
+            "entries_irrelevant",
+            "articles",
+            "partial",
+            "findings",
+            "alerts_queued",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors += other.errors
+        for kind, n in other.errors_by_kind.items():
+            self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + n
+
+    def error(self, kind: str, message: str) -> None:
+        self.errors.append(message)
+        self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + 1
+
+
+def entry_hash(entry: FeedEntry) -> str:
+    """What tells an edited feed item from the one we processed."""
+    return hashlib.sha256(f"{entry.link}\n{entry.title}\n{entry.summary}".encode()).hexdigest()[:32]
+
+
+def _similar_bytes(a: bytes, b: bytes) -> bool:
+    return stories.similar(stories.Fingerprint.from_bytes(a), stories.Fingerprint.from_bytes(b))
+
+
+@dataclass
+class Pipeline:
+    store: Store
+    http: HttpClient
+    analyser: Analyser
+    policy: AlertPolicy
+    tracked_names: tuple[str, ...]
+    owner: str
+    poll_interval: timedelta
+    extract_timeout: float = 10.0
+    max_bytes: int = 5_000_000
+    failure_threshold: int = 5
+    workers: int = 8
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
+    notifier: FailureNotifier | None = None
+
+    def poll_cycle(self) -> CycleReport:
+        """Polls every due feed once (leased, so other instances skip them)."""
+        started = time.monotonic()
+        claimed = self.store.claim_due_feeds(self.clock(), self.owner, lease=self._lease())
+        report = CycleReport()
+        if claimed:
+            with ThreadPoolExecutor(max_workers=min(self.workers, len(claimed))) as pool:
+                for part in pool.map(self._poll_feed_safely, claimed):
+                    report.add(part)
+        report.duration = time.monotonic() - started
+        return report
+
+    def _lease(self) -> timedelta:
+        return max(timedelta(minutes=10), self.poll_interval)
+
+    def _poll_feed_safely(self, feed: FeedState) -> CycleReport:
+        report = CycleReport()
+        try:
+            self.poll_feed(feed, report)
+        except BaseException:
+            self.store.release_feed(feed.id, self.owner)
+            raise
+        return report
+
+    def poll_feed(self, feed: FeedState, report: CycleReport) -> None:
+        interval = timedelta(seconds=feed.interval_s) if feed.interval_s else self.poll_interval
+        report.feeds_polled += 1
+        try:
+            fetched = self.http.fetch(
+                feed.url, etag=feed.etag, last_modified=feed.last_modified, accept=FEED_ACCEPT
+            )
+            entries = [] if fetched.content is None else feeds.parse_feed(fetched, feed.name)
+        except (FetchError, FeedParseError) as exc:
+            kind = exc.kind if isinstance(exc, FetchError) else "parse"
+            self._feed_failed(
+                feed,
+                kind,
+                str(exc),
+                interval,
+                report,
+                exc.retry_after if isinstance(exc, FetchError) else None,
+            )
+            return
+        if fetched.content is None:
+            report.not_modified += 1
+        else:
+            self._process_entries(feed, entries, report)
+        self.store.record_feed_success(feed.id, fetched, self.clock(), self._next_poll(fetched, interval))
+
+    def _next_poll(self, fetched: Fetched, interval: timedelta) -> datetime:
+        wait = interval
+        for hint in (fetched.retry_after, fetched.max_age):
+            if hint is not None:
+                wait = max(wait, min(timedelta(seconds=hint), timedelta(days=1)))
+        return self.clock() + wait
+
+    def _feed_failed(
+        self,
+        feed: FeedState,
+        kind: str,
+        message: str,
+        interval: timedelta,
+        report: CycleReport,
+        retry_after: float | None,
+    ) -> None:
+        log.warning("feed %s failed (%s): %s", feed.name, kind, message)
+        report.feeds_failed += 1
+        report.error(kind, f"{feed.name}: {message}")
+        state = self.store.record_feed_failure(feed.id, kind, message, self.clock(), interval, retry_after)
+        if (
+            state.consecutive_failures >= self.failure_threshold
+            and not state.failure_notified
+            and self.notifier
+        ):
+            self.notifier.feed_failing(state, message)
+            self.store.mark_failure_notified(feed.id)
+
+    def _process_entries(self, feed: FeedState, entries: list[FeedEntry], report: CycleReport) -> None:
+        report.entries_seen += len(entries)
+        done = self.store.processed_identities(feed.id, [e.entry_id for e in entries])
+        for entry in entries:
+            h = entry_hash(entry)
+            if done.get(entry.entry_id) == h:
+                continue
+            report.entries_new += 1
+            self.process_entry(feed.id, entry, h, report, source="feed")
+
+    def process_entry(
+        self,
+        feed_id: int,
+        entry: FeedEntry,
+        h: str,
+        report: CycleReport,
+        *,
+        source: str,
+        page: Fetched | None = None,
+        article: Article | None = None,
+        policy: AlertPolicy | None = None,
+    ) -> None:
+        """Fetches, extracts, analyses and stores one entry; a failure is recorded, not raised."""
+        try:
+            article = article or self._article(entry, report, page)
+        except Exception as exc:  # noqa: BLE001 - one entry's failure never stops the cycle
+            log.exception("entry %s of feed %s failed", entry.link or entry.entry_id, entry.feed)
+            report.error("entry", f"{entry.link or entry.entry_id}: {type(exc).__name__}: {exc}")
+            attempts = self.store.record_entry_error(
+                feed_id=feed_id,
+                identity=entry.entry_id,
+                link=entry.link,
+                title=entry.title,
+                error=str(exc),
+                now=self.clock(),
+            )
+            if attempts < MAX_ENTRY_ATTEMPTS:
+                return
+            article = self._summary_article(entry)
+        relevant = feeds.is_relevant((entry.title, entry.summary, article.text), self.tracked_names)
+        if not relevant:
+            report.entries_irrelevant += 1
+            claims: list[Claim] = []
+            findings: list[Finding] = []
+        else:
+            claims, findings = self.analyser.analyse(article)
+        fp = stories.fingerprint(article.text).to_bytes() if article.text else None
+        stored = self.store.store_processed_entry(
+            feed_id=feed_id,
+            identity=entry.entry_id,
+            entry_hash=h,
+            link=entry.link,
+            title=entry.title,
+            published=entry.published,
+            article=article,
+            fingerprint=fp,
+            similar=_similar_bytes,
+            claims=claims,
+            findings=findings,
+            baseline_version=self.analyser.version,
+            policy=policy or self.policy,
+            now=self.clock(),
+            source=source,
+        )
+        report.articles += 1
+        report.partial += int(article.partial)
+        report.findings += stored.new_findings
+        report.alerts_queued += stored.new_deliveries
+
+    def _article(self, entry: FeedEntry, report: CycleReport, page: Fetched | None) -> Article:
+        if page is None:
+            if not entry.link:
+                return self._summary_article(entry)
+            try:
+                page = self.http.fetch(entry.link)
+            except FetchError as exc:
+                log.info("page %s not fetched (%s): using the feed's summary", entry.link, exc)
+                report.error(f"page_{exc.kind}", str(exc))
+                return self._summary_article(entry)
+        try:
+            return extract.extract_article(
+                page,
+                fallback_title=entry.title,
+                fallback_summary=entry.summary,
+                timeout=self.extract_timeout,
+                max_bytes=self.max_bytes,
+            )
+        except ExtractionError as exc:
+            report.error("extract", str(exc))
+            return self._summary_article(entry)
+
+    def _summary_article(self, entry: FeedEntry) -> Article:
+        url = entry.link or f"urn:entry:{entry.entry_id}"
+        text = entry.summary or entry.title
+        return Article(
+            url=url,
+            canonical_url=stories.canonical_url(url) if entry.link else url,
+            title=entry.title,
+            text=text,
+            published=entry.published,
+            site=stories.site_of(url) if entry.link else None,
+            content_hash=stories.content_hash(text),
+            partial=True,
+        )
+
+
+def report_lines(report: CycleReport) -> Iterable[str]:
+    yield (
+        f"{report.feeds_polled} feeds polled ({report.not_modified} not modified, {report.feeds_failed} failed), "
+        f"{report.entries_new} new entries, {report.articles} articles ({report.partial} partial), "
+        f"{report.findings} findings, {report.alerts_queued} alerts queued in {report.duration:.1f}s"
+    )
+    for err in report.errors[:20]:
+        yield f"  error: {err}"
+    if len(report.errors) > 20:
+        yield f"  ... and {len(report.errors) - 20} more errors"

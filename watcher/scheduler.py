@@ -1,0 +1,116 @@
+"""APScheduler wiring for `watcher run`: jobs only trigger work; claims on work are in the database.
+
+One scheduler per process. Poll cycles run every WATCHER_POLL_INTERVAL seconds with jitter,
+the outbox is drained every few seconds, the digest runs at WATCHER_DIGEST_TIME in
+WATCHER_TIMEZONE with no misfire limit (a late run still sends) and is also checked at start
+and every half hour, so a digest missed while watcher was down goes out once.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from watcher.errors import WatcherError
+
+if TYPE_CHECKING:
+    from watcher.app import Watcher
+
+log = logging.getLogger(__name__)
+DELIVER_EVERY = 10  # seconds
+
+
+def guarded(name: str, fn: Callable[[], Any], w: Watcher) -> Callable[[], None]:
+    """A job that logs its failure instead of dying, and records a heartbeat."""
+
+    def job() -> None:
+        try:
+            fn()
+        except WatcherError as exc:
+            log.error("%s failed: %s", name, exc)
+        except Exception:
+            log.exception("%s failed unexpectedly", name)
+        finally:
+            try:
+                w.store.set_state(f"heartbeat:{w.owner}", {"at": datetime.now(UTC).isoformat(), "job": name})
+            except Exception:  # noqa: BLE001 - the database may be down; the next beat will say so
+                log.debug("heartbeat not recorded", exc_info=True)
+
+    return job
+
+
+def build_scheduler(w: Watcher) -> BlockingScheduler:
+    s = w.settings
+    sched = BlockingScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
+    jitter = max(1, min(60, s.poll_interval // 10))
+    sched.add_job(
+        guarded("poll", lambda: w.poll_once(deliver=False), w),
+        IntervalTrigger(seconds=s.poll_interval, jitter=jitter),
+        id="poll",
+        next_run_time=datetime.now(UTC),
+        misfire_grace_time=s.poll_interval,
+    )
+    sched.add_job(
+        guarded("deliver", w.deliver, w),
+        IntervalTrigger(seconds=DELIVER_EVERY),
+        id="deliver",
+        misfire_grace_time=60,
+    )
+    sched.add_job(
+        guarded("digest", w.digest.send_due, w),
+        CronTrigger(hour=s.digest_time.hour, minute=s.digest_time.minute, timezone=s.tz),
+        id="digest",
+        misfire_grace_time=None,
+    )
+    sched.add_job(
+        guarded("digest-catch-up", w.digest.send_due, w),
+        IntervalTrigger(minutes=30),
+        id="digest-catch-up",
+        next_run_time=datetime.now(UTC),
+        misfire_grace_time=None,
+    )
+    return sched
+
+
+def run_forever(w: Watcher) -> None:
+    """Runs until SIGTERM/SIGINT; running jobs finish (and record what they sent) before exit."""
+    from watcher.botcommands import start_listener
+    from watcher.health import start_health_server
+
+    sched = build_scheduler(w)
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: Any) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            log.warning("signal %s: stopping after running jobs finish", signum)
+            threading.Thread(target=sched.shutdown, kwargs={"wait": True}, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    listener = start_listener(w)
+    health = start_health_server(w, sched) if w.settings.health_port else None
+    log.warning(
+        "watcher %s running: polling every %ss, digest at %s %s, database %s",
+        w.owner,
+        w.settings.poll_interval,
+        w.settings.digest_time.strftime("%H:%M"),
+        w.settings.timezone,
+        w.store.dialect,
+    )
+    try:
+        sched.start()
+    finally:
+        if listener is not None:
+            listener.stop()
+        if health is not None:
+            health.shutdown()
+        log.warning("watcher stopped")
