@@ -224,3 +224,17 @@ def test_a_page_that_cannot_be_had_falls_back_to_the_summary(
         assert term is not None and term.partial
         kinds = set(s.scalars(select(FindingRow.kind).where(FindingRow.article_id == term.id)))
     assert "contradiction" not in kinds  # a partial text never contradicts on its own
+
+
+def test_a_feed_failing_n_times_is_told_once(make: Callable[..., Watcher], site: LocalServer) -> None:
+    clock = Clock()
+    w = make(clock)
+    site.routes["/feed.xml"] = Route(status=500)
+    for _ in range(7):
+        w.poll_once()
+        clock.advance(days=1)
+    out = w.out.getvalue()  # type: ignore[attr-defined]
+    assert out.count("has failed 5 times in a row") == 1
+    assert "HTTP 500" in out
+    (row,) = [r for r in w.store.feed_rows() if r.name == "demo"]
+    assert row.consecutive_failures == 7 and row.failure_notified

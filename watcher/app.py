@@ -21,6 +21,7 @@ from watcher.baseline import Baseline, load_baseline
 from watcher.botcommands import confirmed_facts
 from watcher.claims import extract_claims
 from watcher.config import Settings
+from watcher.consolidate import consolidate
 from watcher.differ import diff_claims
 from watcher.entities import EntityIndex, load_entities
 from watcher.health import Metrics
@@ -28,7 +29,9 @@ from watcher.http import HttpClient
 from watcher.notify.channels import ConsoleChannel, ConsoleDigestSink, EmailDigestSink, TelegramChannel
 from watcher.notify.digest import DigestService
 from watcher.notify.outbox import Channel, DrainReport, Outbox
+from watcher.errors import WatcherError
 from watcher.pipeline import CycleReport, Pipeline
+from watcher.store.feed_ops import FeedState
 from watcher.store import Store, open_store
 from watcher.store.article_ops import AlertPolicy
 from watcher.types import Article, Claim, Finding
@@ -55,7 +58,8 @@ class DifferAnalyser:
         year = article.published.year if article.published else None
         claims = extract_claims(article.text, self.entities, title=article.title, reference_year=year)
         tracked = self.entities.tracked or frozenset({"Microsoft", "OpenAI"})
-        return claims, diff_claims(claims, self.baseline, partial=article.partial, tracked=tracked)
+        findings = diff_claims(claims, self.baseline, partial=article.partial, tracked=tracked)
+        return claims, consolidate(findings, self.entities.canonical_names)
 
 
 def tracked_names(entities: EntityIndex) -> tuple[str, ...]:
@@ -114,6 +118,26 @@ class Watcher:
                 log.debug("closing failed", exc_info=True)
 
 
+@dataclass
+class ChannelNotifier:
+    """Tells the analyst once when a feed keeps failing (after N consecutive failures)."""
+
+    channels: dict[str, Channel]
+    targets: tuple[tuple[str, str], ...]
+
+    def feed_failing(self, feed: FeedState, error: str) -> None:
+        text = (f"⚠️ Feed '{feed.name}' has failed {feed.consecutive_failures} times in a row; watcher keeps "
+                f"retrying with back-off (at most daily).\nLast error: {error}\n{feed.url}")
+        for channel_name, target in self.targets:
+            channel = self.channels.get(channel_name)
+            if channel is None:
+                continue
+            try:
+                channel.notice(target, text)  # type: ignore[attr-defined]
+            except WatcherError as exc:
+                log.warning("could not send the feed-failure notice to %s:%s: %s", channel_name, target, exc)
+
+
 def instance_id(settings: Settings) -> str:
     return settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
 
@@ -166,6 +190,7 @@ def make_watcher(
         max_bytes=settings.max_page_bytes,
         clock=clock,
     )
+    pipeline.notifier = ChannelNotifier(channels, policy.targets)
     outbox = Outbox(store=store, channels=channels, owner=owner, clock=clock)
     if digest_sink is None:
         digest_sink = (

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from watcher import feeds, stories
@@ -58,6 +59,7 @@ def _progress(enabled: bool) -> Progress:
         TimeRemainingColumn(),
         disable=not enabled,
         transient=False,
+        console=Console(stderr=True),
     )
 
 
@@ -82,7 +84,7 @@ def backfill_dir(
     report = BackfillReport()
     policy = w.alert_policy(alert=alert)
     with _progress(progress) as bar:
-        task = bar.add_task(f"backfill {directory}", total=len(files))
+        task = bar.add_task(f"backfill {directory.name}", total=len(files))
         for identity, path in identities.items():
             content = path.read_bytes()
             h = hashlib.sha256(content).hexdigest()[:32]

@@ -143,11 +143,35 @@ def _first(tree: Any, paths: tuple[str, ...]) -> str:
     return ""
 
 
+_TITLE_SEPARATORS = re.compile(r"\s+(?:\||–|—|-|::|·)\s+")
+
+
+def clean_title(title: str, sitename: str = "", h1: str = "") -> str:
+    """The headline without the site's name: "Deal signed | Daily News" -> "Deal signed".
+
+    The page's own <h1> wins when the title starts with it; otherwise a last separated segment
+    is dropped when it is the site name or a short label (at most four words) after a longer
+    headline.
+    """
+    title = " ".join(title.split())
+    h1 = " ".join(h1.split())
+    if h1 and len(h1.split()) >= 3 and title.startswith(h1):
+        return h1
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) > 1:
+        last = parts[-1]
+        head = title[: title.rfind(last)].rstrip(" |–—-:·")
+        if (sitename and last.lower() == sitename.lower()) or (len(last.split()) <= 4 and len(head.split()) >= 3):
+            return head
+    return title
+
+
 def _page_metadata(tree: Any) -> dict[str, str]:
     """Title, canonical URL, site name and publication date from meta tags: a few XPath lookups,
     about a quarter of the cost of trafilatura's own metadata pass (which also hunts authors,
     categories and licences that watcher does not use)."""
     meta = {key: _first(tree, paths) for key, paths in _META_XPATHS.items()}
+    meta["title"] = clean_title(meta["title"], meta["sitename"], _first(tree, ("//h1//text()",)))
     if not _ISO_DATE.match(meta["date"]):
         scripts = " ".join(tree.xpath('//script[@type="application/ld+json"]/text()'))
         found = _JSONLD_DATE.search(scripts)

@@ -67,7 +67,7 @@ class DigestService:
                 title=arow.title,
                 url=arow.url,
                 site=arow.site,
-                sources=1,
+                sources=self.store.sources_for(frow.story_id, frow.signature) if frow.story_id else 1,
                 published=arow.published,
             )
             kind = FindingKind(frow.kind)
