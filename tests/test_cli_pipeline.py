@@ -21,8 +21,9 @@ CHAT = 99
 
 def serve_demo(server: LocalServer) -> None:
     base = server.url("").rstrip("/")
-    server.routes["/feed.xml"] = Route.text((SITE / "feed.xml").read_text().replace("{base}", base),
-                                            "application/rss+xml", etag='"1"')
+    server.routes["/feed.xml"] = Route.text(
+        (SITE / "feed.xml").read_text().replace("{base}", base), "application/rss+xml", etag='"1"'
+    )
     for page in SITE.glob("*.html"):
         server.routes[f"/{page.name}"] = Route.text(page.read_bytes())
 
@@ -32,8 +33,12 @@ def env(db_url: str, tmp_path: Path, http_server: LocalServer, monkeypatch: pyte
     serve_demo(http_server)
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(yaml.safe_dump({"feeds": [{"name": "demo", "url": http_server.url("/feed.xml")}]}))
-    for key, value in {"DATABASE_URL": db_url, "FEEDS_FILE": str(feeds), "ALLOW_PRIVATE_NETWORKS": "true",
-                       "DELIVERY_DEADLINE": "10"}.items():
+    for key, value in {
+        "DATABASE_URL": db_url,
+        "FEEDS_FILE": str(feeds),
+        "ALLOW_PRIVATE_NETWORKS": "true",
+        "DELIVERY_DEADLINE": "10",
+    }.items():
         monkeypatch.setenv(f"WATCHER_{key}", value)
     if db_url.startswith("postgresql"):
         assert CliRunner().invoke(cli, ["db", "upgrade"]).exit_code == 0
@@ -48,7 +53,8 @@ def test_demo_runs_offline_and_shows_alerts_and_a_digest() -> None:
 
 
 def test_poll_then_digest_send_deliver_links_over_telegram_and_smtp(
-        env: Path, botapi: BotApiServer, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    env: Path, botapi: BotApiServer, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WATCHER_TELEGRAM_TOKEN", botapi.token)
     monkeypatch.setenv("WATCHER_TELEGRAM_CHAT_IDS", str(CHAT))
     monkeypatch.setenv("WATCHER_TELEGRAM_API_URL", botapi.url)
@@ -100,11 +106,15 @@ def test_backfill_dir_shows_progress_and_is_resumable(env: Path) -> None:
     assert "backfill saved" in shown.stderr and "5/5" in shown.stderr  # the progress bar, on stderr
 
 
-def test_rediff_reports_findings_that_appear_after_a_baseline_edit(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rediff_reports_findings_that_appear_after_a_baseline_edit(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runner = CliRunner()
     assert runner.invoke(cli, ["poll", "--once"]).exit_code == 0
     edited = env / "facts.yaml"
-    edited.write_text(Path("baseline/facts.yaml").read_text().replace("    value: 2030\n", "    value: 2034\n"))
+    edited.write_text(
+        Path("baseline/facts.yaml").read_text().replace("    value: 2030\n", "    value: 2034\n")
+    )
     monkeypatch.setenv("WATCHER_BASELINE_FILE", str(edited))
     out = runner.invoke(cli, ["rediff", "--json"])
     assert out.exit_code == 0, out.output

@@ -10,7 +10,9 @@ def f(*parties: str, value: str = "$5 billion", kind: FindingKind = FindingKind.
 
 def test_short_unknown_names_map_to_the_longer_form() -> None:
     assert name_variants(["Acme", "Acme Cloud", "OpenAI", "Acme Cloud Services"], frozenset({"OpenAI"})) == {
-        "Acme": "Acme Cloud Services", "Acme Cloud": "Acme Cloud Services"}
+        "Acme": "Acme Cloud Services",
+        "Acme Cloud": "Acme Cloud Services",
+    }
 
 
 def test_known_names_are_never_remapped() -> None:
@@ -18,10 +20,14 @@ def test_known_names_are_never_remapped() -> None:
 
 
 def test_the_same_deal_under_two_names_becomes_one_finding() -> None:
-    out = consolidate([f("OpenAI", "Acme"), f("OpenAI", "Acme Cloud"), f("OpenAI", "Acme Cloud", value="$6 billion")],
-                      frozenset({"OpenAI"}))
-    assert [(x.parties, x.new_value) for x in out] == [(("OpenAI", "Acme Cloud"), "$5 billion"),
-                                                        (("OpenAI", "Acme Cloud"), "$6 billion")]
+    out = consolidate(
+        [f("OpenAI", "Acme"), f("OpenAI", "Acme Cloud"), f("OpenAI", "Acme Cloud", value="$6 billion")],
+        frozenset({"OpenAI"}),
+    )
+    assert [(x.parties, x.new_value) for x in out] == [
+        (("OpenAI", "Acme Cloud"), "$5 billion"),
+        (("OpenAI", "Acme Cloud"), "$6 billion"),
+    ]
 
 
 def test_unrelated_names_sharing_a_first_word_stay_apart() -> None:

@@ -24,16 +24,16 @@ from watcher.config import Settings
 from watcher.consolidate import consolidate
 from watcher.differ import diff_claims
 from watcher.entities import EntityIndex, load_entities
+from watcher.errors import WatcherError
 from watcher.health import Metrics
 from watcher.http import HttpClient
 from watcher.notify.channels import ConsoleChannel, ConsoleDigestSink, EmailDigestSink, TelegramChannel
 from watcher.notify.digest import DigestService
 from watcher.notify.outbox import Channel, DrainReport, Outbox
-from watcher.errors import WatcherError
 from watcher.pipeline import CycleReport, Pipeline
-from watcher.store.feed_ops import FeedState
 from watcher.store import Store, open_store
 from watcher.store.article_ops import AlertPolicy
+from watcher.store.feed_ops import FeedState
 from watcher.types import Article, Claim, Finding
 
 log = logging.getLogger(__name__)
@@ -126,8 +126,10 @@ class ChannelNotifier:
     targets: tuple[tuple[str, str], ...]
 
     def feed_failing(self, feed: FeedState, error: str) -> None:
-        text = (f"⚠️ Feed '{feed.name}' has failed {feed.consecutive_failures} times in a row; watcher keeps "
-                f"retrying with back-off (at most daily).\nLast error: {error}\n{feed.url}")
+        text = (
+            f"⚠️ Feed '{feed.name}' has failed {feed.consecutive_failures} times in a row; watcher keeps "
+            f"retrying with back-off (at most daily).\nLast error: {error}\n{feed.url}"
+        )
         for channel_name, target in self.targets:
             channel = self.channels.get(channel_name)
             if channel is None:

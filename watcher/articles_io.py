@@ -74,18 +74,22 @@ def _drop_link_lines(text: str, title: str) -> str:
 
 
 def parse_html(source: str, content: bytes | str) -> ArticleText:
-    """Main text of a web page (trafilatura, comments excluded)."""
-    import trafilatura  # local: only HTML inputs pay for the import
+    """Main text of a web page, through the pipeline's own extractor (watcher.extract: trafilatura
+    with comments excluded, our metadata and title cleaning), run in-process; then short lines
+    that end no sentence (sidebar links, section labels) are dropped."""
+    from watcher.extract import Extractor  # local: only HTML inputs pay for the import
 
     try:
-        doc = trafilatura.bare_extraction(content, include_comments=False, with_metadata=True)
+        doc = Extractor(isolated=False).run(content, url=source if is_url(source) else None, timeout=None)
+    except ExtractionError:
+        raise
     except Exception as exc:  # trafilatura raises assorted lxml/ValueError types
         raise ExtractionError(f"cannot extract the article text: {exc}", url=source) from exc
-    if doc is None or not (getattr(doc, "text", None) or "").strip():
+    if doc is None or not (doc.text or "").strip():
         raise ExtractionError("no article text found in the page", url=source)
-    title = (getattr(doc, "title", None) or "").strip()
-    text = _drop_link_lines(str(getattr(doc, "text", "") or ""), title)
-    return ArticleText(source, title, text, _date(getattr(doc, "date", None)), partial=_looks_partial(text))
+    title = (doc.title or "").strip()
+    text = _drop_link_lines(doc.text, title)
+    return ArticleText(source, title, text, _date(doc.date), partial=_looks_partial(text))
 
 
 def read_path(path: Path) -> ArticleText:
