@@ -85,8 +85,11 @@ class Watcher:
     metrics: Metrics = field(default_factory=Metrics)
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
-    def poll_once(self, *, deliver: bool = True) -> tuple[CycleReport, DrainReport | None]:
-        """One cycle over the due feeds, then the alerts it queued (retried up to the delivery deadline)."""
+    def poll_once(
+        self, *, deliver: bool = True, deadline: float | None = None
+    ) -> tuple[CycleReport, DrainReport | None]:
+        """One cycle over the due feeds, then the alerts it queued (retried for ``deadline`` seconds,
+        by default WATCHER_DELIVERY_DEADLINE)."""
         self.sync_feeds()
         report = self.pipeline.poll_cycle()
         self.metrics.observe_cycle(report)
@@ -94,7 +97,8 @@ class Watcher:
             "last_poll",
             {"at": self.clock().isoformat(), "duration": report.duration, "errors": len(report.errors)},
         )
-        drained = self.deliver(self.settings.delivery_deadline) if deliver else None
+        wait = self.settings.delivery_deadline if deadline is None else deadline
+        drained = self.deliver(wait) if deliver else None
         return report, drained
 
     def sync_feeds(self) -> None:

@@ -52,7 +52,7 @@ def build_scheduler(w: Watcher) -> BlockingScheduler:
     sched = BlockingScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
     jitter = max(1, min(60, s.poll_interval // 10))
     sched.add_job(
-        guarded("poll", lambda: w.poll_once(deliver=False), w),
+        guarded("poll", lambda: w.poll_once(deadline=0), w),
         IntervalTrigger(seconds=s.poll_interval, jitter=jitter),
         id="poll",
         next_run_time=datetime.now(UTC),
