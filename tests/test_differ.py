@@ -174,3 +174,38 @@ def test_differ_imports_no_adapters() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Microsoft is acquiring Quillon, a cybersecurity firm, for $8 billion.", {"Microsoft", "Quillon"}),
+        (
+            "Microsoft unveiled a $9bn, five-year capacity agreement with Vantor Cloud.",
+            {"Microsoft", "Vantor Cloud"},
+        ),
+        ("Vantor and OpenAI signed a $6.1 billion agreement on Monday.", {"Vantor", "OpenAI"}),
+        ("The ChatGPT maker tapped Vantor for 500 megawatts of capacity.", {"OpenAI", "Vantor"}),
+        ("Microsoft took a 20% stake in Quillon for $1.1 billion.", {"Microsoft", "Quillon"}),
+    ],
+)
+def test_new_deal_wordings(entities: EntityIndex, text: str, expected: set[str]) -> None:
+    found = flags(run(entities, text))
+    assert [(f.kind, set(f.parties)) for f in found] == [(FindingKind.NEW_DEAL, expected)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "OpenAI said it had not signed any contract with Tessaract.",
+        "Microsoft hasn't agreed to any deal with Zeta Cloud.",
+        "Vantor said OpenAI had committed to spend $11.9 billion on its services.",
+    ],
+)
+def test_negated_deals_and_supplier_purchases_are_silent(entities: EntityIndex, text: str) -> None:
+    assert flags(run(entities, text)) == []
+
+
+def test_planned_spending_is_a_projection_not_a_hedge(entities: EntityIndex) -> None:
+    (f,) = flags(run(entities, "OpenAI plans to burn through $200 billion by 2030."))
+    assert f.kind is FindingKind.CONTRADICTION and f.baseline_fact == "oa-spend"

@@ -10,7 +10,7 @@ deal being made. Every claim keeps its sentence and offsets as evidence.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from functools import cached_property
 
 from watcher import lexicon as lx
 from watcher.entities import EntityIndex, Mention
@@ -23,32 +23,71 @@ DEAL_ATTRIBUTES = frozenset(
     {"compute_deal", "investment", "project_value", "capacity", "cloud_agreement", "chip_supply", "agreement"}
 )
 _CLAUSE_BREAK = re.compile(
-    r"[,;:]\s|\s[—–-]\s|\s\(|\)\s|\s(?:while|whereas|but|although|though|after|before|which|who|as|when)\s"
+    r"[;:]\s|,\s(?!(?:US\$|[$€£¥]|\d|[\w]+-(?:year|month|gigawatt|megawatt)\b))|\s[—–-]\s|\s\(|\)\s|\s(?:while|whereas|but|although|though|after|before|which|who|as|when)\s"
 )
 _HEDGE_RANK = {Hedge.STATED: 0, Hedge.REPORTED: 1, Hedge.SPECULATIVE: 2, Hedge.DENIED: 3}
 
 
-@dataclass(frozen=True, slots=True)
 class _Ctx:
-    """One sentence, read once: what every rule below needs."""
+    """One sentence, read once: what every rule below needs. The word tests are computed on
+    first use (most sentences need only a few of them) and then kept."""
 
-    sentence: Sentence
-    parties: tuple[str, ...]
-    mentions: tuple[Mention, ...]
-    modifiers: tuple[Mention, ...]
-    carried: tuple[str, ...]  # parties borrowed from the previous sentence ("the two companies")
-    historical: bool
-    quote: bool
-    reported: bool
-    denial: int | None  # where a denial starts, if any
-    conditional: bool
-    deal: bool
-    novel: bool
-    existing: bool
+    def __init__(
+        self,
+        sentence: Sentence,
+        parties: tuple[str, ...],
+        mentions: tuple[Mention, ...],
+        modifiers: tuple[Mention, ...],
+        carried: tuple[str, ...],  # parties borrowed from the previous sentence ("the two companies")
+        reference_year: int | None,
+    ) -> None:
+        self.sentence = sentence
+        self.parties = parties
+        self.mentions = mentions
+        self.modifiers = modifiers
+        self.carried = carried
+        self.reference_year = reference_year
 
     @property
     def text(self) -> str:
         return self.sentence.text
+
+    @cached_property
+    def historical(self) -> bool:
+        return _is_historical(self.text, self.reference_year)
+
+    @cached_property
+    def quote(self) -> bool:
+        return _is_quote(self.text)
+
+    @cached_property
+    def reported(self) -> bool:
+        return bool(lx.REPORTED.search(self.text))
+
+    @cached_property
+    def denial(self) -> int | None:
+        """Where a denial starts, if any."""
+        return _denial_start(self.text)
+
+    @cached_property
+    def conditional(self) -> bool:
+        return bool(lx.CONDITIONAL_START.search(self.text))
+
+    @cached_property
+    def deal(self) -> bool:
+        text = self.text
+        return bool(lx.DEAL_VERB.search(text)) or bool(lx.DEAL_NOUN.search(text) and _DEAL_SIZED.search(text))
+
+    @cached_property
+    def novel(self) -> bool:
+        return bool(lx.NOVEL.search(self.text))
+
+    @cached_property
+    def existing(self) -> bool:
+        return bool(lx.EXISTING.search(self.text))
+
+
+_DEAL_SIZED = re.compile(r"[$€£]|\d\s?(?:GW|gigawatt)|billion", re.I)
 
 
 # ------------------------------------------------------------------ sentence reading
@@ -103,24 +142,7 @@ def _read(
         names = names + list(previous)
     parties = _ordered(names)
     carried = tuple(previous) if len(set(m.name for m in mentions)) < 2 and lx.ANAPHORA.search(text) else ()
-    deal = bool(lx.DEAL_VERB.search(text)) or bool(
-        lx.DEAL_NOUN.search(text) and re.search(r"[$€£]|\d\s?(?:GW|gigawatt)|billion", text, re.I)
-    )
-    return _Ctx(
-        sentence=sentence,
-        parties=parties,
-        mentions=tuple(mentions),
-        modifiers=tuple(modifiers),
-        carried=carried,
-        historical=_is_historical(text, reference_year),
-        quote=_is_quote(text),
-        reported=bool(lx.REPORTED.search(text)),
-        denial=_denial_start(text),
-        conditional=bool(lx.CONDITIONAL_START.search(text)),
-        deal=deal,
-        novel=bool(lx.NOVEL.search(text)),
-        existing=bool(lx.EXISTING.search(text)),
-    )
+    return _Ctx(sentence, parties, tuple(mentions), tuple(modifiers), carried, reference_year)
 
 
 def _clause(text: str, pos: int) -> tuple[int, int]:
@@ -177,6 +199,22 @@ def hedge_at(ctx: _Ctx, pos: int) -> Hedge:
     return Hedge.STATED
 
 
+#: attributes that are projections: "plans to spend", "aims to be profitable in" state them
+PROJECTIONS = frozenset({"spending", "profitability"})
+
+
+def projection_hedge(ctx: _Ctx, pos: int) -> Hedge:
+    """The hedge of a projection at ``pos``: planning words do not make it speculative."""
+    hedge = hedge_at(ctx, pos)
+    if hedge is not Hedge.SPECULATIVE or ctx.conditional:
+        return hedge
+    start, end = _clause(ctx.text, pos)
+    clause = lx.PLAN_WORDS.sub(ctx.text[start:end])
+    if lx.SPECULATIVE.search(clause):
+        return hedge
+    return Hedge.REPORTED if ctx.reported else Hedge.STATED
+
+
 def _firmest(*hedges: Hedge) -> Hedge:
     return max(hedges, key=lambda h: _HEDGE_RANK[h])
 
@@ -207,12 +245,12 @@ def attribute_of(ctx: _Ctx, q: Quantity) -> str | None:
         if q.per_unit:
             return None
         attribute = _nearest_cue(text, q)
-        if (
-            attribute == "spending"
-            and ctx.deal
-            and len(set(deal_parties_at(ctx, q.span.start, money=True))) >= 2
-        ):
-            return "compute_deal"
+        if attribute == "spending" and ctx.deal:
+            if len(set(deal_parties_at(ctx, q.span.start, money=True))) >= 2:
+                return "compute_deal"
+            if lx.SUPPLIER_AFTER.match(text[q.span.end :]):
+                return None  # bought from a supplier the sentence does not name
+
         return attribute if attribute != "?" else None
     window = text[max(0, q.span.start - 60) : q.span.end + 40]
     if kind is ValueType.GW:
@@ -269,7 +307,7 @@ def _value_claims(ctx: _Ctx) -> list[Claim]:
         if attribute is None or _is_reference(ctx.text, q):
             continue
         notes = {"increment"} if _is_increment(ctx.text, q) else set()
-        hedge = hedge_at(ctx, q.span.start)
+        hedge = (projection_hedge if attribute in PROJECTIONS else hedge_at)(ctx, q.span.start)
         cue = _deal_cue_before(ctx, q.span.start) if ctx.deal and attribute in DEAL_ATTRIBUTES else None
         is_deal = cue is not None
         parties = (
@@ -304,7 +342,15 @@ def _year_claims(ctx: _Ctx) -> list[Claim]:
     for m in lx.PROFIT_YEAR.finditer(ctx.text):
         value = Value(ValueType.YEAR, float(m.group("year")))
         claims.append(
-            _claim(ctx, ctx.parties, "profitability", "profitability", value, hedge_at(ctx, m.start()), set())
+            _claim(
+                ctx,
+                ctx.parties,
+                "profitability",
+                "profitability",
+                value,
+                projection_hedge(ctx, m.start()),
+                set(),
+            )
         )
     return claims
 

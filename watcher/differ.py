@@ -77,12 +77,22 @@ def _can_flag(claim: Claim, partial: bool) -> bool:
     return claim.hedge in _FLAG_HEDGES
 
 
+def _comparable_attributes(claim: Claim) -> frozenset[str]:
+    """The fact attributes a claim can be compared with: its own, and for what several
+    companies spend together ("the programme led by A, B and C will cost ..."), their joint
+    project's size."""
+    if claim.attribute == "spending" and len(set(claim.parties)) >= 2:
+        return frozenset({"spending", "project_value"})
+    return frozenset({claim.attribute})
+
+
 def _compare_with_facts(claim: Claim, facts: Sequence[Fact], partial: bool) -> Finding | None:
     parties = frozenset(claim.parties)
+    attributes = _comparable_attributes(claim)
     candidates = [
         (f, rel)
         for f in facts
-        if f.attribute == claim.attribute and (rel := _relation(parties, frozenset(f.parties)))
+        if f.attribute in attributes and (rel := _relation(parties, frozenset(f.parties)))
     ]
     if claim.value is None or not candidates:
         return None

@@ -35,6 +35,24 @@ _CORP_SUFFIXES_FOR_NAMES = (
     "GmbH",
 )
 
+#: words right before an unlisted company's name ("a contract with Acme", "tapped Acme")
+_BEFORE_NAME = (
+    "with", "from", "to buy", "to acquire", "buy", "acquire", "acquired", "acquiring", "bought", "buying",
+    "invest in", "invested in", "investing in", "backed", "between", "tapped", "taps", "chose", "chosen",
+    "choose", "selected", "selects", "picked", "hired", "enlisted", "stake in", "round in", "to supply",
+    "to provide",
+)  # fmt: skip
+_BEFORE_WORDS = frozenset(p.split()[-1] if p.startswith("to ") else p.split()[0] for p in _BEFORE_NAME)
+#: verbs after an unlisted company that is the subject of a deal ("Acme signed ...")
+_SUBJECT_VERBS = (
+    "agreed", "buy", "acquire", "agrees", "signed", "signs", "struck", "strikes", "inked", "inks", "announced",
+    "announces", "committed", "commits", "acquired", "acquires", "bought", "buys", "invested", "invests",
+    "won", "wins", "landed", "lands", "provide", "provides", "supply", "supplies", "supplying", "providing",
+    "partnered", "teamed",
+)  # fmt: skip
+_SUBJECT_WORDS = frozenset(_SUBJECT_VERBS)
+_WORDS = re.compile(r"[\w-]+")
+
 
 @dataclass(frozen=True, slots=True)
 class Mention:
@@ -59,6 +77,7 @@ class EntityIndex:
     person_titles: frozenset[str] = frozenset()
     _alias_re: re.Pattern[str] = field(init=False, repr=False, compare=False)
     _patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
+    _suffix_set: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names = sorted(self.aliases, key=len, reverse=True)
@@ -69,10 +88,11 @@ class EntityIndex:
         )
         object.__setattr__(self, "_alias_re", alias_re)
         object.__setattr__(self, "_patterns", self._unknown_patterns())
+        object.__setattr__(self, "_suffix_set", frozenset(s.split()[-1] for s in self.org_suffixes))
 
     @property
     def _suffix_words(self) -> frozenset[str]:
-        return frozenset(s.split()[-1] for s in self.org_suffixes)
+        return self._suffix_set
 
     @property
     def canonical_names(self) -> frozenset[str]:
@@ -124,13 +144,14 @@ class EntityIndex:
             re.compile(rf"\b(?:{descriptors})\s(?P<name>{_NAME})(?![\w-])"),
             # "Australia's Acme Cloud Ltd"
             re.compile(rf"\b(?:{places})['’]s\s(?P<name>{_NAME})(?![\w-])"),
-            # "with Foo Systems", "to buy Kenvue", "from Acme"
+            # "with Foo Systems", "to buy Kenvue", "from Acme", "tapped Acme"
             re.compile(
-                rf"\b(?:with|from|to buy|to acquire|buy|acquire|acquired|bought|invest in|invested in|backed|between)\s(?P<name>{_NAME})(?![\w-])(?!\s(?:{descriptors})\b)"
+                rf"\b(?:{'|'.join(_BEFORE_NAME)})\s(?P<name>{_NAME})(?![\w-])(?!\s(?:{descriptors})\b)"
             ),
-            # "Kimberly-Clark agreed ...", "Kimberly-Clark, the maker of ..., agreed" (a subject before a deal verb)
+            # "Kimberly-Clark agreed ...", "Kimberly-Clark, the maker of ..., agreed", "Acme and OpenAI signed"
             re.compile(
-                rf"(?:^|[.;]\s|,\s)(?P<name>{_NAME})(?:,[^,]{{1,90}},)?\s(?:has\s|have\s|had\s|will\s|is\s|also\s|to\s)?(?:agreed|buy|acquire|agrees|signed|signs|struck|strikes|inked|inks|announced|announces|committed|commits|acquired|acquires|bought|buys|invested|invests|won|wins|landed|lands)\b"
+                rf"(?:^|[.;]\s|,\s)(?P<name>{_NAME})(?:,[^,]{{1,90}},|\s(?:and|&)\s[A-Z][\w.-]*(?:\s[A-Z][\w.-]*)?)?"
+                rf"\s(?:has\s|have\s|had\s|will\s|would\s|is\s|are\s|also\s|to\s)?(?:{'|'.join(_SUBJECT_VERBS)})\b"
             ),
         )
 
@@ -138,14 +159,10 @@ class EntityIndex:
         """Companies not in the list, recognised by shape: a corporate suffix, a descriptor noun
         before the name, a place's possessive, or a deal preposition/verb around it."""
         found: dict[tuple[int, int], Mention] = {}
-        words = frozenset(re.findall(r"[\w-]+", text))
+        words = frozenset(_WORDS.findall(text))
         for number, pattern in enumerate(self._patterns):
-            if number == 0 and not words & self._suffix_words:
+            if not self._may_match(number, words, text):
                 continue  # cheap pre-checks: the slow patterns run only where they can match
-            if number == 1 and not words & self.org_descriptors:
-                continue
-            if number == 2 and "'s" not in text and "’s" not in text:
-                continue
             for m in pattern.finditer(text):
                 start, end = m.span("name")
                 name = self._clean_name(text[start:end])
@@ -156,6 +173,16 @@ class EntityIndex:
                     self.canonical(name), start, start + len(name), known=False
                 )
         return _drop_nested(sorted(found.values(), key=lambda m: (m.start, -m.end)))
+
+    def _may_match(self, number: int, words: frozenset[str], text: str) -> bool:
+        """Whether unknown-name pattern ``number`` can match ``text`` (a word it needs is there)."""
+        if number == 0:
+            return not words.isdisjoint(self._suffix_words)
+        if number == 1:
+            return not words.isdisjoint(self.org_descriptors)
+        if number == 2:
+            return "'s" in text or "’s" in text
+        return not words.isdisjoint(_BEFORE_WORDS if number == 3 else _SUBJECT_WORDS)
 
     def _clean_name(self, raw: str) -> str | None:
         words = re.sub(r"['’]s$", "", raw.strip()).split()
@@ -182,9 +209,15 @@ class EntityIndex:
         after = text[mention.end : mention.end + 12]
         if before and before[-1].strip(",").lower() in {t.lower() for t in self.person_titles}:
             return True
-        return bool(re.match(r"\s*(?:said|says|told|added|wrote|noted)\b", after)) or bool(
-            re.match(r",\s(?:a|an|the)\s[a-z]", after)
-        )
+        if re.match(r"\s*(?:said|says|told|added|wrote|noted)\b", after):
+            return True
+        appositive = re.match(r",\s(?:a|an|the)\s[a-z]", after)
+        return bool(appositive) and not self._org_appositive(text[mention.end : mention.end + 60])
+
+    def _org_appositive(self, after: str) -> bool:
+        """ ", a cybersecurity firm", ", the US chip designer": the name is a company's."""
+        m = re.match(r",\s(?:a|an|the)\s([^,;.]*)", after)
+        return m is not None and any(w in self.org_descriptors for w in m.group(1).split()[:5])
 
 
 def _overlaps_any(m: Mention, others: Iterable[Mention]) -> bool:

@@ -37,6 +37,10 @@ class Folded:
     def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
         return self._re.match(fold(text), pos)
 
+    def sub(self, text: str, repl: str = " ") -> str:
+        """``text`` lower-cased, with every match replaced by ``repl``."""
+        return self._re.sub(repl, fold(text))
+
     def finditer(self, text: str, pos: int = 0, endpos: int = 2**62) -> Iterator[re.Match[str]]:
         return self._re.finditer(fold(text), pos, endpos)
 
@@ -48,7 +52,10 @@ MONTHS = r"(?:January|February|March|April|May|June|July|August|September|Octobe
 DENIED = Folded(
     r"\b(?:denied|denies|deny|denying|dismissed|dismisses|rejected|rejects|refuted|refutes|"
     r"no (?:active |current |immediate )?plans?|has no intention|not (?:in talks|planning|considering|asking|pursuing|true)|"
-    r"neither has nor|has not signed|did not sign|never signed|is not (?:its|the company's|their) focus|"
+    r"neither has nor|(?:has|have|had|did|does|do|is|was|were|are) ?(?:not|n't|never)(?: yet)? (?:been )?(?:sign|signed|agree|agreed|struck|strike|reach|reached|ink|inked|commit|committed|invest|invested|finali[sz]ed?)|"
+    r"never (?:signed|agreed|struck|committed|invested)|(?:has|have) yet to (?:sign|agree|strike|reach|commit)|"
+    r"no (?:deal|agreement|contract) (?:has|had) been (?:signed|reached|struck|agreed)|without (?:a|any) (?:deal|agreement)|"
+    r"is not (?:its|the company's|their) focus|"
     r"played down|plays down|called off|walked away|abandon(?:ed|s)|scrapped|is false|untrue|no such (?:deal|talks|agreement)|"
     r"no longer (?:in talks|pursuing|plans))\b"
 )
@@ -57,11 +64,17 @@ NOT_A_DENIAL = Folded(
 )
 SPECULATIVE = Folded(
     r"\b(?:could|might|would consider|considering|consider|weighing|weighs|weigh|is said to be|are said to be|"
-    r"in (?:early |advanced )?(?:talks|discussions|negotiations)|exploring|explores|explore|plans? to|planning to|planned|"
+    r"in (?:early |advanced )?(?:talks|discussions|negotiations)|exploring|explores|explore|plans? to|planning to|planned(?! (?:spending|expenditure|outlays?|capex|budget|total))|"
     r"intends? to|intended to|intending to|aims? to|aimed at|hopes? to|seeks? to|seeking|potential(?:ly)?|possible|possibly|"
     r"rumou?r\w*|speculat\w*|hypothetical\w*|mulling|mulls|eyeing|poised to|proposed|prospective|would be|unconfirmed|"
     r"reports differ|it is unclear|whether)\b|\bmay\b"
 )
+#: planning words: a hedge for a deal, but the normal way to state a projection (spending, a profit year)
+PLAN_WORDS = Folded(
+    r"\b(?:plans? to|planning to|planned|intends? to|intended to|intending to|aims? to|aimed at|expects? to)\b"
+)
+#: "committed to spend $3bn on its services": a purchase from a supplier, not a total budget
+SUPPLIER_AFTER = re.compile(r"^\s+(?:of\s+\w+\s+)?(?:on|with|at)\s+(?:(?:its|their)\s+(?!own\b)|[A-Z])")
 CONDITIONAL_START = re.compile(r"^\W*(?:If|Should|Were|Unless|Even if|Even in a world)\b")
 REPORTED = Folded(
     r"\b(?:reportedly|reported|according to|people (?:familiar|briefed|with knowledge|close to)|(?:a )?person (?:familiar|briefed|close to)|"
@@ -89,7 +102,8 @@ PAST_YEAR_PHRASE = Folded(
 
 DEAL_VERB = Folded(
     r"\b(?:signed|signs|sign|signing|agreed|agrees|agree|struck|strikes|strike|inked|inks|committed|commits|commit|"
-    r"contracted|has contracted|will (?:buy|spend|supply|invest|provide|lease|rent|deploy|purchase|acquire|pay|use|take)|"
+    r"contracted|has contracted|(?:will|would) (?:buy|spend|supply|invest|provide|lease|rent|deploy|purchase|acquire|pay|use|take)|"
+    r"acquiring|(?:took|takes|taking|take) (?:a|an) (?:[\w%.-]+ ){0,2}?stake|(?:led|co-led|joined|participated in) (?:a|an|the|its) (?:[$€£\w.,-]+ ){0,3}?(?:round|raise)|"
     r"to (?:buy|acquire|supply|invest|purchase|spend|lease|rent|provide|deploy|develop|build|take a stake)|"
     r"invested|invests|acquired|acquires|bought|buys|purchased|awarded|won|wins|landed|lands|secured|secures|"
     r"taps|tapped|expanded|expands|partnered|partners with|teamed up|signed up|selected|chose|picked|leases?|leased|"

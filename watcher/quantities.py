@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from watcher.lexicon import Folded, fold
 from watcher.types import Qualifier, Span, Value, ValueType
 
 _WORD_NUMBERS: dict[str, float] = {
@@ -41,6 +42,13 @@ _CURRENCY_WORDS: dict[str, str] = {
 }  # fmt: skip
 _CURRENCY_SYMBOL = {"USD": "$", "EUR": "€", "GBP": "£", "AUD": "A$", "CAD": "C$", "JPY": "¥"}
 
+
+def _folded(pattern: str) -> re.Pattern[str]:
+    """A case-insensitive pattern compiled for lower-cased text (run it on :func:`fold` output:
+    several times faster than re.IGNORECASE on these long alternations; offsets are the same)."""
+    return re.compile(Folded(pattern).pattern)
+
+
 _WORDNUM = r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|a|an|half a)"
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _NUM = rf"(?:{_DIGITS}|{_WORDNUM})"
@@ -53,22 +61,18 @@ _MONEY_PREFIXED = re.compile(
     rf"(?<![\w$€£¥])(?P<cur>{_CUR})\s?(?P<num>{_DIGITS})(?:\s?(?P<scale>{_SCALE_WORD}|{_SCALE_ABBR})\b)?",
     re.IGNORECASE,
 )
-_MONEY_WORDED = re.compile(
+_MONEY_WORDED = _folded(
     rf"\b(?P<num>{_NUM})[\s-]+(?P<scale>{_SCALE_WORD})(?:\s+(?:of\s+)?(?P<curw>{_CUR_WORD}))?\b",
-    re.IGNORECASE,
 )
 _MONEY_VAGUE = re.compile(
     r"\b(?P<vague>tens|hundreds|billions|trillions)\s+of\s+(?P<scale>billions|trillions|millions)?(?:\s+of\s+(?:US\s+)?dollars)?\b|\b(?P<plain>billions|trillions)\s+of\s+(?:US\s+)?dollars\b",
     re.IGNORECASE,
 )
-_POWER = re.compile(
+_POWER = _folded(
     rf"\b(?P<num>{_NUM})[\s-]?(?P<unit>GW|gigawatts?|MW|megawatts?)\b",
-    re.IGNORECASE,
 )
 _PERCENT = re.compile(rf"(?P<sign>[-~−])?\b(?P<num>{_DIGITS})\s?(?P<unit>%|per ?cent\b|pct\b)", re.IGNORECASE)
-_DURATION = re.compile(
-    rf"\b(?P<num>{_NUM})[\s-](?P<unit>years?|yr)\b(?!\s+(?:ago|old|earlier|later|before))", re.IGNORECASE
-)
+_DURATION = _folded(rf"\b(?P<num>{_NUM})[\s-](?P<unit>years?|yr)\b(?!\s+(?:ago|old|earlier|later|before))")
 _YEAR = re.compile(
     r"(?<![$€£\d,.])\b(?P<year>(?:19|20)\d{2})\b(?![,.]\d|\s?(?:%|per ?cent|GW|MW|billion|million|bn))"
 )
@@ -135,7 +139,8 @@ def _money(text: str, m: re.Match[str], amount: float, currency: str) -> Quantit
     q = qualifier_before(text, m.start())
     after = text[m.end() : m.end() + 20]
     value = Value(ValueType.USD, amount, None if currency == "USD" else currency, q)
-    return Quantity(value, Span(m.start(), m.end()), m.group(0), per_unit=bool(_PER_UNIT_AFTER.match(after)))
+    raw = text[m.start() : m.end()]
+    return Quantity(value, Span(m.start(), m.end()), raw, per_unit=bool(_PER_UNIT_AFTER.match(after)))
 
 
 def _find_money(text: str) -> list[Quantity]:
@@ -146,7 +151,7 @@ def _find_money(text: str) -> list[Quantity]:
         if scale and len(scale) == 1 and m.group(0)[-1].isupper() and scale.lower() == "t":
             scale = None
         found.append(_money(text, m, parse_number(m.group("num")) * _scale(scale), cur))
-    for m in _MONEY_WORDED.finditer(text):
+    for m in _MONEY_WORDED.finditer(fold(text)):
         if _overlaps(m.start(), m.end(), found):
             continue
         curw = m.group("curw")
@@ -183,29 +188,50 @@ def _overlaps(start: int, end: int, found: list[Quantity]) -> bool:
     return any(q.span.start < end and start < q.span.end for q in found)
 
 
-_HAS_POWER = re.compile(r"GW|MW|watt", re.I)
-_HAS_PERCENT = re.compile(r"%|cent|pct", re.I)
-_HAS_YEARS = re.compile(r"years?\b|yr\b", re.I)
-_HAS_MODELS = re.compile(r"models\b", re.I)
-_HAS_MONEY = re.compile(r"[$€£¥]|USD|EUR|GBP|JPY|AUD|illion|dollar|euro|pound|yen", re.I)
+#: cheap gates (substrings of the lower-cased text): a pattern runs only where its unit is
+_HAS_POWER = ("gw", "mw", "watt")
+_HAS_PERCENT = ("%", "cent", "pct")
+_HAS_YEARS = ("year", "yr")
+_HAS_MODELS = ("models",)
+_HAS_MONEY = (
+    "$",
+    "€",
+    "£",
+    "¥",
+    "usd",
+    "eur",
+    "gbp",
+    "jpy",
+    "aud",
+    "illion",
+    "dollar",
+    "euro",
+    "pound",
+    "yen",
+)
+
+
+def _has(low: str, needles: tuple[str, ...]) -> bool:
+    return any(n in low for n in needles)
 
 
 def _find_simple(text: str, found: list[Quantity]) -> list[Quantity]:
+    low = fold(text)
     out: list[Quantity] = []
-    if _HAS_POWER.search(text):
+    if _has(low, _HAS_POWER):
         out.extend(_find_power(text, found))
-    if _HAS_PERCENT.search(text):
+    if _has(low, _HAS_PERCENT):
         out.extend(_find_percent(text))
-    if _HAS_YEARS.search(text):
+    if _has(low, _HAS_YEARS):
         out.extend(_find_duration(text))
-    if _HAS_MODELS.search(text):
+    if _has(low, _HAS_MODELS):
         out.extend(_find_count(text))
     return out
 
 
 def _find_power(text: str, found: list[Quantity]) -> list[Quantity]:
     out: list[Quantity] = []
-    for m in _POWER.finditer(text):
+    for m in _POWER.finditer(fold(text)):
         if _overlaps(m.start(), m.end(), found):
             continue
         gw = parse_number(m.group("num")) * (1.0 if m.group("unit").lower().startswith("g") else 0.001)
@@ -213,7 +239,7 @@ def _find_power(text: str, found: list[Quantity]) -> list[Quantity]:
             Quantity(
                 Value(ValueType.GW, gw, None, qualifier_before(text, m.start())),
                 Span(m.start(), m.end()),
-                m.group(0),
+                text[m.start() : m.end()],
             )
         )
     return out
@@ -231,7 +257,7 @@ def _find_percent(text: str) -> list[Quantity]:
 
 def _find_duration(text: str) -> list[Quantity]:
     out: list[Quantity] = []
-    for m in _DURATION.finditer(text):
+    for m in _DURATION.finditer(fold(text)):
         if m.group("num").lower() in ("a", "an"):
             continue
         q = qualifier_before(text, m.start())
@@ -241,7 +267,7 @@ def _find_duration(text: str) -> list[Quantity]:
             else q
         )
         val = Value(ValueType.DURATION, parse_number(m.group("num")), None, q)
-        out.append(Quantity(val, Span(m.start(), m.end()), m.group(0)))
+        out.append(Quantity(val, Span(m.start(), m.end()), text[m.start() : m.end()]))
     return out
 
 
@@ -258,7 +284,7 @@ def find_quantities(text: str) -> list[Quantity]:
 
     Years are not included: see :func:`find_years` (a year's meaning depends on its phrase).
     """
-    money = _find_money(text) if _HAS_MONEY.search(text) else []
+    money = _find_money(text) if _has(fold(text), _HAS_MONEY) else []
     both = money + [q for q in _find_simple(text, money) if not _overlaps(q.span.start, q.span.end, money)]
     return sorted(both, key=lambda q: q.span.start)
 

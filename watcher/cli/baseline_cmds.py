@@ -105,3 +105,61 @@ def baseline_show(file: str | None, as_json: bool, sentences: bool) -> None:
             row.append(f.provenance.sentence)
         table.add_row(*row)
     Console().print(table)
+
+
+@baseline.command("build")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="Where to write the draft (default: facts.draft.yaml beside the curated file).",
+)
+@click.option("--force", is_flag=True, help="Allow writing over the curated fact file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+def baseline_build(out: str | None, force: bool, as_json: bool) -> None:
+    """Draft a fact file from the seeds with the claim extractor, and compare it with the curated one.
+
+    The draft has the curated file's format (stable ids from parties and attribute, provenance =
+    seed file + exact sentence). It never replaces the curated file (WATCHER_BASELINE_FILE)
+    unless --force is given. The report lists facts in both (same parties, attribute and
+    value), only in the draft and only in the curated file. Exit code 1 on refusal.
+    """
+    from watcher.baseline import dump_facts
+    from watcher.baseline_build import build_draft_from_dir, compare_fact_sets
+    from watcher.entities import load_entities
+
+    settings = load_settings()
+    curated_path = settings.baseline_file
+    out_path = Path(out) if out else curated_path.with_name("facts.draft.yaml")
+    if out_path.resolve() == curated_path.resolve() and not force:
+        click.echo(
+            f"watcher: refusing to overwrite the curated baseline {curated_path}; use --out or --force",
+            err=True,
+        )
+        raise SystemExit(1)
+    draft = build_draft_from_dir(settings.seeds_dir, load_entities(settings.entities_file))
+    curated = load_baseline(curated_path).facts if curated_path.exists() else ()
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(
+        "# Draft facts from `watcher baseline build`: review before use.\n" + dump_facts(draft),
+        encoding="utf-8",
+    )
+    report = compare_fact_sets(draft, curated)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"out": str(out_path), "draft": len(draft), "curated": len(curated), **report.to_json()},
+                ensure_ascii=False,
+            )
+        )
+        return
+    click.echo(f"wrote {len(draft)} draft facts to {out_path}")
+    click.echo(f"in both: {len(report.both)}")
+    for d, c in report.both:
+        click.echo(f"  = {d.id} ~ {c.id} ({d.value.display()})")
+    click.echo(f"only in the draft: {len(report.only_draft)}")
+    for f in report.only_draft:
+        click.echo(f"  + {f.id}: {', '.join(f.parties)} · {f.attribute} · {f.value.display()}")
+    click.echo(f"only in the curated file: {len(report.only_curated)}")
+    for f in report.only_curated:
+        click.echo(f"  - {f.id}: {', '.join(f.parties)} · {f.attribute} · {f.value.display()}")
