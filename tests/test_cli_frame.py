@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from watcher.cli import EXIT_NOT_IMPLEMENTED, cli
+from watcher.cli import cli
 
 COMMANDS = [
     "run",
@@ -55,20 +55,6 @@ def test_every_command_is_in_readme() -> None:
         assert f"watcher {name}" in readme, name
 
 
-def test_not_implemented_commands_fail_with_a_clear_message() -> None:
-    unbuilt = [
-        p
-        for p, cmd in _all_commands()
-        if cmd.callback
-        and "not_implemented" in cmd.callback.__code__.co_names
-        and not any(param.required for param in cmd.params)
-    ]
-    for path in unbuilt:
-        result = CliRunner().invoke(cli, list(path))
-        assert result.exit_code == EXIT_NOT_IMPLEMENTED, path
-        assert "not implemented yet" in result.output
-
-
 def test_secrets_are_not_in_help(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WATCHER_TELEGRAM_TOKEN", "99999:TOPSECRETTOKENVALUE")
     for path, _ in _all_commands():
@@ -92,3 +78,12 @@ def test_baseline_show_prints_every_fact() -> None:
         len(result.output.strip().splitlines())
         == len(Path("baseline/facts.yaml").read_text().split("- id:")) - 1
     )
+
+
+def test_library_errors_become_one_line_and_exit_code_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    missing = CliRunner().invoke(cli, ["baseline", "show", "--file", str(tmp_path / "none.yaml")])
+    assert missing.exit_code == 1 and "watcher: error: cannot read baseline file" in missing.output
+    assert "Traceback" not in missing.output
+    monkeypatch.setenv("WATCHER_TIMEZONE", "Mars/Olympus")
+    bad = CliRunner().invoke(cli, ["status"])
+    assert bad.exit_code == 1 and "WATCHER_TIMEZONE" in bad.output

@@ -74,7 +74,3 @@ class DeliveryError(WatcherError):
         self.channel = channel
         self.permanent = permanent
         self.retry_after = retry_after
-
-
-class NotImplementedYet(WatcherError):
-    """A command the product will have but that is not built yet."""

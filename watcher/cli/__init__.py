@@ -12,10 +12,9 @@ import logging
 import click
 
 from watcher import __version__
-from watcher.errors import NotImplementedYet, WatcherError
+from watcher.errors import WatcherError
 
 EXIT_ERROR = 1
-EXIT_NOT_IMPLEMENTED = 3
 
 
 class WatcherGroup(click.Group):
@@ -24,9 +23,6 @@ class WatcherGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except NotImplementedYet as exc:
-            click.echo(f"watcher: {exc}", err=True)
-            ctx.exit(EXIT_NOT_IMPLEMENTED)
         except WatcherError as exc:
             click.echo(f"watcher: error: {exc}", err=True)
             ctx.exit(EXIT_ERROR)
@@ -46,10 +42,6 @@ def cli(verbose: int, quiet: bool) -> None:
 
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose + 1, 2)]
     setup_logging(level)
-
-
-def not_implemented(name: str) -> None:
-    raise NotImplementedYet(f"'watcher {name}' is not implemented yet")
 
 
 # Command modules register themselves on `cli` when imported.
