@@ -26,7 +26,7 @@ What the test sees and controls:
 * ``api.fail("sendMessage", Fault.flood(3), Fault.drop())``: the next calls of that method
   get those faults in order (``"*"`` matches any method). Faults: ``flood(n)`` (429 with
   ``retry_after``), ``server_error(500|502)``, ``drop()`` (the socket is closed without an
-  answer), ``parse_error()``, ``blocked()`` (403), ``chat_not_found()``, ``error(code, text)``,
+  answer), ``ok()`` (a normal answer, to skip a call), ``parse_error()``, ``blocked()`` (403), ``chat_not_found()``, ``error(code, text)``,
   ``slow(seconds)`` (answers normally, late).
 * ``api.known_chats = {1, 2}``: sendMessage to another chat gets ``400 chat not found``.
 """
@@ -104,11 +104,16 @@ def utf16_len(text: str) -> int:
 class Fault:
     """What to do instead of (or before) answering one call."""
 
-    kind: str  # "error" | "drop" | "slow"
+    kind: str  # "error" | "drop" | "slow" | "ok"
     status: int = 0
     description: str = ""
     retry_after: int | None = None
     delay: float = 0.0
+
+    @classmethod
+    def ok(cls) -> Fault:
+        """No fault: answer this call normally (to fail a later call: fail(m, Fault.ok(), Fault.drop()))."""
+        return cls("ok")
 
     @classmethod
     def flood(cls, retry_after: int) -> Fault:
@@ -183,13 +188,15 @@ class BotApiServer:
         self._stopping = threading.Event()
         self._server = ThreadingHTTPServer((host, 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="botapi", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="botapi", daemon=True
+        )
 
     @property
     def url(self) -> str:
         """The API root, as ``Settings.telegram_api_url`` takes it (no ``/bot`` suffix)."""
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def start(self) -> BotApiServer:
         self._thread.start()

@@ -24,10 +24,11 @@ CHANNEL = "email"
 
 def stable_message_id(key: str, from_addr: str) -> str:
     """A Message-ID that is the same for the same ``key`` (so a resent digest is recognisable)."""
-    domain = parseaddr(from_addr)[1].rpartition("@")[2] or "localhost"
+    address = parseaddr(from_addr)[1]
+    domain = re.sub(r"[^A-Za-z0-9.\-]", "", address.rpartition("@")[2]) if "@" in address else ""
     safe = re.sub(r"[^A-Za-z0-9.\-]", "-", key)[:64].strip(".-") or "message"
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    return f"<watcher.{safe}.{digest}@{domain}>"
+    return f"<watcher.{safe}.{digest}@{domain or 'localhost'}>"
 
 
 def build_message(

@@ -121,7 +121,8 @@ def split_telegram_html(markup: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
         return [markup]
     doc = _index(tokenize(markup))
     parts: list[str] = []
-    start_unit, start_atom, stack = 0, 0, []
+    start_unit, start_atom = 0, 0
+    stack: list[Tag] = []
     while True:
         start_unit = _skip_blank(doc, start_unit)
         end_unit = _choose_cut(doc, start_unit, limit)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
+import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -27,6 +28,7 @@ from telegram.error import (
     ChatMigrated,
     Forbidden,
     InvalidToken,
+    NetworkError,
     RetryAfter,
     TelegramError,
     TimedOut,
@@ -45,22 +47,32 @@ from watcher.notify.split import (
 )
 
 log = logging.getLogger(__name__)
+# PTB's own RetryAfter.__init__ reads its deprecated int-valued ``retry_after``; we read it
+# either way (retry_seconds), so that one warning is noise.
+warnings.filterwarnings(
+    "ignore", message=r".*attribute `retry_after` will be of type", category=PTBDeprecationWarning
+)
 CHANNEL = "telegram"
 Buttons = Sequence[tuple[str, str]]  # (label, callback_data)
 T = TypeVar("T")
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)  # the request never left
 
 
 class TelegramDeliveryError(DeliveryError):
     """A send failed at part ``failed_part``; parts before it went out as ``sent_message_ids``.
 
     Retry with ``send(..., start_part=err.failed_part)`` to avoid repeating earlier parts.
+    ``outcome_unknown`` is True when the request reached Telegram but no answer came back
+    (a read time-out, a connection dropped after sending): the part may have been delivered.
     """
 
-    def __init__(self, cause: DeliveryError, *, sent_message_ids: list[int], failed_part: int):
+    def __init__(self, cause: DeliveryError, *, sent_message_ids: list[int], failed_part: int,
+                 outcome_unknown: bool = False) -> None:  # fmt: skip
         super().__init__(str(cause).removeprefix(f"{CHANNEL}: "), channel=CHANNEL,
                          permanent=cause.permanent, retry_after=cause.retry_after)  # fmt: skip
         self.sent_message_ids = sent_message_ids
         self.failed_part = failed_part
+        self.outcome_unknown = outcome_unknown
 
 
 class ChatPacer:
@@ -95,6 +107,14 @@ def retry_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def outcome_unknown(exc: BaseException | None) -> bool:
+    """True if Telegram may have acted on a request we got no answer to (not safe to resend blindly)."""
+    if not isinstance(exc, NetworkError) or isinstance(exc, BadRequest):
+        return False
+    cause = exc.__cause__
+    return isinstance(cause, httpx.HTTPError) and not isinstance(cause, _NOT_SENT)
 
 
 def is_parse_error(exc: TelegramError) -> bool:
@@ -174,7 +194,8 @@ class TelegramSender:
             try:
                 ids.append(self._call(self._send_part(chat_id, part_html, part_plain, keyboard)))
             except DeliveryError as exc:
-                raise TelegramDeliveryError(exc, sent_message_ids=ids, failed_part=index) from exc.__cause__
+                raise TelegramDeliveryError(exc, sent_message_ids=ids, failed_part=index,
+                                            outcome_unknown=outcome_unknown(exc.__cause__)) from exc.__cause__  # fmt: skip
         return ids
 
     def send_text(self, chat_id: int, text: str) -> list[int]:
