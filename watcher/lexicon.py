@@ -19,30 +19,43 @@ def fold(text: str) -> str:
 
 class Folded:
     """A case-insensitive pattern that lower-cases the text instead of using re.IGNORECASE
-    (Python's re is several times faster that way on long alternations)."""
+    (Python's re is several times faster that way on long alternations).
 
-    __slots__ = ("pattern", "_re")
+    ``needles``, when given, are substrings every match contains (in lower case): text
+    without any of them is not searched at all. :attr:`rx` is the compiled pattern, for
+    callers that already hold the folded text."""
 
-    def __init__(self, pattern: str) -> None:
+    __slots__ = ("pattern", "rx", "needles")
+
+    def __init__(self, pattern: str, needles: tuple[str, ...] = ()) -> None:
         self.pattern = re.sub(
             r"\\.|\(\?P[<=]\w*|[A-Z]",
             lambda m: m.group(0) if m.group(0)[0] in "\\(" else m.group(0).lower(),
             pattern,
         )
-        self._re = re.compile(self.pattern)
+        self.rx = re.compile(self.pattern)
+        self.needles = needles
+
+    def possible(self, low: str) -> bool:
+        """False when folded ``low`` cannot match (it holds none of the needles)."""
+        return not self.needles or any(n in low for n in self.needles)
+
+    def search_low(self, low: str) -> re.Match[str] | None:
+        """:meth:`search` on text that is already folded."""
+        return self.rx.search(low) if self.possible(low) else None
 
     def search(self, text: str, pos: int = 0, endpos: int = 2**62) -> re.Match[str] | None:
-        return self._re.search(fold(text), pos, endpos)
+        return self.rx.search(fold(text), pos, endpos)
 
     def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
-        return self._re.match(fold(text), pos)
+        return self.rx.match(fold(text), pos)
 
     def sub(self, text: str, repl: str = " ") -> str:
         """``text`` lower-cased, with every match replaced by ``repl``."""
-        return self._re.sub(repl, fold(text))
+        return self.rx.sub(repl, fold(text))
 
     def finditer(self, text: str, pos: int = 0, endpos: int = 2**62) -> Iterator[re.Match[str]]:
-        return self._re.finditer(fold(text), pos, endpos)
+        return self.rx.finditer(fold(text), pos, endpos)
 
 
 MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.?|Feb\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
@@ -172,22 +185,28 @@ STAKE_CUE = Folded(r"\b(?:stake|holding|own(?:s|ed|ership)?|equity|shareholder)\
 DOWNLOADS_CUE = Folded(r"\bdownloads?\b")
 CATALOG_CUE = Folded(r"\b(?:catalog(?:ue)?|offers?|lists?|hosts?|menu)\b")
 
+#: every calendar year 1900-2099 holds one of these
+YEAR_NEEDLES = ("19", "20")
 TERM_YEAR = Folded(
     r"\b(?:through|until|till|to|into|runs? (?:through|to|until)|extends? (?:through|to|until)|expir\w* in|ends? in|end in|last\w* until)\s+"
-    r"(?:the end of\s+)?(?:(?:early|late|mid-?)\s*)?(?:" + MONTHS + r"\s+)?(?P<year>(?:19|20)\d{2})\b"
+    r"(?:the end of\s+)?(?:(?:early|late|mid-?)\s*)?(?:" + MONTHS + r"\s+)?(?P<year>(?:19|20)\d{2})\b",
+    needles=YEAR_NEEDLES,
 )
 TERM_SUBJECT = Folded(
     r"\b(?:agreement|partnership|pact|contract|deal|rights?|access|licen[cs]e|terms|framework|arrangement|alliance|exclusiv\w+|relationship|ip)\b"
 )
 PROFIT_YEAR = Folded(
-    r"\b(?:profitab\w+|profitable|turn a profit|break[- ]even|cash[- ]flow positive)\b[^.]{0,40}?\b(?:in|by|for|until)\s+(?P<year>(?:19|20)\d{2})\b"
+    r"\b(?:profitab\w+|profitable|turn a profit|break[- ]even|cash[- ]flow positive)\b[^.]{0,40}?\b(?:in|by|for|until)\s+(?P<year>(?:19|20)\d{2})\b",
+    needles=YEAR_NEEDLES,
 )
 
 EXCLUSIVITY = Folded(
-    r"\bexclusiv(?:ity|e (?:rights?|home|access|cloud|provider|hold|arrangement|deal|licen[cs]e|partner|supplier|over|to))\w*|\bAPI exclusivity\b|\bexclusive to\b"
+    r"\bexclusiv(?:ity|e (?:rights?|home|access|cloud|provider|hold|arrangement|deal|licen[cs]e|partner|supplier|over|to))\w*|\bAPI exclusivity\b|\bexclusive to\b",
+    needles=("exclusiv",),
 )
 PREFERENTIAL = Folded(
-    r"\b(?:right of first refusal|rofr|preferential rights?|preferred (?:partner|provider|supplier)|first call on)\b"
+    r"\b(?:right of first refusal|rofr|preferential rights?|preferred (?:partner|provider|supplier)|first call on)\b",
+    needles=("refusal", "rofr", "preferential", "preferred", "first call on"),
 )
 ENDED = Folded(
     r"\b(?:end(?:s|ed|ing)?|lost|loses|lose|losing|gave up|gives up|give up|giving up|no longer|stopped|stops|strip\w*|waived?|waives|"
@@ -197,7 +216,8 @@ IN_FORCE = Folded(
     r"\b(?:remains?|remained|keeps?|kept|retains?|retained|still|stays?|continues?|in force|holds?|until AGI|exclusive home)\b"
 )
 OPERATING_LOSS = Folded(
-    r"\b(?:(?:lose|loses|losing|lost) money|at a loss|loss-making|not (?:yet )?profitable|unprofitable|operat\w+ at a loss)\b"
+    r"\b(?:(?:lose|loses|losing|lost) money|at a loss|loss-making|not (?:yet )?profitable|unprofitable|operat\w+ at a loss)\b",
+    needles=("lose", "losing", "lost", "loss", "profitable"),
 )
 MODEL_OFFER = Folded(
     r"\b(?:offer\w*|add\w*|integrat\w*|us(?:e|es|ing)|bring\w*|available|choose|choosing|pick|switch|inside|power\w*|host\w*|menu|preview)\b"
@@ -209,7 +229,16 @@ PRODUCT_AFTER = re.compile(
     r"^(?:['’]s)?\s+(?:(?:own|latest|new|in-house|custom|(?-i:[A-Z][\w.-]*)|\d[\w.-]*)\s+){0,3}?(?:chips?|gpus?|tpus?|processors?|graphics|accelerators?|systems|hardware|servers?|racks|platform|superchips?)\b",
     re.IGNORECASE,
 )
-ANAPHORA = re.compile(
-    r"^\W*(?:Its|It|Their|They|The (?:pact|deal|agreement|contract|partnership|companies|two companies|two|pair|firms|arrangement|alliance|framework))\b|"
-    r"\b(?:the two companies|both companies|the two firms|the pair|the companies)\b"
-)
+_ANAPHORA_START = r"^\W*(?:Its|It|Their|They|The (?:pact|deal|agreement|contract|partnership|companies|two companies|two|pair|firms|arrangement|alliance|framework))\b"
+_ANAPHORA_ANYWHERE = r"\b(?:the two companies|both companies|the two firms|the pair|the companies)\b"
+ANAPHORA = re.compile(_ANAPHORA_START + "|" + _ANAPHORA_ANYWHERE)
+_ANAPHORA_AT_START = re.compile(_ANAPHORA_START)
+_ANAPHORA_NEEDLES = ("the two ", "both companies", "the pair", "the companies")
+
+
+def refers_back(text: str) -> bool:
+    """Whether ``text`` refers to companies named before ("The pact ...", "the two companies"):
+    ``bool(ANAPHORA.search(text))``, without scanning text that holds none of its phrases."""
+    if _ANAPHORA_AT_START.match(text):
+        return True
+    return any(n in text for n in _ANAPHORA_NEEDLES) and bool(ANAPHORA.search(text))

@@ -2,18 +2,32 @@
 
 Pure functions, no I/O. :func:`find_quantities` finds every quantity in a piece of text with
 its qualifier ("about", "over", "up to"); :func:`format_value` renders a :class:`Value` in a
-short human form that :func:`parse_value` reads back; :func:`compare` says whether two values
-agree once their qualifiers are taken into account.
+short human form that :func:`parse_value` reads back; :func:`compare` (from :mod:`watcher.valuecompare`)
+says whether two values agree once their qualifiers are taken into account.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
 from watcher.lexicon import Folded, fold
 from watcher.types import Qualifier, Span, Value, ValueType
+from watcher.valuecompare import ABOUT_TOLERANCE, EXACT_TOLERANCE, compare, interval
+
+__all__ = [
+    "ABOUT_TOLERANCE",
+    "EXACT_TOLERANCE",
+    "Quantity",
+    "compare",
+    "find_quantities",
+    "find_years",
+    "format_value",
+    "interval",
+    "parse_number",
+    "parse_value",
+    "qualifier_before",
+]
 
 _WORD_NUMBERS: dict[str, float] = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -95,9 +109,6 @@ _QUALIFIER_BEFORE: tuple[tuple[re.Pattern[str], Qualifier], ...] = (
     (re.compile(r"(?:about|around|roughly|approximately|nearly|almost|some|close to|an estimated|estimated|circa|near|just under|just shy of|approx\.?|~)\s*$", re.I), Qualifier.ABOUT),
 )  # fmt: skip
 
-ABOUT_TOLERANCE = 0.12  # "about $300bn" covers $264bn..$336bn
-EXACT_TOLERANCE = 0.03  # rounding: "$22.4bn" vs "22.37 billion"
-
 
 @dataclass(frozen=True, slots=True)
 class Quantity:
@@ -143,15 +154,15 @@ def _money(text: str, m: re.Match[str], amount: float, currency: str) -> Quantit
     return Quantity(value, Span(m.start(), m.end()), raw, per_unit=bool(_PER_UNIT_AFTER.match(after)))
 
 
-def _find_money(text: str) -> list[Quantity]:
+def _find_money(text: str, low: str) -> list[Quantity]:
     found: list[Quantity] = []
-    for m in _MONEY_PREFIXED.finditer(text):
+    for m in _MONEY_PREFIXED.finditer(text) if _DIGIT.search(text) else ():
         cur = _CURRENCY_PREFIX.get(re.sub(r"\s", "", m.group("cur")).lower(), "USD")
         scale = m.group("scale")
         if scale and len(scale) == 1 and m.group(0)[-1].isupper() and scale.lower() == "t":
             scale = None
         found.append(_money(text, m, parse_number(m.group("num")) * _scale(scale), cur))
-    for m in _MONEY_WORDED.finditer(fold(text)):
+    for m in _MONEY_WORDED.finditer(low):
         if _overlaps(m.start(), m.end(), found):
             continue
         curw = m.group("curw")
@@ -211,27 +222,30 @@ _HAS_MONEY = (
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _has(low: str, needles: tuple[str, ...]) -> bool:
     return any(n in low for n in needles)
 
 
-def _find_simple(text: str, found: list[Quantity]) -> list[Quantity]:
-    low = fold(text)
+def _find_simple(text: str, low: str, found: list[Quantity]) -> list[Quantity]:
     out: list[Quantity] = []
     if _has(low, _HAS_POWER):
-        out.extend(_find_power(text, found))
-    if _has(low, _HAS_PERCENT):
+        out.extend(_find_power(text, low, found))
+    digits = _DIGIT.search(text) is not None  # a percentage and a count are written in digits
+    if digits and _has(low, _HAS_PERCENT):
         out.extend(_find_percent(text))
     if _has(low, _HAS_YEARS):
-        out.extend(_find_duration(text))
-    if _has(low, _HAS_MODELS):
+        out.extend(_find_duration(text, low))
+    if digits and _has(low, _HAS_MODELS):
         out.extend(_find_count(text))
     return out
 
 
-def _find_power(text: str, found: list[Quantity]) -> list[Quantity]:
+def _find_power(text: str, low: str, found: list[Quantity]) -> list[Quantity]:
     out: list[Quantity] = []
-    for m in _POWER.finditer(fold(text)):
+    for m in _POWER.finditer(low):
         if _overlaps(m.start(), m.end(), found):
             continue
         gw = parse_number(m.group("num")) * (1.0 if m.group("unit").lower().startswith("g") else 0.001)
@@ -255,9 +269,9 @@ def _find_percent(text: str) -> list[Quantity]:
     return out
 
 
-def _find_duration(text: str) -> list[Quantity]:
+def _find_duration(text: str, low: str) -> list[Quantity]:
     out: list[Quantity] = []
-    for m in _DURATION.finditer(fold(text)):
+    for m in _DURATION.finditer(low):
         if m.group("num").lower() in ("a", "an"):
             continue
         q = qualifier_before(text, m.start())
@@ -279,13 +293,16 @@ def _find_count(text: str) -> list[Quantity]:
     return out
 
 
-def find_quantities(text: str) -> list[Quantity]:
+def find_quantities(text: str, low: str | None = None) -> list[Quantity]:
     """Every money, power, percent, duration and count quantity in ``text``, in text order.
 
-    Years are not included: see :func:`find_years` (a year's meaning depends on its phrase).
+    ``low`` is ``fold(text)`` when the caller has it. Years are not included: see
+    :func:`find_years` (a year's meaning depends on its phrase).
     """
-    money = _find_money(text) if _has(fold(text), _HAS_MONEY) else []
-    both = money + [q for q in _find_simple(text, money) if not _overlaps(q.span.start, q.span.end, money)]
+    low = fold(text) if low is None else low
+    money = _find_money(text, low) if _has(low, _HAS_MONEY) else []
+    simple = _find_simple(text, low, money)
+    both = money + [q for q in simple if not _overlaps(q.span.start, q.span.end, money)]
     return sorted(both, key=lambda q: q.span.start)
 
 
@@ -354,49 +371,3 @@ def parse_value(text: str) -> Value | None:
     if q.value.type is ValueType.USD and stripped.startswith("-"):
         return Value(q.value.type, -(q.value.amount or 0.0), q.value.text, q.value.qualifier)
     return q.value
-
-
-# ---------------------------------------------------------------- comparison
-
-
-def interval(value: Value) -> tuple[float, float]:
-    """The range of amounts a value allows, given its qualifier."""
-    x = value.amount if value.amount is not None else math.nan
-    lo, hi = sorted((x * (1 - EXACT_TOLERANCE), x * (1 + EXACT_TOLERANCE)))
-    if value.qualifier is Qualifier.ABOUT:
-        lo, hi = sorted((x * (1 - ABOUT_TOLERANCE), x * (1 + ABOUT_TOLERANCE)))
-    elif value.qualifier is Qualifier.OVER:
-        hi = math.inf
-    elif value.qualifier is Qualifier.UP_TO:
-        lo = -math.inf if x < 0 else 0.0
-    return lo, hi
-
-
-#: status pairs that cannot both be true
-_STATUS_CONFLICTS = {
-    frozenset({"in_force", "ended"}),
-    frozenset({"yes", "denied"}),
-    frozenset({"reported", "denied"}),
-    frozenset({"planned", "denied"}),
-    frozenset({"in_force", "denied"}),
-    frozenset({"launched", "denied"}),
-    frozenset({"yes", "no"}),
-    frozenset({"yes", "ended"}),
-}
-
-
-def compare(a: Value, b: Value) -> bool | None:
-    """True when the values agree within their qualifiers, False when they conflict,
-    None when they cannot be compared (different types or currencies, no amount)."""
-    if a.type is not b.type:
-        return None
-    if a.type in (ValueType.STATUS, ValueType.TEXT):
-        if a.text is None or b.text is None:
-            return None
-        return frozenset({a.text, b.text}) not in _STATUS_CONFLICTS
-    if a.amount is None or b.amount is None or (a.text or "USD") != (b.text or "USD"):
-        return None
-    if a.type is ValueType.YEAR:
-        return round(a.amount) == round(b.amount)
-    (alo, ahi), (blo, bhi) = interval(a), interval(b)
-    return alo <= bhi and blo <= ahi

@@ -1,0 +1,254 @@
+"""Reading one sentence (pure, no I/O): the companies it names, its clauses, and how firmly
+it states what stands at a given position (stated, reported, speculative or denied).
+
+A :class:`Context` is built once per sentence and folds (lower-cases) the text once; the
+word tests every rule needs are computed on first use (most sentences need only a few of
+them) and then kept.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from watcher import lexicon as lx
+from watcher.entities import EntityIndex, Mention
+from watcher.quantities import Quantity, find_quantities
+from watcher.sentences import Sentence
+from watcher.types import Hedge
+
+_CLAUSE_BREAK = re.compile(
+    r"[;:]\s|,\s(?!(?:US\$|[$€£¥]|\d|[\w]+-(?:year|month|gigawatt|megawatt)\b))|\s[—–-]\s|\s\(|\)\s|\s(?:while|whereas|but|although|though|after|before|which|who|as|when)\s"
+)
+_HEDGE_RANK = {Hedge.STATED: 0, Hedge.REPORTED: 1, Hedge.SPECULATIVE: 2, Hedge.DENIED: 3}
+_DEAL_SIZED = re.compile(r"[$€£]|\d\s?(?:GW|gigawatt)|billion", re.I)
+_QUOTED = re.compile(r"[\"“][^\"”]*[\"”]?")
+#: the one character whose lower case depends on its neighbours (a final sigma)
+_CONTEXT_CASED = "Σ"
+
+
+@dataclass(frozen=True, slots=True)
+class Surface:
+    """What a sentence shows before its companies are looked for: its folded text, its
+    quantities and its first deal verb."""
+
+    sentence: Sentence
+    low: str
+    quantities: tuple[Quantity, ...]
+    deal_verb: re.Match[str] | None
+
+
+def read_surface(sentence: Sentence) -> Surface:
+    low = lx.fold(sentence.text)
+    quantities = tuple(find_quantities(sentence.text, low))
+    return Surface(sentence, low, quantities, lx.DEAL_VERB.rx.search(low))
+
+
+def may_claim(surface: Surface) -> bool:
+    """False when no rule can find a claim in the sentence, whatever companies it names:
+    no quantity, no deal verb, no calendar year, and none of the status words."""
+    low = surface.low
+    return bool(
+        surface.quantities
+        or surface.deal_verb
+        or (lx.TERM_YEAR.possible(low) and (lx.TERM_YEAR.rx.search(low) or lx.PROFIT_YEAR.rx.search(low)))
+        or lx.EXCLUSIVITY.possible(low)
+        or lx.PREFERENTIAL.possible(low)
+        or lx.OPERATING_LOSS.possible(low)
+        or (lx.MODEL_NAMES.search(surface.sentence.text) and lx.MODEL_OFFER.rx.search(low))
+    )
+
+
+class Context:
+    """One sentence, read once: its text and folded text, the companies it names, the
+    parties it is about (``carried``: borrowed from the previous sentence, "the two
+    companies"), and lazily computed word tests."""
+
+    def __init__(
+        self,
+        surface: Surface,
+        parties: tuple[str, ...],
+        mentions: tuple[Mention, ...],
+        modifiers: tuple[Mention, ...],
+        carried: tuple[str, ...],
+        reference_year: int | None,
+    ) -> None:
+        self.sentence = surface.sentence
+        self.text = surface.sentence.text
+        self.low = surface.low
+        self.quantities = surface.quantities
+        self.deal_verb = surface.deal_verb
+        self.parties = parties
+        self.mentions = mentions
+        self.modifiers = modifiers
+        self.carried = carried
+        self.reference_year = reference_year
+
+    def low_slice(self, start: int, end: int) -> str:
+        """``fold(text[start:end])``, cut from the folded text when that is the same."""
+        if _CONTEXT_CASED in self.text:
+            return lx.fold(self.text[start:end])
+        return self.low[start:end]
+
+    @cached_property
+    def historical(self) -> bool:
+        return _is_historical(self.low, self.reference_year)
+
+    @cached_property
+    def quote(self) -> bool:
+        quoted = sum(len(m.group(0)) for m in _QUOTED.finditer(self.text))
+        return quoted > 0.4 * len(self.text) or bool(lx.QUOTE_ATTRIBUTION.search(self.text))
+
+    @cached_property
+    def reported(self) -> bool:
+        return bool(lx.REPORTED.rx.search(self.low))
+
+    @cached_property
+    def denial(self) -> int | None:
+        """Where a denial starts, if any."""
+        if lx.NOT_A_DENIAL.rx.search(self.low):
+            return None
+        m = lx.DENIED.rx.search(self.low)
+        return m.start() if m else None
+
+    @cached_property
+    def conditional(self) -> bool:
+        return bool(lx.CONDITIONAL_START.search(self.text))
+
+    @cached_property
+    def deal(self) -> bool:
+        if self.deal_verb:
+            return True
+        return bool(lx.DEAL_NOUN.rx.search(self.low) and _DEAL_SIZED.search(self.text))
+
+    @cached_property
+    def novel(self) -> bool:
+        return bool(lx.NOVEL.rx.search(self.low))
+
+    @cached_property
+    def existing(self) -> bool:
+        return bool(lx.EXISTING.rx.search(self.low))
+
+    @cached_property
+    def _breaks(self) -> tuple[tuple[int, int], ...]:
+        return tuple(m.span() for m in _CLAUSE_BREAK.finditer(self.text))
+
+    def clause(self, pos: int) -> tuple[int, int]:
+        """The start and end of the clause around ``pos``."""
+        start, end = 0, len(self.text)
+        for b_start, b_end in self._breaks:
+            if b_end <= pos:
+                start = b_end
+            elif b_start >= pos:
+                end = b_start
+                break
+        return start, end
+
+
+def _is_historical(low: str, reference_year: int | None) -> bool:
+    if lx.HISTORY.rx.search(low):
+        return True
+    if reference_year is None:
+        return False
+    for m in lx.PAST_YEAR_PHRASE.rx.finditer(low):
+        year = int(m.group("year") or m.group("year2"))
+        if year < reference_year:
+            return True
+    return False
+
+
+# ------------------------------------------------------------------ parties
+
+
+def _ordered(names: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
+
+
+def read_sentence(
+    surface: Surface,
+    found: list[Mention],
+    entities: EntityIndex,
+    previous: tuple[str, ...],
+    reference_year: int | None,
+) -> Context:
+    """The context of a sentence whose company names are ``found``; ``previous`` are the
+    parties of the sentence before (for "the two companies")."""
+    text = surface.sentence.text
+    mentions = [m for m in found if m.known or not entities.is_person_context(text, m)]
+    modifiers = [m for m in mentions if lx.PRODUCT_AFTER.match(text[m.end :])]  # "Nvidia chips"
+    names = [m.name for m in mentions]
+    carried: tuple[str, ...] = ()
+    if len(set(names)) < 2 and lx.refers_back(text):
+        carried = tuple(previous)
+        names = names + list(previous)
+    return Context(surface, _ordered(names), tuple(mentions), tuple(modifiers), carried, reference_year)
+
+
+def deal_parties_at(ctx: Context, pos: int, *, money: bool) -> tuple[str, ...]:
+    """The companies a deal at ``pos`` is between: those named up to the end of its clause,
+    without product makers ("Nvidia chips") unless they are the only counterparty of a purchase."""
+    _, end = ctx.clause(pos)
+    named = [m for m in ctx.mentions if m.start < end]
+    main = [m.name for m in named if m not in ctx.modifiers]
+    if len(set(main)) < 2 and money:
+        main += [m.name for m in named if m in ctx.modifiers]
+    if len(set(main)) < 2 and ctx.carried:
+        main += list(ctx.carried)
+    return _ordered(main)
+
+
+def clause_parties(ctx: Context, pos: int) -> tuple[str, ...]:
+    """Companies in the clause at ``pos`` and the clause before it ("With X's contract, Y signed ...")."""
+    start, end = ctx.clause(pos)
+    if start > 0:
+        start, _ = ctx.clause(max(0, start - 3))
+    main = [m.name for m in ctx.mentions if start <= m.start < end and m not in ctx.modifiers]
+    if len(set(main)) < 2 and ctx.carried:
+        main += list(ctx.carried)
+    return _ordered(main)
+
+
+def may_have_two_parties(ctx: Context) -> bool:
+    """Whether :func:`clause_parties` can find two companies anywhere in the sentence."""
+    names = {m.name for m in ctx.mentions if m not in ctx.modifiers}
+    return len(names | set(ctx.carried)) >= 2
+
+
+def deal_cue_before(ctx: Context, pos: int) -> re.Match[str] | None:
+    """A deal verb or noun in the sentence up to the end of the clause at ``pos``."""
+    _, end = ctx.clause(pos)
+    head = ctx.low_slice(0, end)
+    return lx.DEAL_VERB.rx.search(head) or lx.DEAL_NOUN.rx.search(head)
+
+
+# ------------------------------------------------------------------ hedges
+
+
+def hedge_at(ctx: Context, pos: int) -> Hedge:
+    """How firmly the sentence states what stands at ``pos``."""
+    start, end = ctx.clause(pos)
+    if ctx.denial is not None and (ctx.denial < pos or start <= ctx.denial < end):
+        return Hedge.DENIED
+    if ctx.conditional or lx.SPECULATIVE.rx.search(ctx.low_slice(start, end)):
+        return Hedge.SPECULATIVE
+    if ctx.reported:
+        return Hedge.REPORTED
+    return Hedge.STATED
+
+
+def projection_hedge(ctx: Context, pos: int) -> Hedge:
+    """The hedge of a projection at ``pos``: planning words do not make it speculative."""
+    hedge = hedge_at(ctx, pos)
+    if hedge is not Hedge.SPECULATIVE or ctx.conditional:
+        return hedge
+    start, end = ctx.clause(pos)
+    clause = lx.PLAN_WORDS.rx.sub(" ", ctx.low_slice(start, end))
+    if lx.SPECULATIVE.rx.search(clause):
+        return hedge
+    return Hedge.REPORTED if ctx.reported else Hedge.STATED
+
+
+def firmest(*hedges: Hedge) -> Hedge:
+    """The strongest hedge of several (a denial outranks speculation, which outranks a report)."""
+    return max(hedges, key=lambda h: _HEDGE_RANK[h])
