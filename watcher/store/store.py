@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from watcher.errors import StorageError
@@ -55,8 +55,14 @@ class Store(FeedOps, ArticleOps, OutboxOps):
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
+            if isinstance(exc, OperationalError):  # the database went away (restart, network): our error
+                raise StorageError(
+                    f"lost the database {db._safe(str(self.engine.url))} mid-transaction "
+                    f"({type(exc.orig).__name__}: {str(exc.orig).strip()[:300]}); nothing of it was saved "
+                    "and the work is retried on the next cycle"
+                ) from exc
             raise
         finally:
             session.close()
