@@ -39,7 +39,7 @@ def list_findings(
             q = q.where(FindingRow.kind.in_(list(kinds)))
         if since:
             q = q.where(FindingRow.first_seen_at >= since)
-        rows = s.execute(q.limit(limit * 5 if party else limit)).tuples().all()
+        rows = s.execute(q.limit(limit * 5 if party else limit)).all()
     out = []
     for f, a in rows:
         if party and party.lower() not in (p.lower() for p in f.parties):
@@ -82,7 +82,14 @@ def status_report(w: Watcher) -> dict[str, Any]:
         if not f.name.startswith("backfill:")
     ]
     failed = [
-        {"id": d.id, "channel": d.channel, "target": d.target, "finding_id": d.finding_id, "error": d.error}
+        {
+            "id": d.id,
+            "status": d.status,
+            "channel": d.channel,
+            "target": d.target,
+            "finding_id": d.finding_id,
+            "error": d.error,
+        }
         for d in w.store.failed_deliveries()
     ]
     return {

@@ -17,14 +17,22 @@ from watcher.cli.pipeline_cmds import opened
     type=float,
     help="Seconds to keep retrying transient failures (default WATCHER_DELIVERY_DEADLINE).",
 )
+@click.option(
+    "--resend-uncertain",
+    is_flag=True,
+    help="First re-queue alerts whose send timed out after reaching Telegram (they may arrive twice).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
-def deliver(deadline: float | None, as_json: bool) -> None:
+def deliver(deadline: float | None, resend_uncertain: bool, as_json: bool) -> None:
     """Drain the alert outbox: send pending Telegram/console alerts.
 
     Transient failures (429 with its retry_after, 5xx, time-outs, dropped connections) are
     retried until the deadline; what remains stays queued. Exit code 1 if alerts remain.
     """
     with opened() as w:
+        if resend_uncertain:
+            requeued = w.store.resend_uncertain(w.clock())  # type: ignore[attr-defined]
+            click.echo(f"{requeued} uncertain alerts queued again", err=True)
         report = w.deliver(w.settings.delivery_deadline if deadline is None else deadline)  # type: ignore[attr-defined]
     if as_json:
         click.echo(json.dumps(vars(report)))

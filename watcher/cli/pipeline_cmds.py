@@ -233,7 +233,7 @@ def status(as_json: bool) -> None:
     console.print("deliveries: " + (", ".join(f"{k} {v}" for k, v in data["deliveries"].items()) or "none"))
     for d in data["failed_deliveries"]:
         console.print(
-            f"  [red]failed[/red] {d['channel']}:{d['target']} (finding {d['finding_id']}): {d['error']}"
+            f"  [red]{d['status']}[/red] {d['channel']}:{d['target']} (finding {d['finding_id']}): {d['error']}"
         )
     console.print(f"last digest: {data['last_digest'] or 'never'}; last poll: {data['last_poll'] or 'never'}")
 

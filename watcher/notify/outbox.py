@@ -62,6 +62,7 @@ class DrainReport:
     summarised: int = 0
     retried: int = 0
     failed: int = 0
+    uncertain: int = 0
     pending: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -159,6 +160,20 @@ class Outbox:
         if partial:  # parts of a long message went out: remember them so a retry resumes after them
             self.store.record_partial(job.id, ",".join(str(i) for i in partial))
         report.errors.append(f"{job.channel}:{job.target}: {exc}")
+        if getattr(exc, "timed_out", False):
+            # The request reached the server and the answer came too late: the message most likely
+            # arrived. Resending would show it twice, so the row is held as 'uncertain' (watcher status
+            # lists it; the digest carries the finding anyway; `watcher deliver --resend-uncertain`).
+            log.error(
+                "delivery %s to %s:%s timed out after sending; held as uncertain: %s",
+                job.id,
+                job.channel,
+                job.target,
+                exc,
+            )
+            self.store.mark_uncertain(job.id, str(exc))
+            report.uncertain += 1
+            return
         if exc.permanent:
             log.error("delivery %s to %s:%s failed permanently: %s", job.id, job.channel, job.target, exc)
             self.store.mark_failed(job.id, str(exc))

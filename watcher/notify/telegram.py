@@ -73,6 +73,7 @@ class TelegramDeliveryError(DeliveryError):
         self.sent_message_ids = sent_message_ids
         self.failed_part = failed_part
         self.outcome_unknown = outcome_unknown
+        self.timed_out = outcome_unknown and isinstance(cause.__cause__, TimedOut)
 
 
 class ChatPacer:

@@ -144,6 +144,31 @@ class OutboxOps:
             row.next_attempt_at, row.error = until, reason
             row.lease_owner = row.lease_until = None
 
+    def mark_uncertain(self, delivery_id: int, error: str) -> None:
+        """Sent, but no answer came back: not retried automatically (see resend_uncertain)."""
+        with self.session() as s:  # type: ignore[attr-defined]
+            row = s.get_one(DeliveryRow, delivery_id)
+            row.attempts += 1
+            if row.status != "sent":
+                row.status = "uncertain"
+            else:  # an edit that timed out: the alert itself went out
+                row.needs_edit = False
+            row.error = error[:2000]
+            row.lease_owner = row.lease_until = None
+
+    def resend_uncertain(self, now: datetime) -> int:
+        """Puts uncertain deliveries back in the queue (an operator's decision); returns how many."""
+        from sqlalchemy import update
+
+        with self.session() as s:  # type: ignore[attr-defined]
+            result = s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.status == "uncertain")
+                .values(status="pending", next_attempt_at=now)
+                .returning(DeliveryRow.id)
+            )
+            return len(result.all())
+
     def record_partial(self, delivery_id: int, remote_ids: str) -> None:
         """Parts of a long message that went out before a failure; a retry resumes after them."""
         with self.session() as s:  # type: ignore[attr-defined]
@@ -174,7 +199,7 @@ class OutboxOps:
             return list(
                 s.scalars(
                     select(DeliveryRow)
-                    .where(DeliveryRow.status == "failed")
+                    .where(DeliveryRow.status.in_(("failed", "uncertain")))
                     .order_by(DeliveryRow.id.desc())
                     .limit(limit)
                 )
@@ -233,5 +258,5 @@ class OutboxOps:
                         FindingRow.status.in_(("active", "confirmed")),
                     )
                     .order_by(FindingRow.first_seen_at)
-                ).tuples()
+                ).all()
             )
