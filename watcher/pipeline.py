@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +23,7 @@ from watcher import extract, feeds, stories
 from watcher.errors import ExtractionError, FeedParseError, FetchError
 from watcher.http import FEED_ACCEPT, HttpClient
 from watcher.store import Store
-from watcher.store.article_ops import AlertPolicy
+from watcher.store.article_ops import STORY_WINDOW, AlertPolicy
 from watcher.store.feed_ops import FeedState
 from watcher.types import Article, Claim, FeedEntry, Fetched, Finding
 
@@ -87,8 +88,23 @@ def entry_hash(entry: FeedEntry) -> str:
     return hashlib.sha256(f"{entry.link}\n{entry.title}\n{entry.summary}".encode()).hexdigest()[:32]
 
 
-def _similar_bytes(a: bytes, b: bytes) -> bool:
-    return stories.similar(stories.Fingerprint.from_bytes(a), stories.Fingerprint.from_bytes(b))
+class StoryClusterer:
+    """The stories of recent articles, in memory: an inverted index on MinHash sketch hashes
+    (:class:`watcher.stories.StoryIndex`), seeded from the store and shared by the cycle's threads."""
+
+    def __init__(self, seed: list[tuple[int, bytes, str]]) -> None:
+        self._index = stories.StoryIndex()
+        self._lock = threading.Lock()
+        for story_id, fp, url in seed:
+            self._index.add(stories.Fingerprint.from_bytes(fp), url, story_id=story_id)
+
+    def find(self, fp: stories.Fingerprint, url: str) -> int | None:
+        with self._lock:
+            return self._index.find(fp, url)
+
+    def add(self, fp: stories.Fingerprint, url: str, story_id: int) -> None:
+        with self._lock:
+            self._index.add(fp, url, story_id=story_id)
 
 
 @dataclass
@@ -106,10 +122,22 @@ class Pipeline:
     workers: int = 8
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
     notifier: FailureNotifier | None = None
+    _stories: StoryClusterer | None = field(default=None, init=False, repr=False)
+    _stories_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def stories(self) -> StoryClusterer:
+        """The story index, seeded from the store's recent articles on first use."""
+        with self._stories_lock:
+            if self._stories is None:
+                since = self.clock() - STORY_WINDOW
+                self._stories = StoryClusterer(self.store.recent_fingerprints(since))
+            return self._stories
 
     def poll_cycle(self) -> CycleReport:
         """Polls every due feed once (leased, so other instances skip them)."""
         started = time.monotonic()
+        with self._stories_lock:
+            self._stories = None  # re-seeded, so articles other instances stored are seen
         claimed = self.store.claim_due_feeds(self.clock(), self.owner, lease=self._lease())
         report = CycleReport()
         if claimed:
@@ -230,7 +258,8 @@ class Pipeline:
             findings: list[Finding] = []
         else:
             claims, findings = self.analyser.analyse(article)
-        fp = stories.fingerprint(article.text).to_bytes() if article.text else None
+        sketch = stories.fingerprint(article.text) if article.text else None
+        hint = self.stories().find(sketch, article.canonical_url) if sketch is not None else None
         stored = self.store.store_processed_entry(
             feed_id=feed_id,
             identity=entry.entry_id,
@@ -239,8 +268,8 @@ class Pipeline:
             title=entry.title,
             published=entry.published,
             article=article,
-            fingerprint=fp,
-            similar=_similar_bytes,
+            fingerprint=sketch.to_bytes() if sketch is not None else None,
+            story_hint=hint,
             claims=claims,
             findings=findings,
             baseline_version=self.analyser.version,
@@ -248,6 +277,8 @@ class Pipeline:
             now=self.clock(),
             source=source,
         )
+        if sketch is not None:
+            self.stories().add(sketch, article.canonical_url, stored.story_id)
         report.articles += 1
         report.partial += int(article.partial)
         report.findings += stored.new_findings

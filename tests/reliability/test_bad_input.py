@@ -139,9 +139,6 @@ def test_every_feed_of_the_shared_corpus_in_one_cycle(  # type: ignore[no-untype
         feeds[f"corpus-{i}"] = site.url(route)
     w = make(feeds)
     ledger.inject("bad-input:corpus-feed", len(files))
-    # story clustering compares each new article with every recent one in Python (quadratic over a
-    # cycle; reported in docs/reliability.md): not under test here, and ~45 s for these 900 entries
-    monkeypatch.setattr("watcher.pipeline._similar_bytes", lambda a, b: False)
     report, drained = w.poll_once()
     assert report.feeds_polled == len(files) + 1
     rows = feed_rows(w)

@@ -69,7 +69,8 @@ class ArticleOps:
         published: datetime | None,
         article: Article,
         fingerprint: bytes | None,
-        similar: Callable[[bytes, bytes], bool],
+        similar: Callable[[bytes, bytes], bool] | None = None,
+        story_hint: int | None = None,
         claims: Sequence[Claim],
         findings: Sequence[Finding],
         baseline_version: str,
@@ -86,7 +87,7 @@ class ArticleOps:
                 s.add(entry)
             art, new_article = _upsert_article(s, article, fingerprint, baseline_version, now, source)
             if art.story_id is None:
-                art.story_id = _find_or_make_story(s, art, fingerprint, similar, now)
+                art.story_id = _find_or_make_story(s, art, fingerprint, similar, now, story_hint)
             _replace_claims(s, art.id, claims)
             counts = _apply_findings(s, art, findings, baseline_version, policy, now, new_article)
             entry.link, entry.title, entry.published = link, title, published
@@ -132,6 +133,20 @@ class ArticleOps:
             if since is not None:
                 q = q.where(ArticleRow.fetched_at >= since)
             return list(s.scalars(q))
+
+    def recent_fingerprints(self, since: datetime) -> list[tuple[int, bytes, str]]:
+        """(story id, fingerprint, canonical URL) of articles fetched since ``since``, oldest first."""
+        with self.session() as s:  # type: ignore[attr-defined]
+            rows = s.execute(
+                select(ArticleRow.story_id, ArticleRow.fingerprint, ArticleRow.canonical_url)
+                .where(
+                    ArticleRow.fetched_at >= since,
+                    ArticleRow.fingerprint.is_not(None),
+                    ArticleRow.story_id.is_not(None),
+                )
+                .order_by(ArticleRow.id)
+            ).all()
+            return [(int(sid), bytes(fp), url) for sid, fp, url in rows if sid is not None and fp is not None]
 
     def active_findings(self, article_id: int) -> list[FindingRow]:
         with self.session() as s:  # type: ignore[attr-defined]
@@ -206,9 +221,15 @@ def _find_or_make_story(
     s: Session,
     art: ArticleRow,
     fingerprint: bytes | None,
-    similar: Callable[[bytes, bytes], bool],
+    similar: Callable[[bytes, bytes], bool] | None,
     now: datetime,
+    hint: int | None = None,
 ) -> int:
+    """The story an article joins: the caller's hint (from its in-memory index), the same text, a
+    near-duplicate among recent articles when ``similar`` is given (a scan, for callers without an
+    index), else a new story."""
+    if hint is not None and s.get(StoryRow, hint) is not None:
+        return hint
     same_hash = s.scalar(
         select(ArticleRow.story_id)
         .where(
@@ -220,7 +241,7 @@ def _find_or_make_story(
     )
     if same_hash is not None:
         return same_hash
-    if fingerprint is not None:
+    if fingerprint is not None and similar is not None:
         recent = s.execute(
             select(ArticleRow.story_id, ArticleRow.fingerprint)
             .where(
