@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from botapi import BotApiServer, Fault
 
 from watcher.notify.channels import ConsoleChannel, TelegramChannel
 from watcher.notify.outbox import Outbox, retry_delay
-from watcher.notify.telegram import ChatPacer, TelegramSender
+from watcher.notify.telegram import TelegramSender
 from watcher.store.article_ops import AlertPolicy
 from watcher.types import Article, FeedSource, Finding, FindingKind
 
@@ -35,16 +34,15 @@ class FakeTime:
 
 
 @pytest.fixture
-def api() -> Iterator[BotApiServer]:
-    with BotApiServer() as server:
-        yield server
+def api(botapi: BotApiServer) -> BotApiServer:
+    """The Bot API imitation (tests/conftest_notify.py)."""
+    return botapi
 
 
 @pytest.fixture
-def sender(api: BotApiServer) -> Iterator[TelegramSender]:
-    s = TelegramSender(api.token, api_url=api.url, timeout=5, pacer=ChatPacer(0))
-    yield s
-    s.close()
+def sender(telegram_sender: TelegramSender) -> TelegramSender:
+    """A sender on ``api`` without pacing (tests/conftest_notify.py)."""
+    return telegram_sender
 
 
 def queue(
