@@ -1,12 +1,16 @@
 """Article text from fetched HTML with trafilatura, under a size cap and a real time budget.
 
+Holds the decoding (:func:`decode_html`), our metadata pass (:func:`clean_title` and the meta-tag
+helpers), the extraction call, :class:`Extractor`, :func:`default_extractor` and the article
+assembly (:func:`extract_article`, :func:`extract_text_from_html`).
+
 trafilatura has neither a timeout nor a size cap, and a pathological page can keep lxml busy in C
-code where no Python thread can be interrupted. So extraction runs in a **worker process**
-(a plain ``python -c`` subprocess speaking length-prefixed pickle frames over its stdin/stdout: no
-fork of a threaded parent, no re-import of ``__main__``) that is killed and replaced when a page
-exceeds its budget (POSIX only: the wait uses ``select`` on the pipe). The worker is started once, reports ready after its imports (start-up never counts against
-a page), calls ``trafilatura.meta.reset_caches()`` every :data:`RESET_EVERY` pages, and is replaced
-after :data:`RECYCLE_AFTER` pages so memory stays flat. Measured overhead of the process hop is in
+code where no Python thread can be interrupted. So by default extraction runs in a **worker
+process** (:mod:`watcher.extract_worker`: a plain ``python -c`` subprocess speaking length-prefixed
+pickle frames) that is killed and replaced when a page exceeds its budget (POSIX only). The worker
+is started once, reports ready after its imports (start-up never counts against a page), calls
+``trafilatura.meta.reset_caches()`` every :data:`RESET_EVERY` pages, and is replaced after
+:data:`RECYCLE_AFTER` pages so memory stays flat. Measured overhead of the process hop is in
 docs/ (see the final report): well under a millisecond per page against ~24 ms of extraction.
 
 ``Extractor(isolated=False)`` runs in-process without a time budget (for trusted local files, e.g.
@@ -18,19 +22,14 @@ from __future__ import annotations
 
 import atexit
 import codecs
-import os
-import pickle
 import re
-import select
-import subprocess
-import sys
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from watcher.errors import ExtractionError
+from watcher.extract_worker import Worker
 from watcher.stories import canonical_url, content_hash, site_of
 from watcher.types import Article, Fetched
 
@@ -38,7 +37,6 @@ MIN_TEXT_CHARS = 400  # less extracted text than this: a stub, teaser or wall ->
 WALL_MAX_CHARS = 1500  # a wall phrase only marks a page partial when the text is this short
 RESET_EVERY = 100
 RECYCLE_AFTER = 2000
-STARTUP_TIMEOUT = 120.0
 
 _WALL = re.compile(
     r"(?i)\b(?:subscribe (?:now )?to (?:continue|keep reading|read|unlock|access)"
@@ -161,7 +159,9 @@ def clean_title(title: str, sitename: str = "", h1: str = "") -> str:
     if len(parts) > 1:
         last = parts[-1]
         head = title[: title.rfind(last)].rstrip(" |–—-:·")
-        if (sitename and last.lower() == sitename.lower()) or (len(last.split()) <= 4 and len(head.split()) >= 3):
+        if (sitename and last.lower() == sitename.lower()) or (
+            len(last.split()) <= 4 and len(head.split()) >= 3
+        ):
             return head
     return title
 
@@ -203,126 +203,6 @@ def _reset_caches() -> None:
     reset_caches()
 
 
-def _write_frame(stream: IO[bytes], value: object) -> None:
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(len(data).to_bytes(8, "big") + data)
-    stream.flush()
-
-
-def _read_frame(stream: IO[bytes]) -> Any:
-    head = stream.read(8)
-    if len(head) < 8:
-        raise EOFError("the extraction worker closed its pipe")
-    data = stream.read(int.from_bytes(head, "big"))
-    return pickle.loads(data)  # noqa: S301 - frames come from our own child process
-
-
-def worker_main() -> None:  # pragma: no cover - runs in the child process
-    """The child's loop: frames of (html, url) on stdin, frames of (status, value) on stdout."""
-    import signal
-
-    import trafilatura  # noqa: F401 - import before saying ready
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business; EOF ends us
-
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # stray prints must not corrupt the frames
-    _write_frame(stdout, "ready")
-    done = 0
-    while True:
-        try:
-            job = _read_frame(stdin)
-        except EOFError:
-            return
-        content, content_type, url = job
-        try:
-            _write_frame(stdout, ("ok", _extract_page(content, content_type, url)))
-        except Exception as exc:  # noqa: BLE001 - reported to the parent as a value
-            _write_frame(stdout, ("error", f"{type(exc).__name__}: {exc}"))
-        done += 1
-        if done % RESET_EVERY == 0:
-            _reset_caches()
-
-
-class _Worker:
-    """One child process (``python -c ...worker_main()``, pipes for frames); killed on an overrun.
-
-    A plain subprocess rather than multiprocessing: no re-import of the parent's ``__main__``, no
-    fork of a threaded process.
-    """
-
-    def __init__(self) -> None:
-        env = dict(os.environ)
-        root = str(Path(__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
-        self._process = subprocess.Popen(
-            [sys.executable, "-c", "from watcher.extract import worker_main; worker_main()"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-        )
-        assert self._process.stdin is not None and self._process.stdout is not None
-        self._stdin, self._stdout = self._process.stdin, self._process.stdout
-        self.jobs = 0
-        if not self._wait(STARTUP_TIMEOUT) or self._receive() != "ready":
-            self.kill()
-            raise RuntimeError("the extraction worker did not start")
-
-    def _wait(self, timeout: float) -> bool:
-        readable, _, _ = select.select([self._stdout], [], [], timeout)
-        return bool(readable)
-
-    def _receive(self) -> Any:
-        try:
-            return _read_frame(self._stdout)
-        except (EOFError, pickle.UnpicklingError):
-            return None
-
-    def run(self, job: tuple[str | bytes, str | None, str | None], timeout: float) -> tuple[str, Any]:
-        """('ok', result) | ('error', message) | ('timeout', None)."""
-        self.jobs += 1
-        try:
-            _write_frame(self._stdin, job)
-        except OSError:
-            self.kill()
-            return ("error", "the extraction worker died")
-        if not self._wait(timeout):
-            self.kill()
-            return ("timeout", None)
-        reply = self._receive()
-        if reply is None:  # the child died (e.g. out of memory)
-            self.kill()
-            return ("error", "the extraction worker died")
-        return reply  # type: ignore[no-any-return]
-
-    @property
-    def alive(self) -> bool:
-        return self._process.poll() is None
-
-    @property
-    def pid(self) -> int:
-        return self._process.pid
-
-    def kill(self) -> None:
-        self._process.kill()
-        self._process.wait(5)
-        self._close_pipes()
-
-    def _close_pipes(self) -> None:
-        for stream in (self._stdin, self._stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
-
-    def stop(self) -> None:
-        self._close_pipes()  # EOF on stdin ends the loop
-        try:
-            self._process.wait(2)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-
 class Extractor:
     """Runs trafilatura in a worker process with a per-page time budget. Thread-safe."""
 
@@ -330,7 +210,7 @@ class Extractor:
         self._isolated = isolated
         self._recycle_after = recycle_after
         self._lock = threading.Lock()
-        self._worker: _Worker | None = None
+        self._worker: Worker | None = None
         self._inline_jobs = 0
 
     def run(
@@ -360,12 +240,12 @@ class Extractor:
             raise ExtractionError(f"extraction failed: {value}", url=where)
         return value  # type: ignore[no-any-return]
 
-    def _ready_worker(self) -> _Worker:
+    def _ready_worker(self) -> Worker:
         if self._worker is not None and (self._worker.jobs >= self._recycle_after or not self._worker.alive):
             self._worker.stop()
             self._worker = None
         if self._worker is None:
-            self._worker = _Worker()
+            self._worker = Worker()
         return self._worker
 
     def _run_inline(

@@ -3,9 +3,10 @@
 Policy, in order of a fetch:
 
 * only ``http``/``https`` URLs; redirects are followed by hand (at most 5) so every hop is checked;
-* the private-address guard: the host is resolved once, *every* address is checked, and the socket
-  connects to a checked address (no second lookup, so DNS rebinding cannot swap it) -- see
-  :class:`GuardedBackend`; literal IPs in URLs are checked before any connection;
+* the private-address guard (in :mod:`watcher.addresses`): the host is resolved once, *every*
+  address is checked, and the socket connects to a checked address (no second lookup, so DNS
+  rebinding cannot swap it) -- see :class:`~watcher.addresses.GuardedBackend`; literal IPs in URLs
+  are checked here before any connection;
 * at most 2 requests in flight per host (thread-safe), a real User-Agent, conditional GET
   (``If-None-Match`` / ``If-Modified-Since``; a 304 is ``Fetched(content=None)``);
 * timeouts per network operation *and* a total deadline per fetch (a slow drip cannot stall a cycle);
@@ -17,27 +18,34 @@ Failures raise :class:`~watcher.errors.FetchError` with ``kind`` one of
 ``network | timeout | status | too_large | refused | redirects | decode``. No httpx object leaves
 this module. Limits of the guard: name resolution uses the system resolver (``getaddrinfo``), which
 has no timeout of its own, and a custom ``transport=`` (tests) bypasses the connect-time check.
+``is_public_address``, ``guarded_transport`` and ``system_resolver`` are re-exported from
+:mod:`watcher.addresses` so ``from watcher.http import ...`` keeps working.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 
 from watcher import __version__
+from watcher.addresses import (
+    AddressRefused,
+    Resolver,
+    guarded_transport,  # re-exported
+    is_public_address,  # re-exported
+    system_resolver,  # re-exported
+)
 from watcher.errors import FetchError
 from watcher.types import Fetched
 
@@ -50,127 +58,6 @@ HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 MAX_REDIRECTS = 5
 PER_HOST_LIMIT = 2
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-
-Resolver = Callable[[str, int], list[str]]
-"""``(host, port) -> [ip, ...]``: how the guard resolves names (injectable for tests)."""
-
-
-# --------------------------------------------------------------------------- address policy
-
-
-class AddressRefused(Exception):
-    """Internal: raised inside the connection layer; becomes FetchError(kind="refused")."""
-
-
-_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
-_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """IPv4 addresses an IPv6 address carries (mapped, 6to4, Teredo, NAT64, IPv4-compatible)."""
-    found = [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
-    if ip.teredo is not None:
-        found.extend(ip.teredo)
-    if any(ip in net for net in _NAT64) or ip in _IPV4_COMPATIBLE:
-        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    return found
-
-
-def is_public_address(address: str) -> bool:
-    """True when ``address`` is a globally routable unicast address (v4 or v6).
-
-    Refused: loopback, RFC 1918, link-local (incl. 169.254.169.254), CGNAT 100.64/10,
-    documentation/benchmark/reserved ranges, multicast, unspecified, ULA, and any IPv6 address
-    whose embedded IPv4 (``::ffff:127.0.0.1``, 6to4, Teredo, NAT64, ``::a.b.c.d``) is not public.
-    """
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if not ip.is_global or ip.is_multicast:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address):
-        return all(is_public_address(str(v4)) for v4 in _embedded_ipv4(ip))
-    return True
-
-
-def system_resolver(host: str, port: int) -> list[str]:
-    """All addresses ``getaddrinfo`` gives for ``host`` (order kept, duplicates dropped)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-class GuardedBackend(httpcore.SyncBackend):
-    """An httpcore network backend that resolves, checks every address, then connects to a checked IP.
-
-    TLS still verifies the certificate against the URL's host name (httpcore passes it as the
-    server name), so pinning the IP does not weaken HTTPS.
-    """
-
-    def __init__(
-        self,
-        *,
-        allow_private: bool = False,
-        resolver: Resolver = system_resolver,
-        policy: Callable[[str], bool] = is_public_address,
-    ) -> None:
-        self._allow_private = allow_private
-        self._resolver = resolver
-        self._policy = policy
-
-    def addresses(self, host: str, port: int) -> list[str]:
-        """The checked addresses to try; raises AddressRefused if any resolved address is private."""
-        try:
-            found = self._resolver(host, port)
-        except OSError as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        if not found:
-            raise httpcore.ConnectError(f"cannot resolve {host}: no addresses")
-        if not self._allow_private:
-            bad = [a for a in found if not self._policy(a)]
-            if bad:
-                raise AddressRefused(f"{host} resolves to a non-public address ({', '.join(bad)})")
-        return found
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        error: Exception | None = None
-        for address in self.addresses(host, port):
-            try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:  # try the next checked address
-                error = exc
-        assert error is not None
-        raise error
-
-
-def guarded_transport(
-    *,
-    allow_private: bool = False,
-    resolver: Resolver = system_resolver,
-    policy: Callable[[str], bool] = is_public_address,
-) -> httpx.BaseTransport:
-    """httpx's own transport with its connection pool rebuilt on a :class:`GuardedBackend`.
-
-    httpx 0.28 has no public ``network_backend`` argument, so the pool (the private ``_pool``
-    attribute, stable since httpx 0.18) is replaced; ``tests/test_http.py`` pins this.
-    ``policy`` says which resolved addresses are acceptable (tests pass a narrower one).
-    """
-    transport = httpx.HTTPTransport(trust_env=False, retries=0)
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
-        max_connections=100,
-        max_keepalive_connections=20,
-        keepalive_expiry=5.0,
-        network_backend=GuardedBackend(allow_private=allow_private, resolver=resolver, policy=policy),
-    )
-    return transport
 
 
 # --------------------------------------------------------------------------- header parsing
