@@ -146,3 +146,60 @@ def test_quotes_are_marked(entities: EntityIndex) -> None:
         '"OpenAI will sign a $9 billion deal with Zeta Cloud," said Jane Roe, an analyst at Quill Research.',
     )
     assert found and all("quote" in c.notes for c in found)
+
+
+def test_a_fall_is_a_negative_change(entities: EntityIndex) -> None:
+    c = one(entities, "Downloads of the ChatGPT app fell 2.6 per cent in December.", "downloads")
+    assert c.value is not None and c.value.amount == pytest.approx(-2.6)
+    c = one(entities, "ChatGPT showed a 4% download decline in May.", "downloads")
+    assert c.value is not None and c.value.amount == pytest.approx(-4.0)
+    c = one(entities, "ChatGPT downloads rose 3% in June.", "downloads")
+    assert c.value is not None and c.value.amount == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "period"),
+    [
+        ("OpenAI spent $9.2 billion in the fourth quarter of 2025.", "period:quarter:2025:4"),
+        ("OpenAI spent $4bn in Q2.", "period:quarter::2"),
+        ("OpenAI expects to spend $30bn in the first half of 2027.", "period:half:2027:1"),
+        ("OpenAI plans to spend $40bn this year.", "period:year::"),
+        ("In March, OpenAI said it plans to spend $115bn in total.", None),
+    ],
+)
+def test_spending_figures_carry_their_period(entities: EntityIndex, text: str, period: str | None) -> None:
+    c = one(entities, text, "spending")
+    assert {n for n in c.notes if n.startswith("period:")} == ({period} if period else set())
+
+
+def test_name_adjectives_are_not_companies(entities: EntityIndex) -> None:
+    found = claims(
+        entities, "Microsoft will rent capacity from Perth-based data centre operator Quokka Compute."
+    )
+    assert all("Perth-based" not in c.parties for c in found)
+    assert any(set(c.parties) == {"Microsoft", "Quokka Compute"} for c in found)
+
+
+def test_description_aliases_name_the_company(entities: EntityIndex) -> None:
+    c = one(
+        entities,
+        "The Windows maker said its deal with the ChatGPT maker runs until 2036.",
+        "partnership_term",
+    )
+    assert set(c.parties) == {"Microsoft", "OpenAI"}
+
+
+def test_project_resolves_to_members_unless_it_is_a_deal(entities: EntityIndex) -> None:
+    c = one(entities, "Stargate's budget has grown to $640bn.", "project_value")
+    assert set(c.parties) == {"OpenAI", "Oracle", "SoftBank"}
+    assert all(
+        "Stargate" not in c.parties
+        for c in claims(entities, "Quokka Compute signed a $2bn deal with Stargate.")
+    )
+
+
+def test_weakened_is_not_ended(entities: EntityIndex) -> None:
+    c = one(entities, "Microsoft's exclusive hold over OpenAI has weakened, analysts said.", "exclusivity")
+    assert c.value is not None and c.value.text == "weakened"
+    c = one(entities, "OpenAI ends its exclusive arrangement with Microsoft.", "exclusivity")
+    assert c.value is not None and c.value.text == "ended"

@@ -209,3 +209,104 @@ def test_negated_deals_and_supplier_purchases_are_silent(entities: EntityIndex, 
 def test_planned_spending_is_a_projection_not_a_hedge(entities: EntityIndex) -> None:
     (f,) = flags(run(entities, "OpenAI plans to burn through $200 billion by 2030."))
     assert f.kind is FindingKind.CONTRADICTION and f.baseline_fact == "oa-spend"
+
+
+# ------------------------------------------------------------------ periods, descriptions, projects
+
+PERIOD_BASELINE = FakeBaseline(
+    (
+        Fact(
+            "app-downloads-oct",
+            ("OpenAI",),
+            "downloads",
+            Value(ValueType.PERCENT, -8.1, qualifier=Qualifier.ABOUT),
+            Hedge.REPORTED,
+            Provenance("seed.txt", "Installs of the app fell about 8.1% in October 2025, a tracker said."),
+        ),
+        fact("oa-total-spend", ("OpenAI",), "spending", Value(ValueType.USD, 115 * B)),
+        fact("ms-oa-term2", ("Microsoft", "OpenAI"), "partnership_term", Value(ValueType.YEAR, 2030)),
+        fact("ms-nx-years", ("Microsoft", "Nebius"), "deal_duration", Value(ValueType.DURATION, 5)),
+        fact("oa-profit", ("OpenAI",), "profitability", Value(ValueType.YEAR, 2029)),
+        fact("sg-size", ("OpenAI", "Oracle", "SoftBank"), "project_value", Value(ValueType.USD, 500 * B)),
+        fact("ms-oa-excl", ("Microsoft", "OpenAI"), "exclusivity", Value(ValueType.STATUS, text="in_force")),
+        fact("ms-oa-hold", ("Microsoft", "OpenAI"), "exclusivity", Value(ValueType.STATUS, text="weakened")),
+        fact("ms-nx-usd", ("Microsoft", "Nebius"), "compute_deal", Value(ValueType.USD, 20 * B)),
+    )
+)
+
+
+def prun(entities: EntityIndex, text: str) -> list[Finding]:
+    return diff_article(text, PERIOD_BASELINE, entities, reference_year=2026)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ChatGPT installs dropped 3 per cent in December, the tracker said.",
+        "ChatGPT downloads rose 4% in March 2026.",
+        "OpenAI spent $9.2 billion in the third quarter.",
+        "OpenAI's spending reached $31 billion in the first half of 2026.",
+        "OpenAI expects to spend $40 billion this year.",
+    ],
+)
+def test_a_figure_for_another_period_is_not_a_contradiction(entities: EntityIndex, text: str) -> None:
+    assert flags(prun(entities, text)) == []
+
+
+def test_same_period_figure_still_compares(entities: EntityIndex) -> None:
+    found = prun(entities, "ChatGPT downloads declined by about 8 per cent in October 2025.")
+    assert [(f.kind, f.baseline_fact) for f in found] == [(FindingKind.CONFIRMATION, "app-downloads-oct")]
+    (f,) = flags(prun(entities, "ChatGPT downloads fell 20 per cent in October, the tracker now says."))
+    assert f.baseline_fact == "app-downloads-oct"
+
+
+@pytest.mark.parametrize(
+    ("text", "fact_id", "new"),
+    [
+        ("The Windows maker said its partnership with the ChatGPT maker will now run until 2035.", "ms-oa-term2", "2035"),
+        ("Microsoft's contract with OpenAI now expires in 2032.", "ms-oa-term2", "2032"),
+        ("The agreement between Microsoft and OpenAI is now a 10-year term from 2025.", "ms-oa-term2", "2035"),
+        ("The ChatGPT maker now expects to turn a profit in 2031, a year later than it had previously said.", "oa-profit", "2031"),
+        ("Nebius said its lease with Microsoft is now a 10-year term from 2025, twice the length originally announced.", "ms-nx-years", "10 years"),
+    ],
+)  # fmt: skip
+def test_descriptions_and_end_date_phrasings(
+    entities: EntityIndex, text: str, fact_id: str, new: str
+) -> None:
+    found = [f for f in flags(prun(entities, text)) if f.kind is FindingKind.CONTRADICTION]
+    assert [(f.baseline_fact, f.new_value) for f in found] == [(fact_id, new)]
+
+
+def test_project_named_alone_stands_for_its_members(entities: EntityIndex) -> None:
+    (f,) = flags(prun(entities, "Stargate's budget has grown to $650bn, its chief executive said."))
+    assert f.baseline_fact == "sg-size" and set(f.parties) == {"OpenAI", "Oracle", "SoftBank"}
+    assert flags(prun(entities, "Stargate Norway's budget has grown to $2bn.")) == []
+    # a project never signs a deal itself
+    assert flags(prun(entities, "SoftBank agreed to put $30bn into Stargate this year.")) == []
+
+
+def test_exclusivity_ended_contradicts_in_force_not_weakened(entities: EntityIndex) -> None:
+    (f,) = flags(prun(entities, "OpenAI ends its exclusive arrangement with Microsoft's Azure cloud."))
+    assert f.baseline_fact == "ms-oa-excl"
+    (g,) = flags(
+        prun(entities, "Azure will no longer be the exclusive home of OpenAI's API, Microsoft said.")
+    )
+    assert g.baseline_fact == "ms-oa-excl"
+    weakened = prun(entities, "Microsoft's exclusive hold over OpenAI is effectively over, analysts said.")
+    assert flags(weakened) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Microsoft's A$30bn lease with Nebius runs for five years.",
+        "Microsoft pays ¥1.2 trillion under its lease with Nebius.",
+        "Microsoft's twenty billion dollar lease with Nebius is on schedule.",
+    ],
+)
+def test_non_usd_and_worded_amounts_never_contradict_usd(entities: EntityIndex, text: str) -> None:
+    assert [f for f in flags(prun(entities, text)) if f.kind is FindingKind.CONTRADICTION] == []
+
+
+def test_last_month_is_a_month_of_the_publication_year(entities: EntityIndex) -> None:
+    assert flags(prun(entities, "ChatGPT downloads fell 5 per cent last month, the tracker said.")) == []

@@ -18,14 +18,15 @@ from watcher.types import FLAG_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "heldout_like"
+CORPUS2 = ROOT / "tests" / "data" / "heldout_like2"
 SCORER = ROOT.parent / "shared" / "eval" / "score.py"
 
 
-def _findings() -> list[dict[str, object]]:
+def _findings(corpus: Path = CORPUS) -> list[dict[str, object]]:
     baseline = load_baseline(ROOT / "baseline" / "facts.yaml")
     entities = load_entities(ROOT / "config" / "entities.yaml")
     rows: list[dict[str, object]] = []
-    for source in expand_sources([str(CORPUS / "articles")]):
+    for source in expand_sources([str(corpus / "articles")]):
         a = read_source(source)
         year = a.published.year if a.published else None
         for f in diff_article(
@@ -70,16 +71,17 @@ def _minimal_f1(labels: dict[str, dict], rows: list[dict[str, object]]) -> float
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def test_heldout_like_corpus_scores_well(tmp_path: Path) -> None:
-    rows = _findings()
+@pytest.mark.parametrize("corpus", [CORPUS, CORPUS2], ids=["heldout_like", "heldout_like2"])
+def test_heldout_like_corpus_scores_well(tmp_path: Path, corpus: Path) -> None:
+    rows = _findings(corpus)
     scorer = _scorer()
     if scorer is None:
-        labels = json.loads((CORPUS / "labels.json").read_text(encoding="utf-8"))
+        labels = json.loads((corpus / "labels.json").read_text(encoding="utf-8"))
         assert _minimal_f1(labels, rows) >= 0.8
         return
     out = tmp_path / "findings.jsonl"
     out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    _, totals = scorer.score(scorer.load_labels(CORPUS), scorer.load_findings(out))
+    _, totals = scorer.score(scorer.load_labels(corpus), scorer.load_findings(out))
     assert totals["f1"] >= 0.8, totals
     assert totals["article_recall"] >= 0.8, totals
 
@@ -88,3 +90,19 @@ def test_heldout_like_corpus_scores_well(tmp_path: Path) -> None:
 def test_restatements_denials_rumours_history_are_silent(aid: str) -> None:
     flags = [r for r in _findings() if Path(str(r["source"])).stem == aid and r["kind"] in FLAG_KINDS]
     assert flags == []
+
+
+@pytest.mark.parametrize("aid", ["k10", "k11", "k12", "k15"])
+def test_second_corpus_restatements_rumours_and_unrelated_news_are_silent(aid: str) -> None:
+    rows = _findings(CORPUS2)
+    flags = [r for r in rows if Path(str(r["source"])).stem == aid and r["kind"] in FLAG_KINDS]
+    assert flags == []
+
+
+@pytest.mark.parametrize(
+    ("aid", "fact"), [("k02", "openai-profitability-year"), ("k03", "stargate-project-value")]
+)
+def test_second_corpus_contradictions_through_descriptions_and_projects(aid: str, fact: str) -> None:
+    rows = _findings(CORPUS2)
+    found = [r for r in rows if Path(str(r["source"])).stem == aid and r["kind"] == "contradiction"]
+    assert [r["baseline_fact"] for r in found] == [fact]

@@ -10,10 +10,12 @@ deal being made. Every claim keeps its sentence and offsets as evidence.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import replace
 
 from watcher import lexicon as lx
 from watcher.entities import EntityIndex
-from watcher.quantities import Quantity
+from watcher.quantities import Quantity, parse_number
 from watcher.reading import (
     Context,
     Surface,
@@ -30,6 +32,7 @@ from watcher.reading import (
 )
 from watcher.sentences import Sentence, split_sentences
 from watcher.types import Claim, Hedge, Span, Value, ValueType
+from watcher.valuecompare import encode_period, period_in
 
 #: attributes whose claims can announce a deal
 DEAL_ATTRIBUTES = frozenset(
@@ -37,6 +40,9 @@ DEAL_ATTRIBUTES = frozenset(
 )
 #: attributes that are projections: "plans to spend", "aims to be profitable in" state them
 PROJECTIONS = frozenset({"spending", "profitability"})
+#: attributes whose figures cover a period (a month's downloads, a quarter's spending): a figure
+#: for one period says nothing about another period or about a total
+FLOWS = frozenset({"spending", "downloads"})
 
 
 # ------------------------------------------------------------------ attributes of quantities
@@ -124,8 +130,37 @@ def _claim(
     )
 
 
+_RECENT_MONTH = re.compile(r"\b(?:last|this|past|previous) month\b")
+
+
+def _signed(ctx: Context, q: Quantity) -> Value:
+    """A change written as a fall ("fell 3 per cent", "a 3% decline") is negative."""
+    v = q.value
+    if v.amount is None or v.amount <= 0:
+        return v
+    before = ctx.low_slice(max(0, q.span.start - 40), q.span.start)
+    after = ctx.low_slice(q.span.end, q.span.end + 40)
+    if lx.DECLINE_BEFORE.rx.search(before) or lx.DECLINE_AFTER.rx.search(after):
+        return replace(v, amount=-v.amount)
+    return v
+
+
+def _flow_period(ctx: Context, q: Quantity, attribute: str) -> set[str]:
+    """The period a flow figure covers, as a note ("period:quarter:2025:4"), read in its clause."""
+    start, end = ctx.clause(q.span.start)
+    start, end = max(start, q.span.start - 80), min(end, q.span.end + 80)
+    period = period_in(ctx.text[start:end], months=attribute == "downloads")
+    if period is None and attribute == "downloads" and _RECENT_MONTH.search(ctx.low_slice(start, end)):
+        period = ("month", ctx.reference_year, None)  # "last month": a month of the publication year
+    return {encode_period(period)} if period else set()
+
+
 def _value_claim(ctx: Context, q: Quantity, attribute: str) -> Claim:
     notes = {"increment"} if _is_increment(ctx, q) else set()
+    if attribute in FLOWS:
+        notes |= _flow_period(ctx, q, attribute)
+        if attribute == "downloads":
+            q = Quantity(_signed(ctx, q), q.span, q.raw, q.per_unit)
     hedge = (projection_hedge if attribute in PROJECTIONS else hedge_at)(ctx, q.span.start)
     cue = deal_cue_before(ctx, q.span.start) if ctx.deal and attribute in DEAL_ATTRIBUTES else None
     if cue is None:
@@ -162,10 +197,25 @@ def _term_claims(ctx: Context) -> list[Claim]:
     return claims
 
 
+def _term_span_claims(ctx: Context) -> list[Claim]:
+    """ "a 10-year term from 2025": the agreement runs to 2035."""
+    claims: list[Claim] = []
+    for m in lx.TERM_SPAN.rx.finditer(ctx.low):
+        try:
+            years = parse_number(m.group("num"))
+        except ValueError:
+            continue
+        value = Value(ValueType.YEAR, float(m.group("year")) + years)
+        claims.append(
+            _claim(ctx, ctx.parties, "term", "partnership_term", value, hedge_at(ctx, m.start()), set())
+        )
+    return claims
+
+
 def _year_claims(ctx: Context) -> list[Claim]:
     if not lx.TERM_YEAR.possible(ctx.low):
         return []  # no calendar year: neither a term nor a profit year
-    claims = _term_claims(ctx) if lx.TERM_SUBJECT.rx.search(ctx.low) else []
+    claims = _term_claims(ctx) + _term_span_claims(ctx) if lx.TERM_SUBJECT.rx.search(ctx.low) else []
     for m in lx.PROFIT_YEAR.rx.finditer(ctx.low):
         value = Value(ValueType.YEAR, float(m.group("year")))
         hedge = projection_hedge(ctx, m.start())
@@ -176,6 +226,8 @@ def _year_claims(ctx: Context) -> list[Claim]:
 def _status(ctx: Context, pos: int) -> str | None:
     start, end = ctx.clause(pos)
     clause = ctx.low_slice(max(0, start - 10), end)
+    if lx.WEAKENED.rx.search(clause):
+        return "weakened"
     if lx.ENDED.rx.search(clause):
         return "ended"
     return "in_force" if lx.IN_FORCE.rx.search(clause) else None
@@ -289,4 +341,19 @@ def extract_claims(
         ctx = reader.read(surface)
         if ctx is not None:
             claims.extend(sentence_claims(ctx))
+    if entities.projects:
+        claims = [_resolve_projects(c, entities.projects) for c in claims]
     return claims
+
+
+def _resolve_projects(claim: Claim, projects: Mapping[str, tuple[str, ...]]) -> Claim:
+    """A joint project named like a company ("Stargate's budget has grown to ..."): a figure
+    for it is a figure for the companies behind it; it never signs a deal itself."""
+    named = [p for p in claim.parties if p in projects]
+    if not named:
+        return claim
+    others = [p for p in claim.parties if p not in projects]
+    if "deal" in claim.notes:
+        return replace(claim, parties=tuple(others))
+    members = [m for p in named for m in projects[p]]
+    return replace(claim, parties=tuple(dict.fromkeys(others + members)))

@@ -20,10 +20,11 @@ from collections.abc import Iterable, Sequence
 from itertools import combinations
 from typing import Protocol
 
-from watcher.claims import extract_claims
+from watcher.claims import FLOWS, extract_claims
 from watcher.entities import EntityIndex
 from watcher.quantities import compare
 from watcher.types import Claim, Fact, Finding, FindingKind, Hedge, ValueType
+from watcher.valuecompare import Period, decode_period, period_in, same_period
 
 DEFAULT_TRACKED = frozenset({"Microsoft", "OpenAI"})
 _FLAG_HEDGES = frozenset({Hedge.STATED, Hedge.REPORTED})
@@ -86,13 +87,33 @@ def _comparable_attributes(claim: Claim) -> frozenset[str]:
     return frozenset({claim.attribute})
 
 
+_FACT_PERIODS: dict[tuple[str, str], Period | None] = {}
+
+
+def _fact_period(fact: Fact) -> Period | None:
+    key = (fact.id, fact.provenance.sentence)
+    if key not in _FACT_PERIODS:
+        text = f"{fact.provenance.sentence} {fact.note}"
+        _FACT_PERIODS[key] = period_in(text, months=fact.attribute == "downloads")
+    return _FACT_PERIODS[key]
+
+
+def _same_span(claim: Claim, fact: Fact) -> bool:
+    """False when a flow figure covers another period than the fact's ("downloads fell in
+    December" against October's; a quarter's spending against total planned spending)."""
+    period = decode_period(claim.notes) if fact.attribute in FLOWS else None
+    return period is None or same_period(period, _fact_period(fact)) is not False
+
+
 def _compare_with_facts(claim: Claim, facts: Sequence[Fact], partial: bool) -> Finding | None:
     parties = frozenset(claim.parties)
     attributes = _comparable_attributes(claim)
     candidates = [
         (f, rel)
         for f in facts
-        if f.attribute in attributes and (rel := _relation(parties, frozenset(f.parties)))
+        if f.attribute in attributes
+        and (rel := _relation(parties, frozenset(f.parties)))
+        and _same_span(claim, f)
     ]
     if claim.value is None or not candidates:
         return None

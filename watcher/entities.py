@@ -52,6 +52,12 @@ _SUBJECT_VERBS = (
 )  # fmt: skip
 _SUBJECT_WORDS = frozenset(_SUBJECT_VERBS)
 _WORDS = re.compile(r"[\w-]+")
+_NAMED_AFTER = re.compile(r"\s(?:[A-Z]{2,}\b|[A-Z][a-z])")
+#: "Sydney-based", "MGX-backed": an adjective made from a name, not a company's name
+_NAME_ADJECTIVE = re.compile(
+    r"[\w.&]+-(?:based|backed|owned|listed|headquartered|founded|funded|led|controlled|made|built|run|style|like|era)$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +81,8 @@ class EntityIndex:
     places: frozenset[str] = frozenset()
     non_org_words: frozenset[str] = frozenset()
     person_titles: frozenset[str] = frozenset()
+    #: joint projects named like companies ("Stargate") -> the companies behind them
+    projects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     _alias_re: re.Pattern[str] = field(init=False, repr=False, compare=False)
     _patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
     _suffix_set: frozenset[str] = field(init=False, repr=False, compare=False)
@@ -115,7 +123,10 @@ class EntityIndex:
 
     def find_known(self, text: str) -> list[Mention]:
         """Listed companies named in ``text`` (case-sensitive whole words, longest alias first)."""
-        return [Mention(self.aliases[m.group(0)], m.start(), m.end()) for m in self._alias_re.finditer(text)]
+        found = [Mention(self.aliases[m.group(0)], m.start(), m.end()) for m in self._alias_re.finditer(text)]
+        if self.projects:  # "Stargate Norway", "Stargate UAE": another project of the same family
+            found = [m for m in found if m.name not in self.projects or not _NAMED_AFTER.match(text, m.end)]
+        return found
 
     def find_mentions(self, text: str) -> list[Mention]:
         """Listed and unlisted companies named in ``text``, in text order, without overlaps."""
@@ -190,7 +201,9 @@ class EntityIndex:
             if re.search(r"['’]s$", word):
                 words = words[i + 1 :]
                 break
-        while words and (words[0] in self.non_org_words or words[0] in self.places):
+        while words and (
+            words[0] in self.non_org_words or words[0] in self.places or _NAME_ADJECTIVE.match(words[0])
+        ):
             words.pop(0)
         while words and words[-1] in self.non_org_words and words[-1] not in self.org_suffixes:
             words.pop()
@@ -252,15 +265,22 @@ def build_index(data: Mapping[str, Any], path: Path = Path("<entities>")) -> Ent
         raise ConfigError(f"{path}: 'entities' must map canonical names to {{aliases, tracked}}")
     aliases: dict[str, str] = {}
     tracked: set[str] = set()
+    projects: dict[str, tuple[str, ...]] = {}
     for canonical, spec in entities.items():
         spec = spec or {}
         if not isinstance(spec, dict):
             raise ConfigError(f"{path}: entity '{canonical}' must be a mapping")
-        aliases[str(canonical)] = str(canonical)
+        if spec.get("bare", True):
+            aliases[str(canonical)] = str(canonical)
         for alias in spec.get("aliases") or []:
             aliases.setdefault(str(alias), str(canonical))
         if spec.get("tracked"):
             tracked.add(str(canonical))
+        members = spec.get("members") or []
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise ConfigError(f"{path}: entity '{canonical}': 'members' must be a list of names")
+        if members:
+            projects[str(canonical)] = tuple(members)
     return EntityIndex(
         aliases=aliases,
         tracked=frozenset(tracked),
@@ -269,6 +289,7 @@ def build_index(data: Mapping[str, Any], path: Path = Path("<entities>")) -> Ent
         places=_string_list(data, "places", path),
         non_org_words=_string_list(data, "non_org_words", path),
         person_titles=_string_list(data, "person_titles", path),
+        projects=projects,
     )
 
 

@@ -104,6 +104,22 @@ HISTORY = Folded(
     + MONTHS
     + r" (?:this|last) year|last year|until this week|until now|had kept|had held|governed)\b"
 )
+#: "a year later than it had previously said", "twice the length originally announced": the old
+#: figure is a comparison, the claim itself is current
+COMPARED_WITH_PAST = Folded(
+    r"\b(?:than|twice|double|triple|half|up from|down from|compared (?:with|to)|versus)\s+(?:[\w'’]+\s+){0,4}?"
+    r"(?:previous(?:ly)?|original(?:ly)?|initially|earlier|first|once)\b"
+    r"(?:\s+(?:planned|expected|thought|forecast|projected|said|told|announced|estimated))?",
+    needles=("than", "twice", "double", "triple", "half", " from", "compared", "versus"),
+)
+#: "a 10-year term from 2025": the year a term starts, then its length gives the year it ends
+TERM_SPAN = Folded(
+    r"\b(?P<num>\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)[\s-]years?"
+    r"(?:[\s-](?:term|deal|agreement|contract|partnership|lease|arrangement|period))?\s+"
+    r"(?:from|starting(?: in| from)?|beginning(?: in)?|commencing(?: in)?|that (?:began|begins|started|starts) in)\s+"
+    r"(?P<year>(?:19|20)\d{2})\b",
+    needles=("year",),
+)
 PAST_YEAR_PHRASE = Folded(
     r"\b(?:in|back in|during|by|of|from)\s+(?:early |late |mid-?)?(?:"
     + MONTHS
@@ -188,7 +204,8 @@ CATALOG_CUE = Folded(r"\b(?:catalog(?:ue)?|offers?|lists?|hosts?|menu)\b")
 #: every calendar year 1900-2099 holds one of these
 YEAR_NEEDLES = ("19", "20")
 TERM_YEAR = Folded(
-    r"\b(?:through|until|till|to|into|runs? (?:through|to|until)|extends? (?:through|to|until)|expir\w* in|ends? in|end in|last\w* until)\s+"
+    r"\b(?:through|until|till|to|into|runs? (?:through|to|until)|extends? (?:through|to|until)|expir\w* (?:in|at the end of)|"
+    r"ends? in|end in|ending in|last\w* until|runs? out in|conclud\w* in|(?:end|expiry|expiration) date (?:of|in)|out to)\s+"
     r"(?:the end of\s+)?(?:(?:early|late|mid-?)\s*)?(?:" + MONTHS + r"\s+)?(?P<year>(?:19|20)\d{2})\b",
     needles=YEAR_NEEDLES,
 )
@@ -207,6 +224,11 @@ EXCLUSIVITY = Folded(
 PREFERENTIAL = Folded(
     r"\b(?:right of first refusal|rofr|preferential rights?|preferred (?:partner|provider|supplier)|first call on)\b",
     needles=("refusal", "rofr", "preferential", "preferred", "first call on"),
+)
+#: an arrangement loosened but not ended ("effectively over", "watered down")
+WEAKENED = Folded(
+    r"\b(?:effectively over|largely over|all but over|weaken\w*|erod\w*|loosen\w*|dilut\w*|watered down|"
+    r"diminish\w*|scaled back|narrow\w*|softened|relaxed|no longer absolute|partial(?:ly)?)\b"
 )
 ENDED = Folded(
     r"\b(?:end(?:s|ed|ing)?|lost|loses|lose|losing|gave up|gives up|give up|giving up|no longer|stopped|stops|strip\w*|waived?|waives|"
@@ -242,3 +264,34 @@ def refers_back(text: str) -> bool:
     if _ANAPHORA_AT_START.match(text):
         return True
     return any(n in text for n in _ANAPHORA_NEEDLES) and bool(ANAPHORA.search(text))
+
+
+# ------------------------------------------------------------------ periods (what a flow figure covers)
+
+_MONTH_FULL = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+#: month names are matched case-sensitively ("May", not the verb "may")
+PERIOD_MONTH = re.compile(
+    r"\b(?P<month>January|February|March|April|May|June|July|August|September|October|November|December)\b"
+    r"(?:\s+(?P<year>(?:19|20)\d{2})\b)?"
+)
+PERIOD_QUARTER = Folded(
+    r"\b(?:(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th|final|last|latest|current|(?P<qm>"
+    + _MONTH_FULL
+    + r")|(?:three|3) months?)[\s-]quarter|q(?P<qn>[1-4])|quarterly|(?:the|a|per|each) quarter)\b"
+    r"(?:\s+(?:of\s+)?(?:fiscal\s+|calendar\s+)?(?P<year>(?:19|20)\d{2})\b)?",
+    needles=("quarter", "q"),
+)
+PERIOD_HALF = Folded(
+    r"\b(?:(?P<ord>first|second)[\s-]half|h(?P<hn>[12]))\b(?:\s+(?:of\s+)?(?:fiscal\s+)?(?P<year>(?:19|20)\d{2})\b)?",
+    needles=("half", "h1", "h2"),
+)
+PERIOD_YEAR = Folded(
+    r"\b(?:(?:this|last|next|per|each|a|the) year\b(?!\s+(?:earlier|later|ago|before|after|or|and))|annual(?:ly|i[sz]ed)?\b|yearly\b|"
+    r"(?:in|during|for) (?:fiscal |calendar |the fiscal year |the year )?(?P<year>(?:19|20)\d{2})\b(?!\s*(?:-|to|and)\s*\d)|fiscal (?P<year2>(?:19|20)\d{2})\b)",
+    needles=("year", "annual", "in 19", "in 20", "for 19", "for 20", "during", "fiscal"),
+)
+DECLINE_BEFORE = Folded(
+    r"\b(?:fell|fall(?:s|ing)?|drop(?:s|ped|ping)?|declin(?:e|es|ed|ing)(?: by)?|decreas\w*|slid|slump\w*|"
+    r"shr[au]nk|contract\w*|down|lower|slip(?:s|ped)?|plung\w*|tumbl\w*)\b[^.;]{0,25}$"
+)
+DECLINE_AFTER = Folded(r"^\W{0,3}(?:\w+\W+){0,3}?(?:decline|drop|fall|decrease|slump|dip)\b")

@@ -148,14 +148,24 @@ class Context:
 
 def _is_historical(low: str, reference_year: int | None) -> bool:
     if lx.HISTORY.rx.search(low):
-        return True
+        # "later than it had previously said", "twice the length originally announced": the old
+        # figure is only a comparison
+        if not lx.COMPARED_WITH_PAST.possible(low):
+            return True
+        if lx.HISTORY.rx.search(lx.COMPARED_WITH_PAST.rx.sub(" ", low)):
+            return True
     if reference_year is None:
         return False
     for m in lx.PAST_YEAR_PHRASE.rx.finditer(low):
         year = int(m.group("year") or m.group("year2"))
-        if year < reference_year:
+        if year < reference_year and not _starts_a_term(low, m.start()):
             return True
     return False
+
+
+def _starts_a_term(low: str, pos: int) -> bool:
+    """ "a 10-year term from 2025": the year a current term starts, not history."""
+    return any(t.start() <= pos < t.end() for t in lx.TERM_SPAN.rx.finditer(low, max(0, pos - 60), pos + 12))
 
 
 # ------------------------------------------------------------------ parties
