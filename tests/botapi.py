@@ -407,6 +407,7 @@ def _parse_params(content_type: str, body: bytes, query: str) -> dict[str, Any]:
 def _handler_for(api: BotApiServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # no 40 ms Nagle + delayed-ACK stall per answer
 
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             parts = urlsplit(self.path)

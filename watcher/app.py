@@ -83,6 +83,7 @@ class Watcher:
     clock: Callable[[], datetime]
     owner: str
     metrics: Metrics = field(default_factory=Metrics)
+    _feeds_stamp: tuple[int, int] | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def poll_once(
@@ -103,8 +104,13 @@ class Watcher:
 
     def sync_feeds(self) -> None:
         """Makes the database's feed list match WATCHER_FEEDS_FILE (when it exists)."""
-        if Path(self.settings.feeds_file).is_file():
-            self.store.sync_feeds(feeds.load_feeds(Path(self.settings.feeds_file)))
+        path = Path(self.settings.feeds_file)
+        if not path.is_file():
+            return
+        stamp = (path.stat().st_mtime_ns, path.stat().st_size)
+        if stamp != self._feeds_stamp:  # unchanged file: nothing to sync
+            self.store.sync_feeds(feeds.load_feeds(path))
+            self._feeds_stamp = stamp
 
     def deliver(self, deadline: float = 0.0) -> DrainReport:
         report = self.outbox.drain(deadline)

@@ -78,7 +78,7 @@ class ArticleOps:
         now: datetime,
         source: str = "feed",
     ) -> StoredEntry:
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s, s.no_autoflush:  # type: ignore[attr-defined]
             entry = s.scalar(
                 select(EntryRow).where(EntryRow.feed_id == feed_id, EntryRow.identity == identity)
             )

@@ -36,6 +36,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(
+        "PRAGMA synchronous=NORMAL"
+    )  # safe with WAL: a crash loses no committed data, only power loss might
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
 
