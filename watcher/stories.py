@@ -141,7 +141,7 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
     words = _WORD.findall(normalise_text(text))
     if len(words) < size:
         return {" ".join(words)} if words else set()
-    return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
+    return set(map(" ".join, zip(*(words[i:] for i in range(size)), strict=False)))
 
 
 @dataclass(frozen=True, slots=True)
