@@ -93,6 +93,12 @@ def test_a_poll_turns_entries_into_articles_findings_and_alerts(make: Callable[.
     kinds = {(f.kind, tuple(sorted(f.parties))) for f in found}
     assert ("new_deal", ("Northwind Cloud", "OpenAI")) in kinds
     assert any(f.kind == "contradiction" and f.baseline_fact == "msft-openai-partnership-term" for f in found)
+    # each article's claims are kept with their evidence (rediff and the analyst's drill-down read them)
+    with w.store.session() as s:
+        from watcher.store.schema import ClaimRow
+
+        deal = s.scalars(select(ClaimRow).where(ClaimRow.attribute == "compute_deal")).first()
+        assert deal is not None and deal.amount == 12e9 and "Northwind" in deal.evidence
     # the explainer restates baseline facts: confirmations, never flags
     with w.store.session() as s:
         recap = s.scalar(select(ArticleRow).where(ArticleRow.url.like("%recap.html")))

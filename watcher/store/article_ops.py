@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -263,26 +263,31 @@ def _find_or_make_story(
 
 
 def _replace_claims(s: Session, article_id: int, claims: Sequence[Claim]) -> None:
+    """The article's claims, replaced in two statements (one DELETE, one executemany INSERT)."""
     s.execute(delete(ClaimRow).where(ClaimRow.article_id == article_id))
+    if not claims:
+        return
+    rows = []
     for c in claims:
         v = c.value
-        s.add(
-            ClaimRow(
-                article_id=article_id,
-                kind=c.kind,
-                attribute=c.attribute,
-                parties=list(c.parties),
-                value_type=str(v.type) if v else None,
-                amount=v.amount if v else None,
-                value_text=v.text if v else None,
-                qualifier=str(v.qualifier) if v else None,
-                hedge=str(c.hedge),
-                evidence=c.evidence,
-                span_start=c.span.start,
-                span_end=c.span.end,
-                historical=c.historical,
-            )
+        rows.append(
+            {
+                "article_id": article_id,
+                "kind": c.kind,
+                "attribute": c.attribute,
+                "parties": list(c.parties),
+                "value_type": str(v.type) if v else None,
+                "amount": v.amount if v else None,
+                "value_text": v.text if v else None,
+                "qualifier": str(v.qualifier) if v else None,
+                "hedge": str(c.hedge),
+                "evidence": c.evidence,
+                "span_start": c.span.start,
+                "span_end": c.span.end,
+                "historical": c.historical,
+            }
         )
+    s.execute(insert(ClaimRow), rows)
 
 
 def _apply_findings(
