@@ -22,6 +22,7 @@ from watcher.attributes import ATTRIBUTES
 from watcher.errors import BaselineError
 from watcher.seeds import Seed, load_seeds
 from watcher.types import Fact, Hedge, Provenance, Qualifier, Value, ValueType
+from watcher.valuecompare import interval
 
 NUMERIC_UNITS = {
     ValueType.USD,
@@ -262,47 +263,21 @@ def _provenance_problems(path: Path, facts: list[Fact], seeds: dict[str, Seed]) 
     return problems
 
 
-def _bounds(v: Value) -> tuple[float, float] | None:
-    """The interval a numeric value admits given its qualifier (about = +-10%)."""
-    if v.amount is None:
-        return None
-    a = v.amount
-    return {
-        Qualifier.EXACT: (a, a),
-        Qualifier.ABOUT: (a * 0.9, a * 1.1) if a >= 0 else (a * 1.1, a * 0.9),
-        Qualifier.OVER: (a, float("inf")),
-        Qualifier.UP_TO: (float("-inf"), a),
-    }[v.qualifier]
-
-
 def find_tensions(facts: Iterable[Fact]) -> list[str]:
     """Pairs of facts on the same parties and attribute whose values differ."""
     tensions = []
     for a, b in combinations(list(facts), 2):
         if a.attribute != b.attribute or set(a.parties) != set(b.parties) or a.value == b.value:
             continue
-        ba, bb = _bounds(a.value), _bounds(b.value)
-        if ba and bb:
+        if a.value.amount is not None and b.value.amount is not None:
+            ba, bb = interval(a.value), interval(b.value)
             verdict = "compatible" if max(ba[0], bb[0]) <= min(ba[1], bb[1]) else "INCOMPATIBLE"
         else:
             verdict = "different wording"
         tensions.append(
-            f"{a.id} ({_show(a.value)}, {a.provenance.seed}) vs {b.id} ({_show(b.value)}, {b.provenance.seed}): {verdict}"
+            f"{a.id} ({a.value.display()}, {a.provenance.seed}) vs {b.id} ({b.value.display()}, {b.provenance.seed}): {verdict}"
         )
     return tensions
-
-
-def _show(v: Value) -> str:
-    q = "" if v.qualifier == Qualifier.EXACT else f"{v.qualifier.replace('_', ' ')} "
-    if v.amount is None:
-        return f"{q}{v.text}"
-    if v.type == ValueType.USD:
-        for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
-            if abs(v.amount) >= scale:
-                return f"{q}${v.amount / scale:g} {word}"
-        return f"{q}${v.amount:,.0f}"
-    unit = {ValueType.GW: " GW", ValueType.PERCENT: "%", ValueType.DURATION: " years"}.get(v.type, "")
-    return f"{q}{v.amount:g}{unit}"
 
 
 def dump_facts(facts: Iterable[Fact]) -> str:

@@ -64,10 +64,8 @@ class Value:
 
     def display(self) -> str:
         """A short human form: 'over $13 billion', '4.5 GW', 'through 2030'."""
-        try:
-            from watcher.quantities import format_value  # local: quantities imports types
-        except ImportError:  # pragma: no cover - during bootstrap only
-            return f"{self.qualifier} {self.amount if self.amount is not None else self.text}"
+        from watcher.quantities import format_value  # local: quantities imports types
+
         return format_value(self)
 
 
