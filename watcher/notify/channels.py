@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import threading
+import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from watcher.notify.console import ConsoleSink
 from watcher.notify.render import (
     AlertView,
     render_alert_html,
@@ -74,35 +75,32 @@ class TelegramChannel:
 
 
 class ConsoleChannel:
-    """Alerts printed as plain text: the default when no Telegram bot is configured."""
+    """Alerts printed as plain text (through ConsoleSink): the default when no Telegram bot is configured."""
 
     name = "console"
 
     def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self._lock = threading.Lock()
-        self._n = 0
+        self.sink = ConsoleSink(stream)
+        self._sent = itertools.count(1)
 
-    def _print(self, text: str) -> str:
-        with self._lock:
-            self._n += 1
-            self.stream.write(f"\n{text}\n")
-            self.stream.flush()
-            return f"console-{datetime.now(UTC):%Y%m%dT%H%M%S}-{self._n}"
+    def _remote_id(self) -> str:
+        return f"console-{datetime.now(UTC):%Y%m%dT%H%M%S}-{next(self._sent)}"
 
     def send(self, target: str, view: AlertView, *, finding_id: int, resume: str | None) -> str:
-        return self._print(render_alert_text(view))
+        self.sink.alert(view)
+        return self._remote_id()
 
     def send_summary(self, target: str, views: Sequence[AlertView]) -> str:
-        return self._print(render_summary_text(views))
+        self.sink.summary(views)
+        return self._remote_id()
 
     def edit(self, target: str, remote_id: str, view: AlertView, *, finding_id: int) -> None:
-        self._print(
+        self.sink.write(
             f"(update to {remote_id}) {view.sources} sources now carry this:\n{render_alert_text(view)}"
         )
 
     def notice(self, target: str, text: str) -> None:
-        self._print(text)
+        self.sink.write(text)
 
 
 class EmailDigestSink:
@@ -132,12 +130,11 @@ class EmailDigestSink:
 
 
 class ConsoleDigestSink:
-    """The digest's text part printed: the default when no SMTP host is configured."""
+    """The digest's text part printed (through ConsoleSink): the default when no SMTP host is configured."""
 
     def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
+        self.sink = ConsoleSink(stream)
 
     def send_digest(self, subject: str, text: str, html: str, *, message_id: str) -> str:
-        self.stream.write(f"\n=== {subject} ===\n{text}\n")
-        self.stream.flush()
+        self.sink.digest(subject, text)
         return message_id
