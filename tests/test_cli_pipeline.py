@@ -121,3 +121,13 @@ def test_rediff_reports_findings_that_appear_after_a_baseline_edit(
     changes = [json.loads(line) for line in out.output.strip().splitlines()]
     assert any(c["change"] == "disappeared" and c["kind"] == "contradiction" for c in changes)
     assert any(c["change"] == "appeared" and c["kind"] == "confirmation" for c in changes)
+
+
+def test_backfill_feeds_takes_what_the_feeds_list_once_and_honours_since(env: Path) -> None:
+    runner = CliRunner()
+    later = json.loads(runner.invoke(cli, ["backfill", "--feeds", "--since", "2026-11-21", "--json"]).output)
+    assert later["articles"] == 3  # the items published on the 21st and 22nd
+    first = json.loads(runner.invoke(cli, ["backfill", "--feeds", "--json"]).output)
+    assert first["articles"] == 2 and first["skipped"] == 3
+    again = json.loads(runner.invoke(cli, ["backfill", "--feeds", "--json"]).output)
+    assert again["articles"] == 0 and again["skipped"] == 5

@@ -21,7 +21,7 @@ from watcher import feeds, stories
 from watcher.articles_io import parse_txt
 from watcher.errors import FeedParseError, FetchError
 from watcher.http import FEED_ACCEPT
-from watcher.pipeline import CycleReport, entry_hash
+from watcher.pipeline import CycleReport
 from watcher.store.outbox_ops import finding_from_row
 from watcher.store.schema import FindingRow
 from watcher.types import Article, FeedEntry, FeedSource, Fetched
@@ -173,7 +173,7 @@ def backfill_urls(
 
 def backfill_feeds(w: Watcher, *, since: datetime | None = None, alert: bool = False) -> BackfillReport:
     """Everything the configured feeds still list (unconditional fetch), published since ``since``."""
-    w.store.sync_feeds(feeds.load_feeds(w.settings.feeds_file))
+    w.sync_feeds()
     report = BackfillReport()
     for row in w.store.feed_rows():
         if not row.enabled:
@@ -185,17 +185,12 @@ def backfill_feeds(w: Watcher, *, since: datetime | None = None, alert: bool = F
             report.errors.append(f"{row.name}: {exc}")
             continue
         wanted = [e for e in entries if not (since and e.published and e.published < since)]
-        done = w.store.processed_identities(row.id, [e.entry_id for e in wanted])
-        for entry in wanted:
-            h = entry_hash(entry)
-            if done.get(entry.entry_id) == h:
-                report.skipped += 1
-                continue
-            cycle = CycleReport()
-            w.pipeline.process_entry(
-                row.id, entry, h, cycle, source="backfill", policy=w.alert_policy(alert=alert)
-            )
-            report.absorb(cycle)
+        cycle = CycleReport()
+        w.pipeline.process_entries(
+            row.id, wanted, cycle, source="backfill", policy=w.alert_policy(alert=alert)
+        )
+        report.skipped += cycle.entries_seen - cycle.entries_new
+        report.absorb(cycle)
     return report
 
 

@@ -181,7 +181,7 @@ class Pipeline:
         if fetched.content is None:
             report.not_modified += 1
         else:
-            self._process_entries(feed, entries, report)
+            self.process_entries(feed.id, entries, report)
         self.store.record_feed_success(feed.id, fetched, self.clock(), self._next_poll(fetched, interval))
 
     def _next_poll(self, fetched: Fetched, interval: timedelta) -> datetime:
@@ -212,15 +212,24 @@ class Pipeline:
             self.notifier.feed_failing(state, message)
             self.store.mark_failure_notified(feed.id)
 
-    def _process_entries(self, feed: FeedState, entries: list[FeedEntry], report: CycleReport) -> None:
+    def process_entries(
+        self,
+        feed_id: int,
+        entries: list[FeedEntry],
+        report: CycleReport,
+        *,
+        source: str = "feed",
+        policy: AlertPolicy | None = None,
+    ) -> None:
+        """Processes the entries not processed before (new identities, or edited ones)."""
         report.entries_seen += len(entries)
-        done = self.store.processed_identities(feed.id, [e.entry_id for e in entries])
+        done = self.store.processed_identities(feed_id, [e.entry_id for e in entries])
         for entry in entries:
             h = entry_hash(entry)
             if done.get(entry.entry_id) == h:
                 continue
             report.entries_new += 1
-            self.process_entry(feed.id, entry, h, report, source="feed")
+            self.process_entry(feed_id, entry, h, report, source=source, policy=policy)
 
     def process_entry(
         self,
