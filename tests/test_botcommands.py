@@ -56,7 +56,6 @@ def app(db_url: str):  # type: ignore[no-untyped-def]
         published=T0,
         article=art,
         fingerprint=None,
-        similar=lambda a, b: False,
         claims=[],
         findings=[finding],
         baseline_version="v",

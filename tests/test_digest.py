@@ -59,7 +59,6 @@ def add_finding(store, when: datetime, url: str, kind: FindingKind = FindingKind
         published=when,
         article=art,
         fingerprint=None,
-        similar=lambda a, b: False,
         claims=[],
         findings=[f],
         baseline_version="v",

@@ -76,7 +76,7 @@ def queue(
             text=story_text or f"text {i}",
             published=now,
             site="news.example",
-            content_hash=f"h{url}",
+            content_hash=f"h{story_text}" if story_text else f"h{url}",  # the same text: one story
         )
         store.store_processed_entry(
             feed_id=feed_id,
@@ -85,8 +85,7 @@ def queue(
             title=title,
             published=now,
             article=art,
-            fingerprint=b"fp" if story_text else None,
-            similar=lambda a, b: a == b,
+            fingerprint=None,
             claims=[],
             findings=[finding],
             baseline_version="v",
@@ -256,7 +255,6 @@ def test_console_channel_when_no_bot_is_configured(store) -> None:  # type: igno
         published=T0,
         article=art,
         fingerprint=None,
-        similar=lambda a, b: False,
         claims=[],
         findings=[f],
         baseline_version="v",

@@ -51,7 +51,7 @@ def store_entry(
     identity: str,
     art: Article,
     findings: list[Finding],  # type: ignore[no-untyped-def]
-    fp: bytes | None = None,
+    story: int | None = None,
     policy: AlertPolicy = POLICY,
     now: datetime = T0,
 ):
@@ -62,8 +62,8 @@ def store_entry(
         title=art.title,
         published=art.published,
         article=art,
-        fingerprint=fp,
-        similar=lambda a, b: a == b,
+        fingerprint=None,
+        story_hint=story,
         claims=[],
         findings=findings,
         baseline_version="v1",
@@ -153,13 +153,18 @@ def test_low_confidence_and_confirmations_do_not_alert(store) -> None:  # type: 
 
 def test_a_second_outlet_adds_a_source_instead_of_a_new_alert(store) -> None:  # type: ignore[no-untyped-def]
     fid = feed_id(store)
-    store_entry(store, fid, "a", article("http://one/x", h="h1"), [finding()], fp=b"7")
+    first = store_entry(store, fid, "a", article("http://one/x", h="h1"), [finding()])
     jobs = store.claim_deliveries(T0, "me", LEASE)
     assert len(jobs) == 2 and all(j.sources == 1 and not j.is_edit for j in jobs)
     for j in jobs:
         store.mark_sent(j.id, "me", f"m{j.id}", j.sources, T0)
     r = store_entry(
-        store, fid, "b", article("http://two/y", text="Syndicated copy", h="h2"), [finding()], fp=b"7"
+        store,
+        fid,
+        "b",
+        article("http://two/y", text="Syndicated copy", h="h2"),
+        [finding()],
+        story=first.story_id,
     )
     assert r.story_id and (r.new_deliveries, r.edited_deliveries) == (0, 2)
     edits = store.claim_deliveries(T0, "me", LEASE)

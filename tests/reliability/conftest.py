@@ -241,7 +241,6 @@ def queue_alerts(
             published=now,
             article=article,
             fingerprint=None,
-            similar=lambda a, b: False,
             claims=[],
             findings=[finding],
             baseline_version="v",

@@ -8,7 +8,7 @@ the outbox rows for its alerts, so a crash mid-cycle loses nothing and repeats n
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -69,7 +69,6 @@ class ArticleOps:
         published: datetime | None,
         article: Article,
         fingerprint: bytes | None,
-        similar: Callable[[bytes, bytes], bool] | None = None,
         story_hint: int | None = None,
         claims: Sequence[Claim],
         findings: Sequence[Finding],
@@ -87,7 +86,7 @@ class ArticleOps:
                 s.add(entry)
             art, new_article = _upsert_article(s, article, fingerprint, baseline_version, now, source)
             if art.story_id is None:
-                art.story_id = _find_or_make_story(s, art, fingerprint, similar, now, story_hint)
+                art.story_id = _find_or_make_story(s, art, fingerprint, now, story_hint)
             _replace_claims(s, art.id, claims)
             counts = _apply_findings(s, art, findings, baseline_version, policy, now, new_article)
             entry.link, entry.title, entry.published = link, title, published
@@ -218,16 +217,10 @@ def _upsert_article(
 
 
 def _find_or_make_story(
-    s: Session,
-    art: ArticleRow,
-    fingerprint: bytes | None,
-    similar: Callable[[bytes, bytes], bool] | None,
-    now: datetime,
-    hint: int | None = None,
+    s: Session, art: ArticleRow, fingerprint: bytes | None, now: datetime, hint: int | None = None
 ) -> int:
-    """The story an article joins: the caller's hint (from its in-memory index), the same text, a
-    near-duplicate among recent articles when ``similar`` is given (a scan, for callers without an
-    index), else a new story."""
+    """The story an article joins: the caller's hint (the pipeline's in-memory MinHash index,
+    :class:`watcher.pipeline.StoryClusterer`), else another article with the same text, else a new story."""
     if hint is not None and s.get(StoryRow, hint) is not None:
         return hint
     same_hash = s.scalar(
@@ -241,21 +234,6 @@ def _find_or_make_story(
     )
     if same_hash is not None:
         return same_hash
-    if fingerprint is not None and similar is not None:
-        recent = s.execute(
-            select(ArticleRow.story_id, ArticleRow.fingerprint)
-            .where(
-                ArticleRow.fetched_at >= now - STORY_WINDOW,
-                ArticleRow.id != art.id,
-                ArticleRow.fingerprint.is_not(None),
-                ArticleRow.story_id.is_not(None),
-            )
-            .order_by(ArticleRow.id.desc())
-            .limit(5000)
-        )
-        for story_id, other in recent:
-            if other is not None and story_id is not None and similar(fingerprint, other):
-                return int(story_id)
     story = StoryRow(title=art.title, fingerprint=fingerprint, first_seen_at=now, updated_at=now)
     s.add(story)
     s.flush()
