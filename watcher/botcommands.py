@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from watcher.attributes import ATTRIBUTES
 from watcher.baseline import Baseline, FactModel, dump_facts
-from watcher.notify.render import sources_label
 from watcher.quantities import parse_value
 from watcher.queries import list_findings, status_report
 from watcher.store.outbox_ops import finding_from_row
@@ -43,18 +43,16 @@ def confirmed_facts(w_store: Any) -> list[Fact]:
 
 
 def fact_from_finding(finding_id: int, frow: FindingRow, arow: ArticleRow) -> Fact:
+    """The fact an analyst confirmed: the finding's parties and value, the article as provenance."""
     f = finding_from_row(frow)
-    value = parse_value(f.new_value or "") or Value(ValueType.STATUS, text="yes")
-    from watcher.attributes import ATTRIBUTES
-
-    expected = ATTRIBUTES.get(f.attribute, (ValueType.STATUS, ""))[0]
-    if value.type != expected:
-        value = (
-            Value(expected, text=f.new_value or "yes")
-            if expected in (ValueType.STATUS, ValueType.TEXT)
-            else Value(ValueType.STATUS, text="yes")
-        )
-    attribute = f.attribute if value.type == expected else "cloud_agreement"
+    attribute, expected = f.attribute, ATTRIBUTES.get(f.attribute, (ValueType.STATUS, ""))[0]
+    parsed = parse_value(f.new_value or "")
+    if parsed is not None and parsed.type == expected:
+        value = parsed
+    elif expected in (ValueType.STATUS, ValueType.TEXT):
+        value = Value(expected, text=f.new_value or "yes")
+    else:  # a figure we cannot read back: keep what is certain, that the parties have an agreement
+        attribute, value = "cloud_agreement", Value(ValueType.STATUS, text="yes")
     return Fact(
         id=f"confirmed-{finding_id}",
         parties=f.parties,
@@ -117,14 +115,13 @@ class BotHandler:
             arow = s.get_one(ArticleRow, frow.article_id)
             fact = fact_from_finding(finding_id, frow, arow)
             frow.status = "confirmed"
-            sources = sources_label(1)
         self.w.store.record_baseline_version(
             fact.id, dump_facts([fact]), source="confirmed", note=f"finding {finding_id}"
         )
         self.w.baseline = Baseline.from_facts([*self.w.baseline.facts, fact], path=self.w.baseline.path)
         self.w.pipeline.analyser.baseline = self.w.baseline  # type: ignore[attr-defined]
         log.warning("finding %s confirmed into the baseline as %s", finding_id, fact.id)
-        return f"Accepted into the baseline as {fact.id} ({fact.value.display()}; {sources})."
+        return f"Accepted into the baseline as {fact.id} ({fact.value.display()})."
 
     def dismiss(self, finding_id: int) -> str:
         with self.w.store.session() as s:
