@@ -146,38 +146,32 @@ def open_fresh_store(database_url: str) -> Any:
 # --------------------------------------------------------------------------- PostgreSQL
 
 
+def _pg_tool(tool: str, server_url: str) -> list[str]:
+    """``createdb``/``dropdb`` with the host, port and user of ``server_url``."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    return [
+        tool,
+        "-h",
+        url.host or "127.0.0.1",
+        "-p",
+        str(url.port or 5432),
+        "-U",
+        url.username or "postgres",
+    ]
+
+
 def pg_create(server_url: str, name: str) -> str:
     """``createdb`` a database on the server of ``server_url``; returns the URL of the new one."""
     from sqlalchemy.engine import make_url
 
-    url = make_url(server_url)
-    cmd = [
-        "createdb",
-        "-h",
-        url.host or "127.0.0.1",
-        "-p",
-        str(url.port or 5432),
-        "-U",
-        url.username or "postgres",
-    ]
-    subprocess.run([*cmd, name], check=True)
-    return url.set(database=name).render_as_string(hide_password=False)
+    subprocess.run([*_pg_tool("createdb", server_url), name], check=True)
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 def pg_drop(server_url: str, name: str) -> None:
-    from sqlalchemy.engine import make_url
-
-    url = make_url(server_url)
-    cmd = [
-        "dropdb",
-        "-h",
-        url.host or "127.0.0.1",
-        "-p",
-        str(url.port or 5432),
-        "-U",
-        url.username or "postgres",
-    ]
-    subprocess.run([*cmd, "--force", "--if-exists", name], check=False)
+    subprocess.run([*_pg_tool("dropdb", server_url), "--force", "--if-exists", name], check=False)
 
 
 # --------------------------------------------------------------------------- reporting

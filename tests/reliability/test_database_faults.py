@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 from botapi import BotApiServer
+from deal_pages import COMPANIES as ALL_COMPANIES
+from deal_pages import article_page as deal_page
 from httpserver import LocalServer, Route
 from sqlalchemy import create_engine, text
 
@@ -27,20 +29,11 @@ from watcher.store import open_store
 pytestmark = pytest.mark.postgres
 CHAT = 5151
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-COMPANIES = ["Brightwater", "Castlerock", "Dunmore", "Eastfield", "Foxglove", "Glenbrook"]
+COMPANIES = ALL_COMPANIES[:6]
 
 
 def article_page(i: int) -> str:
-    company = f"{COMPANIES[i]} Cloud"
-    return (
-        f"<html><head><title>OpenAI deal {i}</title></head><body><article><h1>OpenAI signs deal {i}</h1>"
-        f"<p>OpenAI has signed a ${i + 2} billion agreement with {company} Ltd to rent computing capacity "
-        f"over the next {i % 4 + 3} years, the companies said on Monday.</p>"
-        f"<p>{company} is a cloud provider based in Europe. The contract starts next year and covers "
-        f"data centres in three countries, according to a statement from the company.</p>"
-        f"<p>Microsoft remains OpenAI's largest investor and a close partner of the company.</p>"
-        f"</article></body></html>"
-    )
+    return deal_page(i, f"{COMPANIES[i]} Cloud")
 
 
 def feed_xml(base: str, items: Iterable[int]) -> str:

@@ -17,23 +17,12 @@ from pathlib import Path
 import pytest
 import yaml
 from botapi import BotApiServer
+from deal_pages import COMPANIES, article_page
 from httpserver import LocalServer, Route
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = 777
-
-
-def article_page(i: int, company: str) -> str:
-    return (
-        f"<html><head><title>OpenAI deal {i}</title></head><body><article><h1>OpenAI signs deal {i}</h1>"
-        f"<p>OpenAI has signed a ${i + 2} billion agreement with {company} Ltd to rent computing capacity "
-        f"over the next {i % 4 + 3} years, the companies said on Monday.</p>"
-        f"<p>{company} is a cloud provider based in Europe. The contract starts next year and covers "
-        f"data centres in three countries, according to a statement from the company.</p>"
-        f"<p>Microsoft remains OpenAI's largest investor and a close partner of the company.</p>"
-        f"</article></body></html>"
-    )
 
 
 def feed_xml(base: str, feed: int, items: list[int]) -> str:
@@ -46,22 +35,6 @@ def feed_xml(base: str, feed: int, items: list[int]) -> str:
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>feed {feed}</title><link>{base}</link>'
         f"<description>d</description>{entries}</channel></rss>"
     )
-
-
-COMPANIES = [
-    "Brightwater",
-    "Castlerock",
-    "Dunmore",
-    "Eastfield",
-    "Foxglove",
-    "Glenbrook",
-    "Hartwell",
-    "Ivydale",
-    "Juniper",
-    "Kingsmere",
-    "Larchmont",
-    "Mossgiel",
-]
 
 
 @pytest.fixture
