@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from botapi import BotApiServer
+from factories import store_article
 from sqlalchemy import select
 
 from watcher.app import make_watcher
@@ -15,9 +16,8 @@ from watcher.config import load_settings
 from watcher.notify.channels import ConsoleChannel
 from watcher.notify.telegram import TelegramSender
 from watcher.notify.telegram_commands import TelegramCommands
-from watcher.store.article_ops import AlertPolicy
 from watcher.store.schema import FindingRow
-from watcher.types import Article, FeedSource, Finding, FindingKind
+from watcher.types import Article, Finding, FindingKind
 
 ALLOWED, STRANGER = 1001, 666
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -33,7 +33,6 @@ def app(db_url: str):  # type: ignore[no-untyped-def]
         channels={"console": ConsoleChannel(io.StringIO())},
         clock=lambda: T0,
     )
-    feed = w.store.ensure_feed(FeedSource("f", "http://f", enabled=False))
     finding = Finding(
         FindingKind.NEW_DEAL,
         ("OpenAI", "Acme Cloud"),
@@ -48,20 +47,7 @@ def app(db_url: str):  # type: ignore[no-untyped-def]
     art = Article(
         "https://news.example/acme", "https://news.example/acme", "OpenAI and Acme", "t", T0, None, "h"
     )
-    w.store.store_processed_entry(
-        feed_id=feed,
-        identity="i",
-        link=art.url,
-        title=art.title,
-        published=T0,
-        article=art,
-        fingerprint=None,
-        claims=[],
-        findings=[finding],
-        baseline_version="v",
-        policy=AlertPolicy((), enabled=False),
-        now=T0,
-    )
+    store_article(w.store, art, [finding])
     yield w
     w.close()
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from factories import store_article
 from smtpserver import SmtpServer
 
 from watcher.notify.channels import EmailDigestSink
 from watcher.notify.digest import DigestService, latest_slot
 from watcher.notify.email import EmailSender
-from watcher.store.article_ops import AlertPolicy
 from watcher.types import Article, FeedSource, Finding, FindingKind
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -38,7 +38,6 @@ def service(store, clock: Clock, sink) -> DigestService:  # type: ignore[no-unty
 
 
 def add_finding(store, when: datetime, url: str, kind: FindingKind = FindingKind.NEW_DEAL) -> None:  # type: ignore[no-untyped-def]
-    feed = store.ensure_feed(FeedSource("f", "http://f", enabled=False))
     f = Finding(
         kind,
         ("OpenAI", "Acme Cloud"),
@@ -51,20 +50,7 @@ def add_finding(store, when: datetime, url: str, kind: FindingKind = FindingKind
         "new",
     )
     art = Article(url, url, "OpenAI & Acme", "t", when, "x.example", url)
-    store.store_processed_entry(
-        feed_id=feed,
-        identity=url,
-        link=url,
-        title="t",
-        published=when,
-        article=art,
-        fingerprint=None,
-        claims=[],
-        findings=[f],
-        baseline_version="v",
-        policy=AlertPolicy((), enabled=False),
-        now=when,
-    )
+    store_article(store, art, [f])
 
 
 def test_latest_slot_is_local_time_in_the_configured_zone() -> None:

@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from botapi import BotApiServer, Fault
+from factories import store_article
 
 from watcher.notify.channels import ConsoleChannel, TelegramChannel
 from watcher.notify.outbox import Outbox, retry_delay
 from watcher.notify.telegram import TelegramSender
 from watcher.store.article_ops import AlertPolicy
-from watcher.types import Article, FeedSource, Finding, FindingKind
+from watcher.types import Article, Finding, FindingKind
 
 CHAT = 4242
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -55,7 +56,6 @@ def queue(
     story_text: str | None = None,
     now: datetime = T0,
 ) -> None:
-    feed_id = store.ensure_feed(FeedSource("f", "http://f", enabled=False))
     for i in range(n):
         finding = Finding(
             kind=FindingKind.NEW_DEAL,
@@ -78,20 +78,7 @@ def queue(
             site="news.example",
             content_hash=f"h{story_text}" if story_text else f"h{url}",  # the same text: one story
         )
-        store.store_processed_entry(
-            feed_id=feed_id,
-            identity=url,
-            link=url,
-            title=title,
-            published=now,
-            article=art,
-            fingerprint=None,
-            claims=[],
-            findings=[finding],
-            baseline_version="v",
-            policy=AlertPolicy((("telegram", str(CHAT)),)),
-            now=now,
-        )
+        store_article(store, art, [finding], policy=AlertPolicy((("telegram", str(CHAT)),)), now=now)
 
 
 def outbox(store, sender: TelegramSender, t: FakeTime, **kw) -> Outbox:  # type: ignore[no-untyped-def]
@@ -225,7 +212,6 @@ def test_a_failure_mid_long_message_resumes_without_resending_sent_parts(
 def test_console_channel_when_no_bot_is_configured(store) -> None:  # type: ignore[no-untyped-def]
     from watcher.store.article_ops import AlertPolicy as P
 
-    feed_id = store.ensure_feed(FeedSource("f", "http://f", enabled=False))
     f = Finding(
         kind=FindingKind.CONTRADICTION,
         parties=("Microsoft", "OpenAI"),
@@ -247,20 +233,7 @@ def test_console_channel_when_no_bot_is_configured(store) -> None:  # type: igno
         site=None,
         content_hash="h",
     )
-    store.store_processed_entry(
-        feed_id=feed_id,
-        identity="i",
-        link=art.url,
-        title="Term",
-        published=T0,
-        article=art,
-        fingerprint=None,
-        claims=[],
-        findings=[f],
-        baseline_version="v",
-        policy=P((("console", "-"),)),
-        now=T0,
-    )
+    store_article(store, art, [f], policy=P((("console", "-"),)))
     out = io.StringIO()
     t = FakeTime()
     report = Outbox(

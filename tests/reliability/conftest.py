@@ -29,9 +29,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from factories import store_article
 
 from watcher.store.article_ops import AlertPolicy
-from watcher.types import Article, FeedSource, Finding, FindingKind
+from watcher.types import Article, Finding, FindingKind
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CHAT = 4242
@@ -214,7 +215,6 @@ def queue_alerts(
 
     Returns the vendor names, one per expected alert.
     """
-    feed_id = store.ensure_feed(FeedSource("reliability", "http://feed.invalid/x", enabled=False))
     names = []
     for i in range(first, first + n):
         name = vendor(i)
@@ -233,20 +233,7 @@ def queue_alerts(
         url = f"https://news.example/{name}"
         article = Article(url=url, canonical_url=url, title=f"{title} with {name}", text=f"text about {name}",
                           published=now, site="news.example", content_hash=f"h-{name}")  # fmt: skip
-        store.store_processed_entry(
-            feed_id=feed_id,
-            identity=url,
-            link=url,
-            title=article.title,
-            published=now,
-            article=article,
-            fingerprint=None,
-            claims=[],
-            findings=[finding],
-            baseline_version="v",
-            policy=AlertPolicy((("telegram", str(chat)),)),
-            now=now,
-        )
+        store_article(store, article, [finding], policy=AlertPolicy((("telegram", str(chat)),)), now=now)
     return names
 
 
