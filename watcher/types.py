@@ -8,7 +8,7 @@ translated into these frozen dataclasses at the boundary.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -183,9 +183,3 @@ class Article:
     site: str | None
     content_hash: str
     partial: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Story:
-    id: int
-    articles: tuple[Article, ...] = field(default_factory=tuple)
