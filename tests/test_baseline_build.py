@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from watcher.baseline_build import compare_fact_sets, draft_facts, fact_id
 from watcher.cli import cli
-from watcher.entities import load_entities
+from watcher.differ.entities import load_entities
 from watcher.seeds import load_seeds
 
 ROOT = Path(__file__).resolve().parents[1]

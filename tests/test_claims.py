@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from watcher.claims import extract_claims
-from watcher.entities import EntityIndex, load_entities
-from watcher.sentences import split_sentences
+from watcher.differ.claims import extract_claims
+from watcher.differ.document import split_sentences
+from watcher.differ.entities import EntityIndex, load_entities
 from watcher.types import Claim, Hedge, ValueType
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "entities.yaml"

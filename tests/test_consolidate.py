@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from watcher.consolidate import consolidate, name_variants
+from watcher.differ.consolidate import consolidate, name_variants
 from watcher.types import Finding, FindingKind
 
 

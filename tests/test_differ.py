@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from watcher.differ import diff_article
-from watcher.entities import EntityIndex, load_entities
+from watcher.differ.entities import EntityIndex, load_entities
 from watcher.types import Fact, Finding, FindingKind, Hedge, Provenance, Qualifier, Value, ValueType
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "entities.yaml"
@@ -169,7 +169,7 @@ def test_deterministic(entities: EntityIndex) -> None:
 
 def test_differ_imports_no_adapters() -> None:
     code = (
-        "import sys, watcher.differ, watcher.claims\n"
+        "import sys, watcher.differ, watcher.differ.claims\n"
         "bad = [m for m in ('telegram', 'sqlalchemy', 'apscheduler', 'httpx', 'trafilatura') if m in sys.modules]\n"
         "assert not bad, bad\n"
     )

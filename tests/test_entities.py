@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watcher.entities import EntityIndex, build_index, load_entities
+from watcher.differ.entities import EntityIndex, build_index, load_entities
 from watcher.errors import ConfigError
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "entities.yaml"

@@ -13,7 +13,7 @@ import pytest
 from watcher.articles_io import expand_sources, read_source
 from watcher.baseline import load_baseline
 from watcher.differ import diff_article
-from watcher.entities import load_entities
+from watcher.differ.entities import load_entities
 from watcher.types import FLAG_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]

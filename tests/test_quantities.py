@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watcher.quantities import compare, find_quantities, find_years, format_value, parse_value
+from watcher.differ.quantities import compare, find_quantities, find_years, format_value, parse_value
 from watcher.types import Qualifier, Value, ValueType
 
 B = 1e9

@@ -19,11 +19,9 @@ from typing import Any
 from watcher import feeds
 from watcher.baseline import Baseline, load_baseline
 from watcher.botcommands import confirmed_facts
-from watcher.claims import extract_claims
 from watcher.config import Settings
-from watcher.consolidate import consolidate
-from watcher.differ import diff_claims
-from watcher.entities import EntityIndex, load_entities
+from watcher.differ import analyse
+from watcher.differ.entities import EntityIndex, load_entities
 from watcher.errors import WatcherError
 from watcher.health import Metrics
 from watcher.http import HttpClient
@@ -56,10 +54,15 @@ class DifferAnalyser:
 
     def analyse(self, article: Article) -> tuple[list[Claim], list[Finding]]:
         year = article.published.year if article.published else None
-        claims = extract_claims(article.text, self.entities, title=article.title, reference_year=year)
-        tracked = self.entities.tracked or frozenset({"Microsoft", "OpenAI"})
-        findings = diff_claims(claims, self.baseline, partial=article.partial, tracked=tracked)
-        return claims, consolidate(findings, self.entities.canonical_names)
+        result = analyse(
+            article.text,
+            self.baseline,
+            self.entities,
+            title=article.title,
+            partial=article.partial,
+            reference_year=year,
+        )
+        return list(result.claims), list(result.findings)
 
 
 def tracked_names(entities: EntityIndex) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """The baseline fact set: schema, loading with line-level errors, checks, lookup.
 
 ``baseline/facts.yaml`` is curated by hand (or drafted by ``watcher baseline build``).
-Each fact names its parties, an attribute from :mod:`watcher.attributes`, a normalised
+Each fact names its parties, an attribute from :mod:`watcher.differ.attributes`, a normalised
 value with its qualifier and hedge, and its provenance: the seed file and the exact
 sentence it comes from. Pure apart from reading files.
 """
@@ -18,11 +18,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from watcher.attributes import ATTRIBUTES
+from watcher.differ.attributes import ATTRIBUTES
+from watcher.differ.valuecompare import interval
 from watcher.errors import BaselineError
 from watcher.seeds import Seed, load_seeds
 from watcher.types import Fact, Hedge, Provenance, Qualifier, Value, ValueType
-from watcher.valuecompare import interval
 
 NUMERIC_UNITS = {
     ValueType.USD,

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from watcher.attributes import ATTRIBUTES
 from watcher.baseline import Baseline, FactModel, dump_facts
-from watcher.quantities import parse_value
+from watcher.differ.attributes import ATTRIBUTES
+from watcher.differ.quantities import parse_value
 from watcher.queries import list_findings, status_report
 from watcher.store.outbox_ops import finding_from_row
 from watcher.store.schema import ArticleRow, BaselineVersionRow, FindingRow

@@ -64,7 +64,7 @@ class Value:
 
     def display(self) -> str:
         """A short human form: 'over $13 billion', '4.5 GW', 'through 2030'."""
-        from watcher.quantities import format_value  # local: quantities imports types
+        from watcher.differ.quantities import format_value  # local: quantities imports types
 
         return format_value(self)
 

@@ -126,7 +126,7 @@ def baseline_build(out: str | None, force: bool, as_json: bool) -> None:
     """
     from watcher.baseline import dump_facts
     from watcher.baseline_build import build_draft_from_dir, compare_fact_sets
-    from watcher.entities import load_entities
+    from watcher.differ.entities import load_entities
 
     settings = load_settings()
     curated_path = settings.baseline_file

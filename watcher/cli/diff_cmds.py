@@ -74,7 +74,7 @@ def diff(
     from watcher.baseline import load_baseline
     from watcher.config import load_settings
     from watcher.differ import diff_article
-    from watcher.entities import load_entities
+    from watcher.differ.entities import load_entities
 
     settings = load_settings()
     baseline = load_baseline(Path(baseline_file) if baseline_file else settings.baseline_file)

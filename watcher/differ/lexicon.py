@@ -1,7 +1,7 @@
 """The word patterns claim extraction uses: hedges, history, deal verbs, attribute cues.
 
 Plain compiled regular expressions, nothing else: the rules that use them live in
-:mod:`watcher.claims`. Every pattern is about how news is written in general; none names a
+:mod:`watcher.differ.claims`. Every pattern is about how news is written in general; none names a
 company, a figure or an event.
 """
 

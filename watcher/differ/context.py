@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from watcher import lexicon as lx
-from watcher.entities import EntityIndex, Mention
-from watcher.quantities import Quantity, find_quantities
-from watcher.sentences import Sentence
+from watcher.differ import lexicon as lx
+from watcher.differ.document import Sentence
+from watcher.differ.entities import EntityIndex, Mention
+from watcher.differ.quantities import Quantity, find_quantities
 from watcher.types import Hedge
 
 _CLAUSE_BREAK = re.compile(

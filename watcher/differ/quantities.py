@@ -2,7 +2,7 @@
 
 Pure functions, no I/O. :func:`find_quantities` finds every quantity in a piece of text with
 its qualifier ("about", "over", "up to"); :func:`format_value` renders a :class:`Value` in a
-short human form that :func:`parse_value` reads back; :func:`compare` (from :mod:`watcher.valuecompare`)
+short human form that :func:`parse_value` reads back; :func:`compare` (from :mod:`watcher.differ.valuecompare`)
 says whether two values agree once their qualifiers are taken into account.
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from watcher.lexicon import Folded, fold
+from watcher.differ.lexicon import Folded, fold
+from watcher.differ.valuecompare import ABOUT_TOLERANCE, EXACT_TOLERANCE, compare, interval
 from watcher.types import Qualifier, Span, Value, ValueType
-from watcher.valuecompare import ABOUT_TOLERANCE, EXACT_TOLERANCE, compare, interval
 
 __all__ = [
     "ABOUT_TOLERANCE",

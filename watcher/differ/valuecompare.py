@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from watcher import lexicon as lx
+from watcher.differ import lexicon as lx
 from watcher.types import Qualifier, Value, ValueType
 
 ABOUT_TOLERANCE = 0.12  # "about $300bn" covers $264bn..$336bn

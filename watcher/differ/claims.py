@@ -13,10 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 
-from watcher import lexicon as lx
-from watcher.entities import EntityIndex
-from watcher.quantities import Quantity, parse_number
-from watcher.reading import (
+from watcher.differ import lexicon as lx
+from watcher.differ.context import (
     Context,
     Surface,
     clause_parties,
@@ -30,9 +28,11 @@ from watcher.reading import (
     read_sentence,
     read_surface,
 )
-from watcher.sentences import Sentence, split_sentences
+from watcher.differ.document import Sentence, split_sentences
+from watcher.differ.entities import EntityIndex
+from watcher.differ.quantities import Quantity, parse_number
+from watcher.differ.valuecompare import encode_period, period_in
 from watcher.types import Claim, Hedge, Span, Value, ValueType
-from watcher.valuecompare import encode_period, period_in
 
 #: attributes whose claims can announce a deal
 DEAL_ATTRIBUTES = frozenset(

@@ -20,11 +20,10 @@ from collections.abc import Iterable, Sequence
 from itertools import combinations
 from typing import Protocol
 
-from watcher.claims import FLOWS, extract_claims
-from watcher.entities import EntityIndex
-from watcher.quantities import compare
+from watcher.differ.claims import FLOWS
+from watcher.differ.quantities import compare
+from watcher.differ.valuecompare import Period, decode_period, period_in, same_period
 from watcher.types import Claim, Fact, Finding, FindingKind, Hedge, ValueType
-from watcher.valuecompare import Period, decode_period, period_in, same_period
 
 DEFAULT_TRACKED = frozenset({"Microsoft", "OpenAI"})
 _FLAG_HEDGES = frozenset({Hedge.STATED, Hedge.REPORTED})
@@ -230,20 +229,3 @@ def diff_claims(
             continue  # a claim that matched a fact is that fact restated, refined or contradicted
         out.extend(_new_deals(claim, facts, tracked))
     return _dedupe(out)
-
-
-def diff_article(
-    article_text: str,
-    baseline: HasFacts,
-    entities: EntityIndex,
-    *,
-    title: str = "",
-    partial: bool = False,
-    reference_year: int | None = None,
-) -> list[Finding]:
-    """The one entry point the pipeline calls: text -> claims -> findings.
-
-    A partial article (a paywall stub) never yields a contradiction."""
-    claims = extract_claims(article_text, entities, title=title, reference_year=reference_year)
-    tracked = entities.tracked or DEFAULT_TRACKED
-    return diff_claims(claims, baseline, partial=partial, tracked=tracked)
