@@ -39,8 +39,48 @@ class Hedge(enum.StrEnum):
 
     STATED = "stated"  # said as fact, or announced
     REPORTED = "reported"  # according to reports, sources, people familiar
-    SPECULATIVE = "speculative"  # could, may, considering, in talks, plans to
-    DENIED = "denied"  # denied, no plans to, rejected
+    PLANNED = "planned"  # will invest, plans to, signed a letter of intent
+    TALKS = "talks"  # in talks, nearing a deal, weighing
+    SPECULATIVE = "speculative"  # could one day, analysts think X might
+    DENIED = "denied"  # denied, no plans to, rejected, called off
+
+
+class DealStatus(enum.StrEnum):
+    """Where a deal stands, as an article tells it (shown to people in words)."""
+
+    SIGNED = "signed"
+    PLANNED = "planned"
+    TALKS = "talks"
+    REPORTED = "reported"
+    DENIED = "denied"
+    SPECULATIVE = "speculative"
+    HISTORIC = "historic"
+
+    @property
+    def words(self) -> str:
+        return _STATUS_WORDS[self]
+
+
+_STATUS_WORDS = {
+    DealStatus.SIGNED: "signed",
+    DealStatus.PLANNED: "planned",
+    DealStatus.TALKS: "in talks",
+    DealStatus.REPORTED: "reported",
+    DealStatus.DENIED: "denied",
+    DealStatus.SPECULATIVE: "speculation",
+    DealStatus.HISTORIC: "history",
+}
+
+
+class ClaimFlag(enum.StrEnum):
+    """Markers the reader puts on a claim."""
+
+    DEAL = "deal"  # a deal being made (a trigger with two parties)
+    INCREMENT = "increment"  # "by $6.5bn", "an additional $2bn"
+    NOVEL = "novel"  # "a new deal", "a second contract"
+    EXISTING = "existing"  # "already rents", "continues to"
+    QUOTE = "quote"  # said inside a quotation
+    REPORTED = "reported"  # attributed to reports or unnamed sources
 
 
 class FindingKind(enum.StrEnum):
@@ -87,7 +127,7 @@ class Claim:
     evidence: str
     span: Span
     historical: bool = False  # about the past ("in 2019 ... invested $1 billion")
-    notes: frozenset[str] = frozenset()  # extractor markers: deal, increment, novel, existing, quote
+    notes: frozenset[str] = frozenset()  # ClaimFlag values, and a period marker for flows
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +163,7 @@ class Finding:
     confidence: float
     explanation: str
     baseline_sentence: str | None = None  # the seed sentence of the fact, for alerts
+    status: str | None = None  # a new deal's DealStatus words ("in talks, reported"), for people
 
     def to_json(self, source: str) -> dict[str, object]:
         """The public JSON contract (watcher diff --json, the scorer)."""
@@ -136,6 +177,7 @@ class Finding:
             "new_value": self.new_value,
             "evidence": self.evidence,
             "confidence": round(self.confidence, 3),
+            "status": self.status,
         }
 
 

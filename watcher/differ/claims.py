@@ -17,19 +17,18 @@ from watcher.differ import lexicon as lx
 from watcher.differ.context import (
     Context,
     Surface,
-    clause_parties,
     deal_cue_before,
-    deal_parties_at,
     firmest,
     hedge_at,
     may_claim,
-    may_have_two_parties,
     projection_hedge,
     read_sentence,
     read_surface,
 )
 from watcher.differ.document import Sentence, split_sentences
 from watcher.differ.entities import EntityIndex
+from watcher.differ.frames import roles_at, trigger_near
+from watcher.differ.mentions import type_mentions
 from watcher.differ.quantities import Quantity, parse_number
 from watcher.differ.valuecompare import encode_period, period_in
 from watcher.types import Claim, Hedge, Span, Value, ValueType
@@ -68,7 +67,7 @@ def _money_attribute(ctx: Context, q: Quantity) -> str | None:
         return None
     attribute = _nearest_cue(ctx, q)
     if attribute == "spending" and ctx.deal:
-        if len(set(deal_parties_at(ctx, q.span.start, money=True))) >= 2:
+        if roles_at(ctx, q.span.start, value_start=q.span.start, value_end=q.span.end, money=True).pairs():
             return "compute_deal"
         if lx.SUPPLIER_AFTER.match(ctx.text[q.span.end :]):
             return None  # bought from a supplier the sentence does not name
@@ -125,6 +124,8 @@ def _claim(
         flags.add("novel")
     if ctx.existing:
         flags.add("existing")
+    if ctx.reported:
+        flags.add("reported")
     return Claim(
         parties, kind, attribute, value, hedge, s.text, Span(s.start, s.end), ctx.historical, frozenset(flags)
     )
@@ -155,7 +156,7 @@ def _flow_period(ctx: Context, q: Quantity, attribute: str) -> set[str]:
     return {encode_period(period)} if period else set()
 
 
-def _value_claim(ctx: Context, q: Quantity, attribute: str) -> Claim:
+def _value_claim(ctx: Context, q: Quantity, attribute: str) -> list[Claim]:
     notes = {"increment"} if _is_increment(ctx, q) else set()
     if attribute in FLOWS:
         notes |= _flow_period(ctx, q, attribute)
@@ -164,11 +165,18 @@ def _value_claim(ctx: Context, q: Quantity, attribute: str) -> Claim:
     hedge = (projection_hedge if attribute in PROJECTIONS else hedge_at)(ctx, q.span.start)
     cue = deal_cue_before(ctx, q.span.start) if ctx.deal and attribute in DEAL_ATTRIBUTES else None
     if cue is None:
-        return _claim(ctx, ctx.parties, attribute, attribute, q.value, hedge, notes)
+        return [_claim(ctx, ctx.parties, attribute, attribute, q.value, hedge, notes)]
     notes.add("deal")
     hedge = firmest(hedge, hedge_at(ctx, cue.start()))
-    parties = deal_parties_at(ctx, q.span.start, money=q.value.type is ValueType.USD)
-    return _claim(ctx, parties, "deal", attribute, q.value, hedge, notes)
+    roles = roles_at(
+        ctx,
+        trigger_near(ctx, q.span.start),
+        value_start=q.span.start,
+        value_end=q.span.end,
+        money=q.value.type is ValueType.USD,
+    )
+    pairs = roles.pairs() or [tuple(dict.fromkeys(roles.actors + roles.counterparties))]
+    return [_claim(ctx, parties, "deal", attribute, q.value, hedge, notes) for parties in pairs]
 
 
 def _value_claims(ctx: Context) -> list[Claim]:
@@ -177,7 +185,7 @@ def _value_claims(ctx: Context) -> list[Claim]:
         attribute = attribute_of(ctx, q)
         if attribute is None or _is_reference(ctx, q):
             continue
-        claims.append(_value_claim(ctx, q, attribute))
+        claims.extend(_value_claim(ctx, q, attribute))
     return claims
 
 
@@ -266,13 +274,11 @@ def _status_claims(ctx: Context) -> list[Claim]:
 
 def _agreement_claim(ctx: Context, have_value_deal: bool) -> list[Claim]:
     """A deal sentence with no deal-sized quantity still says an agreement exists."""
-    if have_value_deal or not may_have_two_parties(ctx):
-        return []
     verb = ctx.deal_verb  # a verb makes the sentence a deal sentence
-    if not verb:
+    if have_value_deal or not verb:
         return []
-    parties = clause_parties(ctx, verb.start())
-    if len(set(parties)) < 2:
+    pairs = roles_at(ctx, verb.start()).pairs()
+    if not pairs:
         return []
     if lx.CLOUD_WORDS.rx.search(ctx.low):
         attribute = "cloud_agreement"
@@ -282,7 +288,7 @@ def _agreement_claim(ctx: Context, have_value_deal: bool) -> list[Claim]:
         attribute = "agreement"
     hedge = hedge_at(ctx, verb.start())
     value = Value(ValueType.STATUS, text="denied" if hedge is Hedge.DENIED else "yes")
-    return [_claim(ctx, parties, "deal", attribute, value, hedge, {"deal"})]
+    return [_claim(ctx, parties, "deal", attribute, value, hedge, {"deal"}) for parties in pairs]
 
 
 def sentence_claims(ctx: Context) -> list[Claim]:
@@ -300,9 +306,12 @@ class _Reader:
     """Reads an article's sentences in order, carrying the parties of the last sentence that
     named some to the next one that refers back to them ("the two companies")."""
 
-    def __init__(self, entities: EntityIndex, reference_year: int | None) -> None:
+    def __init__(self, entities: EntityIndex, reference_year: int | None, reference: str | None) -> None:
         self.entities = entities
         self.reference_year = reference_year
+        self.reference = reference
+        self.topic: tuple[str, int] | None = None  # (company, paragraph) of a list item's heading
+        self.subject: str | None = None  # the first company the last sentence named as a subject
         self.previous: tuple[str, ...] = ()
         #: sentences that cannot make a claim, read only if a later sentence refers back
         self.pending: list[Surface] = []
@@ -317,7 +326,14 @@ class _Reader:
         mentions = self.entities.find_mentions(text)
         if not mentions and not (self.previous and lx.refers_back(text)):
             return None
-        ctx = read_sentence(surface, mentions, self.entities, self.previous, self.reference_year)
+        topic = self.topic[0] if self.topic and self.topic[1] == surface.sentence.paragraph else None
+        ctx = read_sentence(
+            surface, mentions, self.entities, self.previous, self.reference_year, self.reference, topic
+        )
+        ctx.previous_subject = self.subject
+        first = next((t for t in ctx.typed if t.party), None)
+        if first is not None:
+            self.subject = first.name
         if ctx.parties:
             self.previous, self.pending = ctx.parties, []
         return ctx
@@ -332,8 +348,12 @@ def extract_claims(
     if title.strip() and not text.lstrip().startswith(title.strip()):
         sentences.insert(0, Sentence(title.strip(), 0, 0, -1))
     claims: list[Claim] = []
-    reader = _Reader(entities, reference_year)
+    reader = _Reader(entities, reference_year, salient_company(sentences[:3], entities))
     for sentence in sentences:
+        heading = _heading(sentence, entities)
+        if heading:
+            reader.topic = (heading, sentence.paragraph)
+            continue
         surface = read_surface(sentence)
         if not may_claim(surface):
             reader.pending.append(surface)  # its companies matter only to a later "they"
@@ -344,6 +364,31 @@ def extract_claims(
     if entities.projects:
         claims = [_resolve_projects(c, entities.projects) for c in claims]
     return claims
+
+
+_HEADING = re.compile(r"^\W*(?P<name>[^.:;!?]{1,60}?)\s*[.:\u2014\u2013-]?\s*$")
+
+
+def _heading(sentence: Sentence, entities: EntityIndex) -> str | None:
+    """The company a list item's heading names ("Amazon Web Services." or "Oracle:"), if the
+    sentence is nothing but that name."""
+    m = _HEADING.match(sentence.text)
+    if m is None or len(m.group("name").split()) > 5:
+        return None
+    found = entities.find_mentions(m.group("name"))
+    if len(found) == 1 and found[0].start == 0 and found[0].end >= len(m.group("name").rstrip()) - 1:
+        return found[0].name
+    return None
+
+
+def salient_company(sentences: list[Sentence], entities: EntityIndex) -> str | None:
+    """The company an article is about: the one its headline and lead name most (first wins)."""
+    counts: dict[str, int] = {}
+    for s in sentences:
+        for t in type_mentions(s.text, entities.find_mentions(s.text)):
+            if t.party:
+                counts[t.name] = counts.get(t.name, 0) + 1
+    return max(counts, key=lambda n: counts[n]) if counts else None
 
 
 def _resolve_projects(claim: Claim, projects: Mapping[str, tuple[str, ...]]) -> Claim:

@@ -15,13 +15,21 @@ from functools import cached_property
 from watcher.differ import lexicon as lx
 from watcher.differ.document import Sentence
 from watcher.differ.entities import EntityIndex, Mention
+from watcher.differ.mentions import Role, Typed, type_mentions
 from watcher.differ.quantities import Quantity, find_quantities
 from watcher.types import Hedge
 
 _CLAUSE_BREAK = re.compile(
     r"[;:]\s|,\s(?!(?:US\$|[$€£¥]|\d|[\w]+-(?:year|month|gigawatt|megawatt)\b))|\s[—–-]\s|\s\(|\)\s|\s(?:while|whereas|but|although|though|after|before|which|who|as|when)\s"
 )
-_HEDGE_RANK = {Hedge.STATED: 0, Hedge.REPORTED: 1, Hedge.SPECULATIVE: 2, Hedge.DENIED: 3}
+_HEDGE_RANK = {
+    Hedge.STATED: 0,
+    Hedge.REPORTED: 1,
+    Hedge.PLANNED: 2,
+    Hedge.TALKS: 3,
+    Hedge.SPECULATIVE: 4,
+    Hedge.DENIED: 5,
+}
 _DEAL_SIZED = re.compile(r"[$€£]|\d\s?(?:GW|gigawatt)|billion", re.I)
 _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]?")
 #: the one character whose lower case depends on its neighbours (a final sigma)
@@ -73,6 +81,8 @@ class Context:
         modifiers: tuple[Mention, ...],
         carried: tuple[str, ...],
         reference_year: int | None,
+        reference: str | None = None,
+        topic: str | None = None,
     ) -> None:
         self.sentence = surface.sentence
         self.text = surface.sentence.text
@@ -84,6 +94,17 @@ class Context:
         self.modifiers = modifiers
         self.carried = carried
         self.reference_year = reference_year
+        #: the company the article is about, for "It" and "the company" as a subject
+        self.reference = reference
+        #: the company a list item is about ("Amazon. A seven-year agreement ...")
+        self.topic = topic
+        #: the first company the sentence before named ("It" as a subject refers to it)
+        self.previous_subject: str | None = None
+
+    @cached_property
+    def typed(self) -> tuple[Typed, ...]:
+        """The mentions with their roles (organisation, person, product maker, ...)."""
+        return type_mentions(self.text, self.mentions)
 
     def low_slice(self, start: int, end: int) -> str:
         """``fold(text[start:end])``, cut from the folded text when that is the same."""
@@ -181,48 +202,23 @@ def read_sentence(
     entities: EntityIndex,
     previous: tuple[str, ...],
     reference_year: int | None,
+    reference: str | None = None,
+    topic: str | None = None,
 ) -> Context:
     """The context of a sentence whose company names are ``found``; ``previous`` are the
     parties of the sentence before (for "the two companies")."""
     text = surface.sentence.text
     mentions = [m for m in found if m.known or not entities.is_person_context(text, m)]
     modifiers = [m for m in mentions if lx.PRODUCT_AFTER.match(text[m.end :])]  # "Nvidia chips"
-    names = [m.name for m in mentions]
+    typed = type_mentions(text, mentions)
+    names = [t.name for t in typed if t.party or t.role is Role.PRODUCT_MAKER]
     carried: tuple[str, ...] = ()
     if len(set(names)) < 2 and lx.refers_back(text):
         carried = tuple(previous)
         names = names + list(previous)
-    return Context(surface, _ordered(names), tuple(mentions), tuple(modifiers), carried, reference_year)
-
-
-def deal_parties_at(ctx: Context, pos: int, *, money: bool) -> tuple[str, ...]:
-    """The companies a deal at ``pos`` is between: those named up to the end of its clause,
-    without product makers ("Nvidia chips") unless they are the only counterparty of a purchase."""
-    _, end = ctx.clause(pos)
-    named = [m for m in ctx.mentions if m.start < end]
-    main = [m.name for m in named if m not in ctx.modifiers]
-    if len(set(main)) < 2 and money:
-        main += [m.name for m in named if m in ctx.modifiers]
-    if len(set(main)) < 2 and ctx.carried:
-        main += list(ctx.carried)
-    return _ordered(main)
-
-
-def clause_parties(ctx: Context, pos: int) -> tuple[str, ...]:
-    """Companies in the clause at ``pos`` and the clause before it ("With X's contract, Y signed ...")."""
-    start, end = ctx.clause(pos)
-    if start > 0:
-        start, _ = ctx.clause(max(0, start - 3))
-    main = [m.name for m in ctx.mentions if start <= m.start < end and m not in ctx.modifiers]
-    if len(set(main)) < 2 and ctx.carried:
-        main += list(ctx.carried)
-    return _ordered(main)
-
-
-def may_have_two_parties(ctx: Context) -> bool:
-    """Whether :func:`clause_parties` can find two companies anywhere in the sentence."""
-    names = {m.name for m in ctx.mentions if m not in ctx.modifiers}
-    return len(names | set(ctx.carried)) >= 2
+    return Context(
+        surface, _ordered(names), tuple(mentions), tuple(modifiers), carried, reference_year, reference, topic
+    )
 
 
 def deal_cue_before(ctx: Context, pos: int) -> re.Match[str] | None:
@@ -236,20 +232,28 @@ def deal_cue_before(ctx: Context, pos: int) -> re.Match[str] | None:
 
 
 def hedge_at(ctx: Context, pos: int) -> Hedge:
-    """How firmly the sentence states what stands at ``pos``."""
+    """How firmly the sentence states what stands at ``pos``: denied, speculated about, in
+    talks, planned, reported or stated (the first that applies)."""
     start, end = ctx.clause(pos)
     if ctx.denial is not None and (ctx.denial < pos or start <= ctx.denial < end):
         return Hedge.DENIED
-    if ctx.conditional or lx.SPECULATIVE.rx.search(ctx.low_slice(start, end)):
+    clause = ctx.low_slice(start, end)
+    if ctx.conditional or lx.SPECULATIVE.rx.search(clause):
         return Hedge.SPECULATIVE
+    if lx.TALKS.rx.search(ctx.low_slice(0, min(end, pos + 25))):
+        return Hedge.TALKS
+    if lx.PLANNED.rx.search(ctx.low_slice(start, min(end, pos + 25))):
+        return Hedge.PLANNED
     if ctx.reported:
         return Hedge.REPORTED
     return Hedge.STATED
 
 
 def projection_hedge(ctx: Context, pos: int) -> Hedge:
-    """The hedge of a projection at ``pos``: planning words do not make it speculative."""
+    """The hedge of a projection at ``pos``: planning words are how a projection is stated."""
     hedge = hedge_at(ctx, pos)
+    if hedge is Hedge.PLANNED:
+        return Hedge.REPORTED if ctx.reported else Hedge.STATED
     if hedge is not Hedge.SPECULATIVE or ctx.conditional:
         return hedge
     start, end = ctx.clause(pos)

@@ -76,11 +76,26 @@ NOT_A_DENIAL = Folded(
     r"\b(?:not denied|neither confirmed nor denied|not (?:confirm|deny)|denied or confirmed|confirmed or denied)\b"
 )
 SPECULATIVE = Folded(
-    r"\b(?:could|might|would consider|considering|consider|weighing|weighs|weigh|is said to be|are said to be|"
-    r"in (?:early |advanced )?(?:talks|discussions|negotiations)|exploring|explores|explore|plans? to|planning to|planned(?! (?:spending|expenditure|outlays?|capex|budget|total))|"
-    r"intends? to|intended to|intending to|aims? to|aimed at|hopes? to|seeks? to|seeking|potential(?:ly)?|possible|possibly|"
-    r"rumou?r\w*|speculat\w*|hypothetical\w*|mulling|mulls|eyeing|poised to|proposed|prospective|would be|unconfirmed|"
-    r"reports differ|it is unclear|whether)\b|\bmay\b"
+    r"\b(?:could|might|would consider|would be|is said to be considering|potential(?:ly)?|possible|possibly|"
+    r"rumou?r\w*|speculat\w*|hypothetical\w*|unconfirmed|reports differ|it is unclear|whether|"
+    r"one day|some day|in theory|analysts? (?:think|expect|believe|say|suggest)\w*|may)\b"
+)
+#: talks: news, reported as ``talks`` (a deal being negotiated, not yet signed)
+TALKS = Folded(
+    r"\b(?:in (?:early |late |advanced |preliminary |exclusive |detailed )?(?:talks|discussions|negotiations)|"
+    r"(?:holding|held|hold|opened|entered|began|begun|started) (?:\w+ )?(?:talks|discussions|negotiations)|"
+    r"negotiat(?:ing|es)|nearing (?:a |an )?(?:deal|agreement|pact|contract)|nears (?:a |an )?(?:deal|agreement)|"
+    r"close to (?:a |an |finali[sz]ing )?(?:deal|agreement|pact|contract)|closing in on|"
+    r"weighing|weighs|weigh|mulling|mulls|exploring|explores|explore|considering|considers|consider|"
+    r"eyeing|eyes|in the running|bidding|term sheet|is said to be)\b"
+)
+#: plans: news, reported as ``planned`` (a commitment announced for the future)
+PLANNED = Folded(
+    r"\b(?:plans? to|planning to|planned(?! (?:spending|expenditure|outlays?|capex|budget|total))|"
+    r"intends? to|intended to|intending to|aims? to|aimed at|hopes? to|seeks? to|seeking to|set to|poised to|"
+    r"proposed|prospective|expects? to|expected to|will|is to|are to|"
+    r"letters? of intent|memorand(?:um|a) of understanding|mou|non-binding|framework agreement|"
+    r"announced plans|unveiled plans|pledged|pledges|earmarked)\b"
 )
 #: planning words: a hedge for a deal, but the normal way to state a projection (spending, a profit year)
 PLAN_WORDS = Folded(
@@ -135,7 +150,7 @@ DEAL_VERB = Folded(
     r"acquiring|(?:took|takes|taking|take) (?:a|an) (?:[\w%.-]+ ){0,2}?stake|(?:led|co-led|joined|participated in) (?:a|an|the|its) (?:[$€£\w.,-]+ ){0,3}?(?:round|raise)|"
     r"to (?:buy|acquire|supply|invest|purchase|spend|lease|rent|provide|deploy|develop|build|take a stake)|"
     r"invested|invests|acquired|acquires|bought|buys|purchased|awarded|won|wins|landed|lands|secured|secures|"
-    r"taps|tapped|expanded|expands|partnered|partners with|teamed up|signed up|selected|chose|picked|leases?|leased|"
+    r"taps|tapped|partnered|partners with|teamed up|signed up|selected|chose|picked|leases?|leased|"
     r"rents?|rented|renting|announced (?:a|an|its)|unveiled (?:a|an)|put \S+ into|poured|backs|backed|"
     r"(?:developed|deployed|supplied|built|provided|manufactured|financed|funded|acquired|bought) by)\b"
 )
@@ -248,7 +263,7 @@ MODEL_NAMES = re.compile(r"\b(?:models?|Claude|Grok|Gemini|GPT[-\w.]*|Llama|Sonn
 CHIP_WORDS = Folded(r"\b(?:chips?|gpus?|tpus?|processors?|accelerators?|silicon|semiconductors?|graphics)\b")
 CLOUD_WORDS = Folded(r"\b(?:cloud|servers?|capacity|comput\w+|data cent\w+|infrastructure|services)\b")
 PRODUCT_AFTER = re.compile(
-    r"^(?:['’]s)?\s+(?:(?:own|latest|new|in-house|custom|(?-i:[A-Z][\w.-]*)|\d[\w.-]*)\s+){0,3}?(?:chips?|gpus?|tpus?|processors?|graphics|accelerators?|systems|hardware|servers?|racks|platform|superchips?)\b",
+    r"^(?:['’]s)?\s+(?:(?:own|latest|new|in-house|custom|(?-i:[A-Z][\w.-]*)|\d[\w.-]*)\s+){0,3}?(?:chips?|gpus?|tpus?|processors?|graphics|accelerators?|systems|hardware|servers?|racks|platform|superchips?|capacity|compute|clusters?|instances|supercomputers?|cards|chipsets?|silicon)\b",
     re.IGNORECASE,
 )
 _ANAPHORA_START = r"^\W*(?:Its|It|Their|They|The (?:pact|deal|agreement|contract|partnership|companies|two companies|two|pair|firms|arrangement|alliance|framework))\b"
@@ -295,3 +310,31 @@ DECLINE_BEFORE = Folded(
     r"shr[au]nk|contract\w*|down|lower|slip(?:s|ped)?|plung\w*|tumbl\w*)\b[^.;]{0,25}$"
 )
 DECLINE_AFTER = Folded(r"^\W{0,3}(?:\w+\W+){0,3}?(?:decline|drop|fall|decrease|slump|dip)\b")
+
+
+# ------------------------------------------------------------------ who is not a party
+
+#: common given names: an unlisted name that starts with one is a person ("Sam Altman")
+GIVEN_NAMES = frozenset(
+    """Aaron Adam Alan Alex Alexander Alice Amy Andrew Andy Angela Anna Anne Anthony Arvind Ben Benjamin
+    Bill Bob Brad Brian Carlos Catherine Charles Chris Christopher Claire Colette Dan Daniel Dario
+    David Deborah Diane Elizabeth Elon Emily Emma Eric Fidji Frank Gary George Greg Hannah Helen Henry
+    Ian Jack James Jane Jason Jeff Jennifer Jensen Jessica John Jon Jonathan Joseph Josh Julia Julie
+    Karen Kate Kevin Larry Laura Lisa Marc Maria Mark Martin Mary Masayoshi Matt Matthew Michael
+    Michelle Mike Mustafa Nadella Nancy Nick Nicola Oliver Patrick Paul Peter Priya Rachel Raj Rajesh
+    Rebecca Richard Robert Ryan Safra Sam Samuel Sarah Satya Scott Sean Simon Sophie Stephen Steve
+    Steven Sundar Susan Thomas Tim Tom Victoria William Yann""".split()
+)
+#: words before a name that make it a source, not a party ("an analyst at Roe Partners",
+#: "told Acme News", "data from Acme Research")
+NON_PARTY_BEFORE = re.compile(
+    r"\b(?:analysts?|economists?|strategists?|researchers?|professors?|fellows?|portfolio managers?|"
+    r"fund managers?|partners?|directors?|heads? of [\w\s]{1,20}?|investors?|traders?|lawyers?) (?:at|with|from|of)\s+$|"
+    r"\b(?:told|according to data from|data from|figures from|estimates from|research from|research firm|"
+    r"a report (?:by|from)|a note (?:by|from)|reported by|ratings agency|brokerage)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+#: words after a name that make it a source ("Acme Research analyst Jane Doe", "Acme's analysts")
+NON_PARTY_AFTER = re.compile(
+    r"(?:['’]s)?\s+(?:analysts?|economists?|strategists?|research (?:note|analyst)s?)\b"
+)

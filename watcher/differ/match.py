@@ -17,16 +17,24 @@ Rules, in order, for each claim:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from itertools import combinations
 from typing import Protocol
 
 from watcher.differ.claims import FLOWS
 from watcher.differ.quantities import compare
 from watcher.differ.valuecompare import Period, decode_period, period_in, same_period
-from watcher.types import Claim, Fact, Finding, FindingKind, Hedge, ValueType
+from watcher.types import Claim, ClaimFlag, DealStatus, Fact, Finding, FindingKind, Hedge, ValueType
 
 DEFAULT_TRACKED = frozenset({"Microsoft", "OpenAI"})
-_FLAG_HEDGES = frozenset({Hedge.STATED, Hedge.REPORTED})
+_FLAG_HEDGES = frozenset({Hedge.STATED, Hedge.REPORTED, Hedge.PLANNED})
+#: how firmly a new deal is told -> (status, confidence before the other factors)
+_DEAL_HEDGES = {
+    Hedge.STATED: (DealStatus.SIGNED, 0.85),
+    Hedge.REPORTED: (DealStatus.REPORTED, 0.7),
+    Hedge.PLANNED: (DealStatus.PLANNED, 0.8),
+    Hedge.TALKS: (DealStatus.TALKS, 0.7),
+}
 #: attributes whose facts mean "these companies already have a deal of this sort"
 _DEAL_FAMILY = frozenset(
     {"compute_deal", "cloud_agreement", "chip_supply", "agreement", "capacity", "investment", "project_value",
@@ -139,7 +147,7 @@ def _compare_with_facts(claim: Claim, facts: Sequence[Fact], partial: bool) -> F
     conflicting = [f for f, rel, ok in results if ok is False and rel == "exact"]
     if conflicting and _can_flag(claim, partial) and not ("deal" in claim.notes and "novel" in claim.notes):
         fact = conflicting[0]
-        confidence = 0.8 if claim.hedge is Hedge.STATED else 0.6
+        confidence = {Hedge.STATED: 0.8, Hedge.PLANNED: 0.7}.get(claim.hedge, 0.6)
         why = f"{claim.attribute}: article says {claim.value.display()}, baseline {fact.id} says {fact.value.display()}"
         return _finding(FindingKind.CONTRADICTION, claim, fact.parties, fact, confidence, why)
     return None
@@ -167,23 +175,35 @@ def _covered(claim: Claim, pair: frozenset[str], facts: Sequence[Fact]) -> bool:
     return False
 
 
+def _status_words(claim: Claim) -> str:
+    status, _ = _DEAL_HEDGES[claim.hedge]
+    if status is not DealStatus.REPORTED and ClaimFlag.REPORTED in claim.notes:
+        return f"{status.words}, reported"
+    return status.words
+
+
 def _new_deals(claim: Claim, facts: Sequence[Fact], tracked: frozenset[str]) -> list[Finding]:
-    if "deal" not in claim.notes or not _is_firm_deal(claim):
+    if ClaimFlag.DEAL not in claim.notes or not _is_firm_deal(claim):
         return []
     findings = []
+    _, base = _DEAL_HEDGES[claim.hedge]
+    status = _status_words(claim)
     for a, b in _pairs(claim.parties):
         pair = frozenset((a, b))
         if _covered(claim, pair, facts) and not _novel(claim):
             continue
-        confidence = (0.85 if pair & tracked else 0.25) * (0.75 if claim.hedge is Hedge.REPORTED else 1.0)
-        confidence *= 1.0 if claim.value is not None and claim.value.type is not ValueType.STATUS else 0.8
+        confidence = base if pair & tracked else 0.25
+        if ClaimFlag.REPORTED in claim.notes and claim.hedge is not Hedge.REPORTED:
+            confidence *= 0.9
+        confidence *= 1.0 if claim.value is not None and claim.value.type is not ValueType.STATUS else 0.9
         what = (
             f" worth {claim.value.display()}"
             if claim.value and claim.value.type is not ValueType.STATUS
             else ""
         )
-        why = f"{a} and {b}: a {claim.attribute.replace('_', ' ')}{what} that the baseline does not have"
-        findings.append(_finding(FindingKind.NEW_DEAL, claim, (a, b), None, confidence, why))
+        why = f"{a} and {b}: a {claim.attribute.replace('_', ' ')}{what} ({status}) that the baseline does not have"
+        finding = _finding(FindingKind.NEW_DEAL, claim, (a, b), None, confidence, why)
+        findings.append(replace(finding, status=status))
     return findings
 
 
@@ -192,7 +212,7 @@ def _is_firm_deal(claim: Claim) -> bool:
         return False
     if claim.value is not None and claim.value.type is ValueType.STATUS and claim.value.text == "denied":
         return False
-    return claim.hedge in _FLAG_HEDGES
+    return claim.hedge in _DEAL_HEDGES
 
 
 def _novel(claim: Claim) -> bool:

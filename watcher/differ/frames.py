@@ -1,0 +1,250 @@
+"""Deal frames: a trigger (a deal verb or noun) with the companies that fill its roles.
+
+A company that the sentence names but that fills no role of the trigger is not a party: the
+maker of the chips in the deal, a modifier ("Nvidia-backed Acme"), the employer of a quoted
+analyst, a person, a date. Roles come from where a name stands in the clause:
+
+- the **actor** is the subject: a name before the trigger that no preposition governs
+  ("Acme and Bolt signed ..." has two), or, when the clause has none, the company the sentence
+  or the article is about ("It signed ...", "The startup agreed ...");
+- the **counterparties** are the names after the trigger in its clause ("with", "from", "to",
+  "in", "for", "by" phrases and direct objects); a coordination ("with Microsoft and Amazon")
+  gives one pair per counterparty; an amount followed by its own "with X" ("$80bn with X and
+  $15bn with Y") takes X alone;
+- a reported deal ("IREN said Microsoft had agreed to ...") with no counterparty after the
+  trigger takes the company that reported it.
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from watcher.differ import lexicon as lx
+from watcher.differ.context import Context
+from watcher.differ.mentions import Role, Typed
+from watcher.types import ValueType
+
+#: a preposition (and a few descriptor words) right before a name: the name is not a subject
+_GOVERNED = re.compile(
+    r"\b(?:with|from|to|for|by|in|into|between|of|at|on|via|through|including|among|than|like|unlike|"
+    r"versus|vs\.?|over|against|about|behind|alongside|under|as)\s+"
+    r"(?:(?:the|its|their|a|an|his|her|fellow|rival|[A-Z][a-z]+['’]s)\s+)?(?:[a-z][\w-]*\s+){0,3}$"
+)
+#: a name after the trigger that is compared with, not dealt with
+_NOT_COUNTERPARTY = re.compile(
+    r"\b(?:than|like|unlike|versus|vs\.?|rather than|instead of|rivals?|competitors?|over)\s+"
+    r"(?:(?:the|its|their|a|an)\s+)?(?:[a-z][\w-]*\s+){0,2}$"
+)
+#: "and", "&" or a comma joining two subjects ("Acme and Bolt signed")
+_COORDINATED = re.compile(r"^\s*(?:,\s*|\s(?:and|&)\s+|,\s*and\s+)$")
+#: an amount followed by its own counterparty: "$80bn with Microsoft"
+_OWN_COUNTERPARTY = re.compile(
+    r"^\s*(?:[\w-]+\s+){0,3}?(?:with|from|to|for)\s+(?:the\s+|its\s+)?(?:[a-z][\w-]*\s+){0,2}$"
+)
+#: a purchase of a product: its maker is the seller ("bought $2bn of Nvidia chips")
+_PURCHASE_OF = re.compile(
+    r"\b(?:of|from|buy|buys|bought|buying|purchas\w+|order\w*|acquir\w+)\s+(?:[\w$.,-]+\s+){0,3}$"
+)
+#: a counterparty's preposition: "with Acme", "from the US operator Acme"
+_PREPOSITION_BEFORE = re.compile(
+    r"\b(?:with|from|to|for|by|between|and)\s+(?:(?:the|its|a|an|[A-Z][a-z]+['’]s)\s+)?(?:[a-z][\w-]*\s+){0,3}$"
+)
+#: the sentence reports what another says: "IREN said (that) Microsoft ..."
+_REPORTING = re.compile(r"\b(?:said|says|announced|disclosed|confirmed|revealed|told)\b")
+#: the subject of a sentence that refers back to the company the article is about
+_SUBJECT_REFERENCE = re.compile(
+    r"^\W*(?:It|The (?:company|startup|start-up|firm|group|lab|chipmaker|operator|provider|developer|"
+    r"[a-z]+ (?:maker|developer|provider|operator|giant|group|company|firm)))\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Roles:
+    """The parties of one deal frame: who acts, and with whom."""
+
+    actors: tuple[str, ...]
+    counterparties: tuple[str, ...]
+    why: str = ""
+
+    def pairs(self) -> list[tuple[str, ...]]:  # noqa: D102
+        """One party tuple per counterparty (coordination split); subjects alone pair up."""
+        actors = tuple(dict.fromkeys(self.actors))
+        cps = tuple(c for c in dict.fromkeys(self.counterparties) if c not in actors)
+        if cps and actors:
+            out: list[tuple[str, ...]] = [(a, c) for a in actors for c in cps]
+            return out
+        if len(actors) >= 2:
+            return [actors]
+        return []
+
+
+def _parties(ctx: Context) -> list[Typed]:
+    return [t for t in ctx.typed if t.party]
+
+
+def _is_subject(ctx: Context, t: Typed, start: int) -> bool:
+    return not _GOVERNED.search(ctx.text[max(start, t.start - 60) : t.start])
+
+
+def _subjects(ctx: Context, start: int, pos: int) -> list[Typed]:
+    """Names in ``[start, pos)`` standing as subjects, with those coordinated to them."""
+    out: list[Typed] = []
+    for t in _parties(ctx):
+        if not start <= t.start < pos:
+            continue
+        if _is_subject(ctx, t, start):
+            out.append(t)
+        elif out and _COORDINATED.match(ctx.text[out[-1].end : t.start]):
+            out.append(t)
+    # the subject nearest the trigger, with the names coordinated to it
+    if not out:
+        return []
+    group = [out[-1]]
+    for t in reversed(out[:-1]):
+        if _COORDINATED.match(ctx.text[t.end : group[0].start]):
+            group.insert(0, t)
+        else:
+            break
+    return group
+
+
+#: a description after a preposition refers to the article's company ("invest in the company")
+_OBJECT_REFERENCE = re.compile(
+    r"\b(?:with|from|to|in|into|for|by)\s+(?:the|its) (?:company|startup|start-up|firm|lab|group|"
+    r"[a-z]+ (?:maker|developer|provider|operator|creator))\b"
+)
+
+
+def _segment(ctx: Context, value_start: int | None, value_end: int | None) -> tuple[int, int]:
+    """The stretch of the sentence that belongs to one amount when it holds several."""
+    if value_end is None or value_start is None:
+        return 0, len(ctx.text)
+    lo, hi = 0, len(ctx.text)
+    for q in ctx.quantities:
+        if q.span.end <= value_start and q.value.type is ValueType.USD:
+            lo = max(lo, q.span.end)
+        elif q.span.start >= value_end and q.value.type is ValueType.USD:
+            hi = min(hi, q.span.start)
+    return lo, hi
+
+
+def _counterparties(
+    ctx: Context, pos: int, end: int, value_end: int | None, value_start: int | None = None
+) -> list[Typed]:
+    lo, hi = _segment(ctx, value_start, value_end)
+    after = [t for t in _parties(ctx) if max(pos, lo) <= t.start < min(end, hi)]
+    if value_end is not None:
+        own = [t for t in after if _OWN_COUNTERPARTY.match(ctx.text[value_end : t.start])]
+        if own:
+            return own[:1]
+    return [t for t in after if not _NOT_COUNTERPARTY.search(ctx.text[max(pos, t.start - 40) : t.start])]
+
+
+def _object_reference(ctx: Context, pos: int, end: int) -> str | None:
+    m = _OBJECT_REFERENCE.search(ctx.text, pos, end)
+    return ctx.reference if m else None
+
+
+def _seller(ctx: Context, start: int, end: int) -> list[Typed]:
+    """The maker of a product bought in the clause ("$2bn of Nvidia chips")."""
+    return [
+        t
+        for t in ctx.typed
+        if t.role is Role.PRODUCT_MAKER
+        and start <= t.start < end
+        and _PURCHASE_OF.search(ctx.text[max(start, t.start - 40) : t.start])
+    ]
+
+
+def trigger_near(ctx: Context, pos: int) -> int:
+    """Where the deal trigger of an amount at ``pos`` stands: the nearest deal verb or noun
+    before it in its clause, else the nearest before it in the sentence, else the first after
+    it in its clause ("a $10bn deal with ..."); ``pos`` itself when there is none."""
+    start, end = ctx.clause(pos)
+    head = ctx.low_slice(0, end)
+    found = [m.start() for rx in (lx.DEAL_VERB.rx, lx.DEAL_NOUN.rx) for m in rx.finditer(head)]
+    before = [p for p in found if p < pos]
+    in_clause = [p for p in before if p >= start]
+    if in_clause:
+        return max(in_clause)
+    after = [p for p in found if p > pos]
+    if after:
+        return min(after)
+    return max(before) if before else pos
+
+
+def roles_at(
+    ctx: Context,
+    pos: int,
+    *,
+    value_start: int | None = None,
+    value_end: int | None = None,
+    money: bool = False,
+) -> Roles:
+    """The roles of the deal whose trigger stands at ``pos`` (and whose amount, if any, stands
+    at ``value_start:value_end``)."""
+    start, end = ctx.clause(pos)
+    actors = _subjects(ctx, start, pos) or _subjects(ctx, 0, pos)
+    why = "subject"
+    if not actors:
+        ref = ctx.previous_subject or ctx.reference
+        if ref and _SUBJECT_REFERENCE.match(ctx.text):
+            return _with_counterparties(ctx, (ref,), pos, end, value_start, value_end, money, "reference")
+        actors = [t for t in _parties(ctx) if t.start < pos][-1:]
+        why = "nearest"
+    names = tuple(t.name for t in actors)
+    return _with_counterparties(ctx, names, pos, end, value_start, value_end, money, why)
+
+
+def _with_counterparties(
+    ctx: Context,
+    actors: tuple[str, ...],
+    pos: int,
+    end: int,
+    value_start: int | None,
+    value_end: int | None,
+    money: bool,
+    why: str,
+) -> Roles:
+    start, _ = ctx.clause(pos)
+    cps = [t.name for t in _counterparties(ctx, pos, end, value_end, value_start) if t.name not in actors]
+    if not cps:
+        ref = _object_reference(ctx, pos, end)
+        cps = [ref] if ref and ref not in actors else []
+    if not cps and money:
+        cps = [t.name for t in _seller(ctx, start, end) if t.name not in actors]
+    if not cps and len(actors) < 2:
+        # "IREN said Microsoft had agreed to ...": the company that reports the deal
+        first = actors[0] if actors else None
+        before = [
+            t
+            for t in _parties(ctx)
+            if t.start < pos and t.name not in actors and _REPORTING.search(ctx.text[t.end : pos])
+        ]
+        if before:
+            cps = [before[-1].name]
+            why += ", reported by"
+        elif ctx.carried:
+            cps = [c for c in ctx.carried if c != first]
+            why += ", carried"
+        else:
+            # the rest of the sentence, then the topic of a list item ("Amazon. A seven-year ...")
+            rest = [
+                t.name
+                for t in _counterparties(ctx, pos, len(ctx.text), value_end, value_start)
+                if t.name not in actors and _PREPOSITION_BEFORE.search(ctx.text[max(0, t.start - 40) : t.start])
+            ]
+            if rest:
+                cps = rest
+                why += ", later in the sentence"
+            elif ctx.topic and ctx.topic != first:
+                cps = [ctx.topic]
+                why += ", topic"
+    if not actors and cps:
+        actors, cps = tuple(cps[:1]), cps[1:]
+        if not cps and ctx.topic and ctx.topic != actors[0]:
+            cps = [ctx.topic]
+    return Roles(actors, tuple(dict.fromkeys(cps)), why)
