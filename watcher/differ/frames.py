@@ -52,6 +52,8 @@ _PURCHASE_OF = re.compile(
 _PREPOSITION_BEFORE = re.compile(
     r"\b(?:with|from|to|for|by|between|and)\s+(?:(?:the|its|a|an|[A-Z][a-z]+['’]s)\s+)?(?:[a-z][\w-]*\s+){0,3}$"
 )
+#: a relative clause: its subject is the name before it ("Oracle, whose contract ...")
+_RELATIVE = re.compile(r"\s*(?:whose|which|that)\b")
 #: the sentence reports what another says: "IREN said (that) Microsoft ..."
 _REPORTING = re.compile(r"\b(?:said|says|announced|disclosed|confirmed|revealed|told)\b")
 #: the subject of a sentence that refers back to the company the article is about
@@ -86,7 +88,16 @@ def _parties(ctx: Context) -> list[Typed]:
 
 
 def _is_subject(ctx: Context, t: Typed, start: int) -> bool:
-    return not _GOVERNED.search(ctx.text[max(start, t.start - 60) : t.start])
+    """Not governed by a preposition nor the object of a deal verb ("taps Broadcom")."""
+    before = ctx.text[max(start, t.start - 60) : t.start]
+    if _GOVERNED.search(before):
+        return False
+    verb = _VERB_BEFORE.search(lx.fold(before))
+    return verb is None
+
+
+#: a deal verb right before a name makes it the object: "taps Broadcom", "hired Acme"
+_VERB_BEFORE = re.compile(r"(?:" + lx.DEAL_VERB.pattern + r")\s+(?:[a-z][\w-]*\s+){0,2}$")
 
 
 def _subjects(ctx: Context, start: int, pos: int) -> list[Typed]:
@@ -187,8 +198,12 @@ def roles_at(
     """The roles of the deal whose trigger stands at ``pos`` (and whose amount, if any, stands
     at ``value_start:value_end``)."""
     start, end = ctx.clause(pos)
-    actors = _subjects(ctx, start, pos) or _subjects(ctx, 0, pos)
+    actors = _subjects(ctx, start, pos)
     why = "subject"
+    if not actors and _RELATIVE.match(ctx.text, start):
+        antecedent = [t for t in _parties(ctx) if t.end <= start][-1:]
+        actors, why = antecedent, "antecedent"
+    actors = actors or _subjects(ctx, 0, pos)
     if not actors:
         ref = ctx.previous_subject or ctx.reference
         if ref and _SUBJECT_REFERENCE.match(ctx.text):
@@ -210,41 +225,72 @@ def _with_counterparties(
     why: str,
 ) -> Roles:
     start, _ = ctx.clause(pos)
-    cps = [t.name for t in _counterparties(ctx, pos, end, value_end, value_start) if t.name not in actors]
+    cps = [t.name for t in _objects_between(ctx, actors, start, pos)]
+    cps += [t.name for t in _counterparties(ctx, pos, end, value_end, value_start) if t.name not in actors]
     if not cps:
         ref = _object_reference(ctx, pos, end)
         cps = [ref] if ref and ref not in actors else []
     if not cps and money:
         cps = [t.name for t in _seller(ctx, start, end) if t.name not in actors]
     if not cps and len(actors) < 2:
-        # "IREN said Microsoft had agreed to ...": the company that reports the deal
-        first = actors[0] if actors else None
-        before = [
-            t
-            for t in _parties(ctx)
-            if t.start < pos and t.name not in actors and _REPORTING.search(ctx.text[t.end : pos])
-        ]
-        if before:
-            cps = [before[-1].name]
-            why += ", reported by"
-        elif ctx.carried:
-            cps = [c for c in ctx.carried if c != first]
-            why += ", carried"
-        else:
-            # the rest of the sentence, then the topic of a list item ("Amazon. A seven-year ...")
-            rest = [
-                t.name
-                for t in _counterparties(ctx, pos, len(ctx.text), value_end, value_start)
-                if t.name not in actors and _PREPOSITION_BEFORE.search(ctx.text[max(0, t.start - 40) : t.start])
-            ]
-            if rest:
-                cps = rest
-                why += ", later in the sentence"
-            elif ctx.topic and ctx.topic != first:
-                cps = [ctx.topic]
-                why += ", topic"
+        cps, how = _fallback_counterparty(ctx, actors, pos, value_start, value_end)
+        why += how
     if not actors and cps:
         actors, cps = tuple(cps[:1]), cps[1:]
         if not cps and ctx.topic and ctx.topic != actors[0]:
             cps = [ctx.topic]
     return Roles(actors, tuple(dict.fromkeys(cps)), why)
+
+
+def _objects_between(ctx: Context, actors: tuple[str, ...], start: int, pos: int) -> list[Typed]:
+    """ "OpenAI agreed with Oracle to develop ...", "OpenAI taps Broadcom to build ...": names
+    between the subject and the trigger that a preposition or a deal verb governs."""
+    if not actors:
+        return []
+    subject_end = max((t.end for t in _parties(ctx) if t.name in actors and t.start < pos), default=start)
+    return [
+        t
+        for t in _parties(ctx)
+        if subject_end <= t.start < pos
+        and t.name not in actors
+        and not _is_subject(ctx, t, start)
+        and not _NOT_COUNTERPARTY.search(ctx.text[max(0, t.start - 40) : t.start])
+    ]
+
+
+def _fallback_counterparty(
+    ctx: Context, actors: tuple[str, ...], pos: int, value_start: int | None, value_end: int | None
+) -> tuple[list[str], str]:
+    """A counterparty from outside the trigger's clause: the company that reports the deal
+    ("IREN said Microsoft had agreed to ..."), the companies the sentence refers back to, a
+    "with X" later in the sentence, any other company in the sentence, or a list item's topic."""
+    first = actors[0] if actors else None
+    before = [
+        t
+        for t in _parties(ctx)
+        if t.start < pos and t.name not in actors and _REPORTING.search(ctx.text[t.end : pos])
+    ]
+    if before:
+        return [before[-1].name], ", reported by"
+    if ctx.carried:
+        return [c for c in ctx.carried if c != first], ", carried"
+    lo, hi = _segment(ctx, value_start, value_end)
+    rest = [
+        t.name
+        for t in _parties(ctx)
+        if max(pos, lo) <= t.start < hi
+        and t.name not in actors
+        and _PREPOSITION_BEFORE.search(ctx.text[max(0, t.start - 40) : t.start])
+    ]
+    if rest:
+        return rest, ", later in the sentence"
+    if not actors:
+        anywhere = [t.name for t in _parties(ctx) if lo <= t.start < hi]
+        if ctx.topic:
+            anywhere.append(ctx.topic)
+        anywhere = list(dict.fromkeys(anywhere))
+        if len(anywhere) >= 2:
+            return anywhere, ", in the sentence"
+    if ctx.topic and ctx.topic != first:
+        return [ctx.topic], ", topic"
+    return [], ""

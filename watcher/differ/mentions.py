@@ -70,7 +70,9 @@ def _role(text: str, m: Mention, following: Mention | None) -> Role:
         return Role.PERSON
     if NON_PARTY_BEFORE.search(before) or NON_PARTY_AFTER.match(after):
         return Role.SOURCE
-    if re.match(r"-(?:backed|owned|funded|led|controlled|affiliated|linked|supported|made|designed)\b", after):
+    if re.match(
+        r"-(?:backed|owned|funded|led|controlled|affiliated|linked|supported|made|designed)\b", after
+    ):
         return Role.MODIFIER
     if following is not None and _NOUN_BEFORE_NAME.match(text, m.end, following.start + 1):
         return Role.MODIFIER

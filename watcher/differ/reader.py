@@ -51,7 +51,5 @@ def diff_article(
     reference_year: int | None = None,
 ) -> list[Finding]:
     """The findings of :func:`analyse`."""
-    result = analyse(
-        text, baseline, entities, title=title, partial=partial, reference_year=reference_year
-    )
+    result = analyse(text, baseline, entities, title=title, partial=partial, reference_year=reference_year)
     return list(result.findings)
