@@ -69,6 +69,10 @@ class Mention:
     end: int
     known: bool = True
 
+    @property
+    def span(self) -> tuple[int, int]:
+        return (self.start, self.end)
+
 
 @dataclass(frozen=True, slots=True)
 class EntityIndex:
@@ -166,10 +170,27 @@ class EntityIndex:
             ),
         )
 
+    def find_lowercase(self, text: str) -> list[Mention]:
+        """Companies whose names are written in lower case ("fluxgrid", "kelvyn.ai"), in the
+        slots only a company fills: after a deal preposition or verb, after a descriptor noun,
+        or as the subject of a deal verb. The word must not be ordinary English: it holds a
+        digit or a domain ending, or is rare in the language (word frequencies)."""
+        if not _LOWER_SLOT_NEEDLE.search(text):
+            return []
+        out: list[Mention] = []
+        for rx in _LOWER_SLOTS:
+            for m in rx.finditer(text):
+                name = m.group("name").rstrip(".")
+                if name in self.non_org_words or not _unusual_word(name):
+                    continue
+                start = m.start("name")
+                out.append(Mention(name, start, start + len(name), known=False))
+        return out
+
     def find_unknown(self, text: str) -> list[Mention]:
         """Companies not in the list, recognised by shape: a corporate suffix, a descriptor noun
         before the name, a place's possessive, or a deal preposition/verb around it."""
-        found: dict[tuple[int, int], Mention] = {}
+        found: dict[tuple[int, int], Mention] = {m.span: m for m in self.find_lowercase(text)}
         words = frozenset(_WORDS.findall(text))
         for number, pattern in enumerate(self._patterns):
             if not self._may_match(number, words, text):
@@ -231,6 +252,33 @@ class EntityIndex:
         """ ", a cybersecurity firm", ", the US chip designer": the name is a company's."""
         m = re.match(r",\s(?:a|an|the)\s([^,;.]*)", after)
         return m is not None and any(w in self.org_descriptors for w in m.group(1).split()[:5])
+
+
+_LOWER = r"(?P<name>[a-z][a-z0-9-]*[a-z0-9](?:\.(?:ai|io|cloud|com|net|dev|tech|co))?)(?![\w-])"
+_LOWER_SLOTS = (
+    re.compile(
+        r"\b(?:with|from|signed|inked|tapped|taps|backs|backed|chose|selected|hired|acquired|acquire|buy|"
+        r"bought|invest in|invested in|stake in|deal for|agreement with|startup|start-up|provider|operator|"
+        r"company|firm|developer|maker|supplier|specialist|outfit|neocloud|rival|partner)\s+" + _LOWER
+    ),
+    re.compile(
+        r"(?:^|[.;:]\s|,\s|\u2014\s)" + _LOWER + r"(?:['\u2019]s)?\s(?:has\s|have\s|had\s|will\s|is\s|also\s)?"
+        r"(?:said|says|signed|signs|agreed|agrees|inked|inks|announced|struck|won|landed|secured|will|chief|"
+        r"shares|co-founder|founder)\b"
+    ),
+)
+_LOWER_SLOT_NEEDLE = re.compile(r"(?:^|[\s,;:.\u2014])[a-z][a-z0-9-]*[0-9.]?[a-z0-9]*\s")
+
+
+def _unusual_word(word: str) -> bool:
+    """Whether a lower-case word is no ordinary English word (so it can be a company's name)."""
+    if any(c.isdigit() for c in word) or "." in word:
+        return True
+    if len(word) < 4:
+        return False
+    from wordfreq import zipf_frequency  # a word-frequency table, loaded on first use
+
+    return zipf_frequency(word, "en") < 1.5 and zipf_frequency(word.split("-")[0], "en") < 3.0
 
 
 def _overlaps_any(m: Mention, others: Iterable[Mention]) -> bool:
