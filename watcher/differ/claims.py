@@ -31,7 +31,7 @@ from watcher.differ.frames import roles_at, trigger_near
 from watcher.differ.mentions import type_mentions
 from watcher.differ.quantities import Quantity, parse_number
 from watcher.differ.valuecompare import encode_period, period_in
-from watcher.types import Claim, Hedge, Span, Value, ValueType
+from watcher.types import Claim, ClaimFlag, Hedge, Span, Value, ValueType
 
 #: attributes whose claims can announce a deal
 DEAL_ATTRIBUTES = frozenset(
@@ -363,7 +363,28 @@ def extract_claims(
             claims.extend(sentence_claims(ctx))
     if entities.projects:
         claims = [_resolve_projects(c, entities.projects) for c in claims]
-    return claims
+    lead_end = sentences[min(2, len(sentences) - 1)].end if sentences else 0
+    return _complete_deals(claims, reader.reference, lead_end)
+
+
+def _complete_deals(claims: list[Claim], salient: str | None, lead_end: int) -> list[Claim]:
+    """A deal claim that names one company ("Microsoft signs GPU deal worth $17.4bn") is about
+    the article's main deal when that company is in it, else about the company the article is
+    about: the missing party comes from there."""
+    main = next(
+        (c.parties for c in claims if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 2 and not c.historical),
+        None,
+    )
+    out = []
+    for c in claims:
+        if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 1:
+            (only,) = set(c.parties)
+            if main and only in main:
+                c = replace(c, parties=tuple(dict.fromkeys((only, *main))))
+            elif salient and only != salient and c.span.end <= lead_end:
+                c = replace(c, parties=(only, salient))
+        out.append(c)
+    return out
 
 
 _HEADING = re.compile(r"^\W*(?P<name>[^.:;!?]{1,60}?)\s*[.:\u2014\u2013-]?\s*$")

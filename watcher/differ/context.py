@@ -167,7 +167,12 @@ class Context:
         return start, end
 
 
+#: an aside between commas ("Nscale, the company that was founded last year, said ...")
+_ASIDE = re.compile(r",\s(?:the|a|an|which|who|whose|that)\b[^,]{0,120},")
+
+
 def _is_historical(low: str, reference_year: int | None) -> bool:
+    low = _ASIDE.sub(lambda m: " " * len(m.group(0)), low)
     if lx.HISTORY.rx.search(low):
         # "later than it had previously said", "twice the length originally announced": the old
         # figure is only a comparison

@@ -48,7 +48,8 @@ _SUBJECT_VERBS = (
     "agreed", "buy", "acquire", "agrees", "signed", "signs", "struck", "strikes", "inked", "inks", "announced",
     "announces", "committed", "commits", "acquired", "acquires", "bought", "buys", "invested", "invests",
     "won", "wins", "landed", "lands", "provide", "provides", "supply", "supplies", "supplying", "providing",
-    "partnered", "teamed",
+    "partnered", "teamed", "invest", "take", "takes", "license", "licenses", "licensed", "lease", "leases",
+    "leased", "sign", "strike", "deploy", "deploys", "pay", "pays", "join", "joins", "fund", "funds", "backs",
 )  # fmt: skip
 _SUBJECT_WORDS = frozenset(_SUBJECT_VERBS)
 _WORDS = re.compile(r"[\w-]+")

@@ -100,13 +100,14 @@ def _is_subject(ctx: Context, t: Typed, start: int) -> bool:
 _VERB_BEFORE = re.compile(r"(?:" + lx.DEAL_VERB.pattern + r")\s+(?:[a-z][\w-]*\s+){0,2}$")
 
 
-def _subjects(ctx: Context, start: int, pos: int) -> list[Typed]:
-    """Names in ``[start, pos)`` standing as subjects, with those coordinated to them."""
+def _subjects(ctx: Context, start: int, pos: int, *, any_role: bool = False) -> list[Typed]:
+    """Names in ``[start, pos)`` standing as subjects, with those coordinated to them
+    (``any_role``: the last names before ``pos`` whatever governs them, for a relative clause)."""
     out: list[Typed] = []
     for t in _parties(ctx):
         if not start <= t.start < pos:
             continue
-        if _is_subject(ctx, t, start):
+        if any_role or _is_subject(ctx, t, start):
             out.append(t)
         elif out and _COORDINATED.match(ctx.text[out[-1].end : t.start]):
             out.append(t)
@@ -147,6 +148,8 @@ def _counterparties(
 ) -> list[Typed]:
     lo, hi = _segment(ctx, value_start, value_end)
     after = [t for t in _parties(ctx) if max(pos, lo) <= t.start < min(end, hi)]
+    if not after and (lo, hi) != (0, len(ctx.text)):
+        after = [t for t in _parties(ctx) if pos <= t.start < min(end, hi)]
     if value_end is not None:
         own = [t for t in after if _OWN_COUNTERPARTY.match(ctx.text[value_end : t.start])]
         if own:
@@ -201,8 +204,7 @@ def roles_at(
     actors = _subjects(ctx, start, pos)
     why = "subject"
     if not actors and _RELATIVE.match(ctx.text, start):
-        antecedent = [t for t in _parties(ctx) if t.end <= start][-1:]
-        actors, why = antecedent, "antecedent"
+        actors, why = _subjects(ctx, 0, start, any_role=True), "antecedent"
     actors = actors or _subjects(ctx, 0, pos)
     if not actors:
         ref = ctx.previous_subject or ctx.reference

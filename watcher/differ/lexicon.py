@@ -184,14 +184,15 @@ CUES: tuple[tuple[str | None, Folded], ...] = (
     (
         "valuation",
         Folded(
-            r"\b(?:stake|holding|valu(?:ed|ation|ing)|market (?:value|cap\w*)|capitali[sz]ation|worth (?:of|roughly|about) (?:the|its) stake)\b"
+            r"\b(?:valu(?:ed|ation|ing)|market (?:value|cap\w*)|capitali[sz]ation|worth (?:of|roughly|about) (?:the|its) stake|"
+            r"(?:its|their|the) (?:\w+ )?(?:stake|holding) (?:is |was )?(?:now )?(?:worth|valued))\b"
         ),
     ),
     ("project_value", Folded(r"\b(?:stargate|programme|program|initiative|joint venture|venture|project)\b")),
     (
         "investment",
         Folded(
-            r"\b(?:invest(?:s|ed|ing|ment|ments|or)?|put|puts|pour(?:s|ed)?|inject(?:s|ed)?|funding|backing)\b"
+            r"\b(?:invest(?:s|ed|ing|ment|ments|or)?|put|puts|pour(?:s|ed)?|inject(?:s|ed)?|funding|backing|stake|holding)\b"
         ),
     ),
     (
