@@ -63,7 +63,7 @@ MONTHS = r"(?:January|February|March|April|May|June|July|August|September|Octobe
 # ------------------------------------------------------------------ hedges
 
 DENIED = Folded(
-    r"\b(?:denied|denies|deny|denying|dismissed|dismisses|rejected|rejects|refuted|refutes|"
+    r"\b(?:denied|denies|deny|denying|denials?|dismissed|dismisses|rejected|rejects|refuted|refutes|"
     r"no (?:active |current |immediate )?plans?|has no intention|not (?:in talks|planning|considering|asking|pursuing|true)|"
     r"neither has nor|(?:has|have|had|did|does|do|is|was|were|are) ?(?:not|n't|never)(?: yet)? (?:been )?(?:sign|signed|agree|agreed|struck|strike|reach|reached|ink|inked|commit|committed|invest|invested|finali[sz]ed?)|"
     r"never (?:signed|agreed|struck|committed|invested)|(?:has|have) yet to (?:sign|agree|strike|reach|commit)|"

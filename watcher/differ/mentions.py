@@ -55,12 +55,16 @@ class Typed:
 
 #: "OpenAI rival Anthropic", "Microsoft partner OpenAI", "SoftBank's Vision Fund"
 _NOUN_BEFORE_NAME = re.compile(
-    r"^(?:['’]s)?\s+(?:(?:long-?time|close|closest|chief|main|biggest|largest|key|former|new|"
+    r"(?:['’]s)?\s+(?:(?:long-?time|close|closest|chief|main|biggest|largest|key|former|new|"
     r"fellow|smaller|larger|younger|older|arch-?|[\w-]+-(?:backed|based))\s+)?"
     r"(?:rivals?|competitors?|peers?|partners?|backers?|investors?|suppliers?|customers?|clients?|"
     r"spin-?offs?|units?|subsidiary|subsidiaries|arms?|divisions?|parent|affiliates?|"
     r"own|unit|venture arm|fund)\s+(?=[A-Z])"
 )
+
+
+_THE_X_RIVAL = re.compile(r"\b(?:the|its|an?)\s+$")
+_RIVAL_AFTER = re.compile(r"(?:['’]s)?\s+(?:rival|competitor|peer|partner|backer|investor|supplier|customer)\b")
 
 
 def _role(text: str, m: Mention, following: Mention | None) -> Role:
@@ -76,6 +80,8 @@ def _role(text: str, m: Mention, following: Mention | None) -> Role:
         return Role.MODIFIER
     if following is not None and _NOUN_BEFORE_NAME.match(text, m.end, following.start + 1):
         return Role.MODIFIER
+    if _THE_X_RIVAL.search(text, max(0, m.start - 12), m.start) and _RIVAL_AFTER.match(after):
+        return Role.MODIFIER  # "the OpenAI rival", "the Microsoft partner"
     if PRODUCT_AFTER.match(after):
         return Role.PRODUCT_MAKER
     return Role.ORG

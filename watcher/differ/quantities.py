@@ -65,14 +65,18 @@ def _folded(pattern: str) -> re.Pattern[str]:
 
 _WORDNUM = r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|a|an|half a)"
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
-_NUM = rf"(?:{_DIGITS}|{_WORDNUM})"
+#: "three hundred and fifty", "one hundred forty", "twenty-two point four"
+_WORDNUM_COMPOUND = (
+    rf"(?:{_WORDNUM}\s+hundred(?:\s+(?:and\s+)?{_WORDNUM})?|{_WORDNUM}\s+point\s+(?:{_WORDNUM}|zero)|{_WORDNUM})"
+)
+_NUM = rf"(?:{_DIGITS}|{_WORDNUM_COMPOUND})"
 _SCALE_WORD = r"(?:trillion|billion|million|thousand)"
 _SCALE_ABBR = r"(?:tn|trn|bn|bln|mn|mln|[tbmk])"
 _CUR = r"(?:US\$|U\.S\.\s?\$|HK\$|S\$|NZ\$|A\$|AU\$|C\$|CA\$|USD\s?|EUR\s?|GBP\s?|AUD\s?|JPY\s?|\$|€|£|¥)"
 _CUR_WORD = r"(?:(?:US |U\.S\. )?dollars?|euros?|pounds(?: sterling)?|yen)"
 
 _MONEY_PREFIXED = re.compile(
-    rf"(?<![\w$€£¥])(?P<cur>{_CUR})\s?(?P<num>{_DIGITS})(?:\s?(?P<scale>{_SCALE_WORD}|{_SCALE_ABBR})\b)?",
+    rf"(?<![\w$€£¥])(?P<cur>{_CUR})\s?(?P<num>{_DIGITS})(?:[\s-]?(?P<scale>{_SCALE_WORD}|{_SCALE_ABBR})\b)?",
     re.IGNORECASE,
 )
 _MONEY_WORDED = _folded(
@@ -122,7 +126,14 @@ class Quantity:
 
 def parse_number(text: str) -> float:
     """'1,234.5' -> 1234.5, 'six' -> 6, 'thirty-eight' -> 38; raises ValueError."""
-    cleaned = text.strip().lower().replace(",", "")
+    cleaned = " ".join(text.strip().lower().replace(",", "").split())
+    if " point " in cleaned:
+        whole, _, tenth = cleaned.partition(" point ")
+        return parse_number(whole) + (0.0 if tenth == "zero" else parse_number(tenth)) / 10
+    if " hundred" in cleaned:
+        head, _, rest = cleaned.partition(" hundred")
+        rest = rest.removeprefix(" and").strip()
+        return parse_number(head) * 100 + (parse_number(rest) if rest else 0.0)
     if cleaned in _WORD_NUMBERS:
         return float(_WORD_NUMBERS[cleaned])
     if "-" in cleaned:
