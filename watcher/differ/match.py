@@ -232,6 +232,13 @@ def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
     return list(best.values())
 
 
+def _denied_pairs(claims: Sequence[Claim]) -> set[frozenset[str]]:
+    """Pairs of companies whose deal the article denies, dismisses or calls off."""
+    return {
+        frozenset(pair) for c in claims if c.hedge is Hedge.DENIED for pair in _pairs(c.parties)
+    }
+
+
 def diff_claims(
     claims: Iterable[Claim],
     baseline: HasFacts,
@@ -239,13 +246,16 @@ def diff_claims(
     partial: bool = False,
     tracked: frozenset[str] = DEFAULT_TRACKED,
 ) -> list[Finding]:
-    """Findings for an article's claims, strongest per fact / per pair, in evidence order."""
+    """Findings for an article's claims, strongest per fact / per pair, in evidence order.
+    A deal the article denies anywhere is no new deal, however another sentence reports it."""
     facts = baseline.facts
+    claims = list(claims)
+    denied = _denied_pairs(claims)
     out: list[Finding] = []
     for claim in claims:
         compared = _compare_with_facts(claim, facts, partial)
         if compared is not None:
             out.append(compared)
             continue  # a claim that matched a fact is that fact restated, refined or contradicted
-        out.extend(_new_deals(claim, facts, tracked))
+        out.extend(f for f in _new_deals(claim, facts, tracked) if frozenset(f.parties) not in denied)
     return _dedupe(out)
