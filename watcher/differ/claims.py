@@ -367,6 +367,10 @@ def extract_claims(
     return _complete_deals(claims, reader.reference, lead_end)
 
 
+#: a sentence about several companies at once is no one company's deal
+_PLURAL = re.compile(r"\b(?:two|three|both|the companies|the firms|between them)\b", re.IGNORECASE)
+
+
 def _complete_deals(claims: list[Claim], salient: str | None, lead_end: int) -> list[Claim]:
     """A deal claim that names one company ("Microsoft signs GPU deal worth $17.4bn") is about
     the article's main deal when that company is in it, else about the company the article is
@@ -377,7 +381,7 @@ def _complete_deals(claims: list[Claim], salient: str | None, lead_end: int) -> 
     )
     out = []
     for c in claims:
-        if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 1:
+        if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 1 and not _PLURAL.search(c.evidence):
             (only,) = set(c.parties)
             if main and only in main:
                 c = replace(c, parties=tuple(dict.fromkeys((only, *main))))

@@ -154,7 +154,26 @@ def _counterparties(
         own = [t for t in after if _OWN_COUNTERPARTY.match(ctx.text[value_end : t.start])]
         if own:
             return own[:1]
-    return [t for t in after if not _NOT_COUNTERPARTY.search(ctx.text[max(pos, t.start - 40) : t.start])]
+    kept = [t for t in after if not _NOT_COUNTERPARTY.search(ctx.text[max(pos, t.start - 40) : t.start])]
+    return _first_group(ctx, kept)
+
+
+#: what joins coordinated counterparties: "with Microsoft and Amazon", "from X, Y and Z"
+_JOINED = re.compile(
+    r"^\s*(?:,|and|&|or|, and|as well as|plus)\s+(?:(?:with|from|to|for)\s+)?(?:(?:the|its)\s+)?(?:[a-z][\w-]*\s+){0,2}$"
+)
+
+
+def _first_group(ctx: Context, names: list[Typed]) -> list[Typed]:
+    """The first counterparty after the trigger and those coordinated with it; a later name
+    belongs to another phrase ("... in OpenAI among the risks to Microsoft's position")."""
+    group = names[:1]
+    for t in names[1:]:
+        if _JOINED.match(ctx.text[group[-1].end : t.start]):
+            group.append(t)
+        else:
+            break
+    return group
 
 
 def _object_reference(ctx: Context, pos: int, end: int) -> str | None:
