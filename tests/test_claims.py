@@ -66,10 +66,14 @@ def test_power_and_duration(entities: EntityIndex) -> None:
 @pytest.mark.parametrize(
     ("text", "hedge"),
     [
-        ("OpenAI is in talks to buy $5 billion of chips from Zeta Semiconductor.", Hedge.SPECULATIVE),
+        ("OpenAI is in talks to buy $5 billion of chips from Zeta Semiconductor.", Hedge.TALKS),
         ("OpenAI could sign a $5 billion deal with Zeta Semiconductor.", Hedge.SPECULATIVE),
-        ("OpenAI is said to be weighing a $5 billion deal with Zeta Semiconductor.", Hedge.SPECULATIVE),
-        ("OpenAI plans to spend $5 billion with Zeta Semiconductor.", Hedge.SPECULATIVE),
+        ("OpenAI is said to be weighing a $5 billion deal with Zeta Semiconductor.", Hedge.TALKS),
+        ("OpenAI is nearing a deal to buy $5 billion of chips from Zeta Semiconductor.", Hedge.TALKS),
+        ("OpenAI plans to spend $5 billion with Zeta Semiconductor.", Hedge.PLANNED),
+        ("OpenAI will buy $5 billion of chips from Zeta Semiconductor.", Hedge.PLANNED),
+        ("OpenAI signed a letter of intent to buy $5 billion of chips from Zeta Semiconductor.", Hedge.PLANNED),
+        ("Analysts think OpenAI might one day buy Zeta Semiconductor for $5 billion.", Hedge.SPECULATIVE),
         (
             "OpenAI has signed a $5 billion deal with Zeta Semiconductor, according to people familiar with the matter.",
             Hedge.REPORTED,

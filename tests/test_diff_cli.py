@@ -21,6 +21,7 @@ FIELDS = [
     "new_value",
     "evidence",
     "confidence",
+    "status",
 ]
 DEAL = "Zeta Grid signs deal\nPublished: 2026-02-01\n\nOpenAI signed a $9.7bn contract with Australia's Acme Cloud Ltd on Monday.\n"
 TERM = (

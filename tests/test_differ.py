@@ -122,7 +122,6 @@ def test_history_is_not_a_contradiction(entities: EntityIndex) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "OpenAI is in talks to buy $5 billion of chips from Quasar Semiconductor.",
         "OpenAI could sign a $5 billion deal with Quasar Semiconductor, analysts said.",
         "OpenAI denied that it had signed a $5 billion deal with Quasar Semiconductor.",
         "OpenAI said it has no plans to use Quasar Semiconductor chips at scale.",
@@ -310,3 +309,100 @@ def test_non_usd_and_worded_amounts_never_contradict_usd(entities: EntityIndex, 
 
 def test_last_month_is_a_month_of_the_publication_year(entities: EntityIndex) -> None:
     assert flags(prun(entities, "ChatGPT downloads fell 5 per cent last month, the tracker said.")) == []
+
+
+# ---------------------------------------------------------------- second generation: frames and status
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("OpenAI signed a $5 billion deal with Quasar Semiconductor.", "signed"),
+        ("OpenAI will invest $5 billion in Quasar Semiconductor.", "planned"),
+        ("OpenAI is in talks to buy $5 billion of chips from Quasar Semiconductor.", "in talks"),
+        (
+            "OpenAI is nearing a $5 billion deal with Quasar Semiconductor, according to people familiar with the matter.",
+            "in talks, reported",
+        ),
+    ],
+)
+def test_plans_and_talks_are_new_deals_with_a_status(entities: EntityIndex, text: str, status: str) -> None:
+    found = flags(run(entities, text))
+    assert [(set(f.parties), f.status) for f in found] == [({"OpenAI", "Quasar Semiconductor"}, status)]
+    assert status in found[0].explanation
+
+
+@pytest.mark.parametrize(
+    ("text", "pairs"),
+    [
+        # the maker of the chips in a deal is no party to it
+        (
+            "Microsoft signed a $9 billion contract with Quasar Cloud for capacity built on Nvidia's processors.",
+            [{"Microsoft", "Quasar Cloud"}],
+        ),
+        # a modifier is no party
+        ("OpenAI rival Anthropic signed a $3 billion deal with Quasar Cloud.", []),
+        ("Nvidia-backed Quasar Cloud signed a $3 billion contract with Microsoft.", [{"Microsoft", "Quasar Cloud"}]),
+        # the employer of a quoted analyst is no party
+        (
+            "Microsoft signed a $3 billion deal with Quasar Cloud, a move welcomed by Jane Doe, an analyst at Roe Partners.",
+            [{"Microsoft", "Quasar Cloud"}],
+        ),
+        # coordinated counterparties: one pair each, never each other
+        (
+            "OpenAI has contracts worth $90 billion with Tessera Systems and Quasar Cloud.",
+            [{"OpenAI", "Tessera Systems"}, {"OpenAI", "Quasar Cloud"}],
+        ),
+        # a list: each amount with its own counterparty
+        (
+            "OpenAI has lined up $120bn with Quasar Cloud, $80bn with Borealis Energy and $15bn with Tessera Systems.",
+            [{"OpenAI", "Quasar Cloud"}, {"OpenAI", "Borealis Energy"}, {"OpenAI", "Tessera Systems"}],
+        ),
+        # a reported deal takes the company that reports it
+        (
+            "Quasar Cloud said Microsoft had agreed to a five-year, $4 billion contract for access to GPUs.",
+            [{"Microsoft", "Quasar Cloud"}],
+        ),
+        # the object of a deal verb, and a later phrase that is not the deal's
+        (
+            "Microsoft taps Quasar Cloud to build 2 gigawatts of capacity in Texas.",
+            [{"Microsoft", "Quasar Cloud"}],
+        ),
+    ],
+)
+def test_parties_are_the_roles_of_the_deal(entities: EntityIndex, text: str, pairs: list[set[str]]) -> None:
+    found = [f for f in flags(run(entities, text)) if f.kind is FindingKind.NEW_DEAL and f.confidence >= 0.5]
+    assert [set(f.parties) for f in found] == pairs
+
+
+def test_the_company_as_subject_refers_back(entities: EntityIndex) -> None:
+    text = (
+        "Quasar Cloud is a GPU operator in Texas. "
+        "The company signed a $2 billion contract with Microsoft on Monday."
+    )
+    assert [set(f.parties) for f in flags(run(entities, text))] == [{"Quasar Cloud", "Microsoft"}]
+
+
+def test_a_denied_deal_is_no_new_deal_even_where_reported(entities: EntityIndex) -> None:
+    text = (
+        "A report said Microsoft was preparing to invest $1.5 billion in Quasar Cloud. "
+        "Microsoft denied that it would invest in Quasar Cloud."
+    )
+    assert flags(run(entities, text)) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Microsoft signed a $500-billion deal with Quasar Cloud.",
+        "Microsoft signed a deal worth five hundred billion dollars with Quasar Cloud.",
+    ],
+)
+def test_amount_formats(entities: EntityIndex, text: str) -> None:
+    (found,) = flags(run(entities, text))
+    assert found.new_value == "$500 billion"
+
+
+def test_lowercase_company_names(entities: EntityIndex) -> None:
+    (found,) = flags(run(entities, "Microsoft signed a $2 billion contract with qorvexa to rent GPUs."))
+    assert set(found.parties) == {"Microsoft", "qorvexa"}

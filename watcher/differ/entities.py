@@ -246,8 +246,11 @@ class EntityIndex:
             return True
         if re.match(r"\s*(?:said|says|told|added|wrote|noted)\b", after):
             return True
-        appositive = re.match(r",\s(?:a|an|the)\s[a-z]", after)
-        return bool(appositive) and not self._org_appositive(text[mention.end : mention.end + 60])
+        appositive = re.match(r",\s(?:a|an|the|its|their)\s([^,;.]*)", text[mention.end : mention.end + 60])
+        if not appositive or self._org_appositive(text[mention.end : mention.end + 60]):
+            return False
+        titles = {t.lower() for t in self.person_titles}
+        return any(w.strip(",").lower() in titles for w in appositive.group(1).split()[:5])
 
     def _org_appositive(self, after: str) -> bool:
         """ ", a cybersecurity firm", ", the US chip designer": the name is a company's."""

@@ -153,7 +153,7 @@ def _counterparties(
     if value_end is not None:
         own = [t for t in after if _OWN_COUNTERPARTY.match(ctx.text[value_end : t.start])]
         if own:
-            return own[:1]
+            return _first_group(ctx, [t for t in after if t.start >= own[0].start])
     kept = [t for t in after if not _NOT_COUNTERPARTY.search(ctx.text[max(pos, t.start - 40) : t.start])]
     return _first_group(ctx, kept)
 

@@ -84,8 +84,8 @@ SPECULATIVE = Folded(
 TALKS = Folded(
     r"\b(?:in (?:early |late |advanced |preliminary |exclusive |detailed )?(?:talks|discussions|negotiations)|"
     r"(?:holding|held|hold|opened|entered|began|begun|started) (?:\w+ )?(?:talks|discussions|negotiations)|"
-    r"negotiat(?:ing|es)|nearing (?:a |an )?(?:deal|agreement|pact|contract)|nears (?:a |an )?(?:deal|agreement)|"
-    r"close to (?:a |an |finali[sz]ing )?(?:deal|agreement|pact|contract)|closing in on|"
+    r"negotiat(?:ing|es)|nears?(?:ing)? (?:a |an )?(?:[\w$.,-]+ ){0,3}?(?:deal|agreement|pact|contract)|"
+    r"close to (?:a |an |finali[sz]ing )?(?:[\w$.,-]+ ){0,3}?(?:deal|agreement|pact|contract)|closing in on|"
     r"weighing|weighs|weigh|mulling|mulls|exploring|explores|explore|considering|considers|consider|"
     r"eyeing|eyes|in the running|bidding|term sheet|is said to be)\b"
 )
@@ -150,7 +150,7 @@ DEAL_VERB = Folded(
     r"acquiring|(?:took|takes|taking|take) (?:a|an) (?:[\w%.-]+ ){0,2}?stake|(?:led|co-led|joined|participated in) (?:a|an|the|its) (?:[$€£\w.,-]+ ){0,3}?(?:round|raise)|"
     r"to (?:buy|acquire|supply|invest|purchase|spend|lease|rent|provide|deploy|develop|build|take a stake)|"
     r"invested|invests|acquired|acquires|bought|buys|purchased|awarded|won|wins|landed|lands|secured|secures|"
-    r"taps|tapped|partnered|partners with|teamed up|signed up|selected|chose|picked|leases?|leased|"
+    r"taps|tapped|lined up|lines up|partnered|partners with|teamed up|signed up|selected|chose|picked|leases?|leased|"
     r"rents?|rented|renting|announced (?:a|an|its)|unveiled (?:a|an)|put \S+ into|poured|backs|backed|"
     r"(?:developed|deployed|supplied|built|provided|manufactured|financed|funded|acquired|bought) by)\b"
 )
