@@ -27,7 +27,7 @@ from watcher.differ.context import (
 )
 from watcher.differ.document import Sentence, split_sentences
 from watcher.differ.entities import EntityIndex
-from watcher.differ.frames import roles_at, trigger_near
+from watcher.differ.frames import last_subject, roles_at, trigger_near
 from watcher.differ.mentions import type_mentions
 from watcher.differ.quantities import Quantity, parse_number
 from watcher.differ.valuecompare import encode_period, period_in
@@ -115,12 +115,13 @@ def _claim(
     value: Value | None,
     hedge: Hedge,
     notes: set[str],
+    pos: int | None = None,
 ) -> Claim:
     s = ctx.sentence
     flags = set(notes)
     if ctx.quote:
         flags.add("quote")
-    if ctx.novel:
+    if ctx.novel_at(pos):
         flags.add("novel")
     if ctx.existing:
         flags.add("existing")
@@ -165,7 +166,7 @@ def _value_claim(ctx: Context, q: Quantity, attribute: str) -> list[Claim]:
     hedge = (projection_hedge if attribute in PROJECTIONS else hedge_at)(ctx, q.span.start)
     cue = deal_cue_before(ctx, q.span.start) if ctx.deal and attribute in DEAL_ATTRIBUTES else None
     if cue is None:
-        return [_claim(ctx, ctx.parties, attribute, attribute, q.value, hedge, notes)]
+        return [_claim(ctx, ctx.parties, attribute, attribute, q.value, hedge, notes, q.span.start)]
     notes.add("deal")
     hedge = firmest(hedge, hedge_at(ctx, cue.start()))
     roles = roles_at(
@@ -176,7 +177,7 @@ def _value_claim(ctx: Context, q: Quantity, attribute: str) -> list[Claim]:
         money=q.value.type is ValueType.USD,
     )
     pairs = roles.pairs() or [tuple(dict.fromkeys(roles.actors + roles.counterparties))]
-    return [_claim(ctx, parties, "deal", attribute, q.value, hedge, notes) for parties in pairs]
+    return [_claim(ctx, parties, "deal", attribute, q.value, hedge, notes, q.span.start) for parties in pairs]
 
 
 def _value_claims(ctx: Context) -> list[Claim]:
@@ -331,9 +332,9 @@ class _Reader:
             surface, mentions, self.entities, self.previous, self.reference_year, self.reference, topic
         )
         ctx.previous_subject = self.subject
-        first = next((t for t in ctx.typed if t.party), None)
-        if first is not None:
-            self.subject = first.name
+        subject = last_subject(ctx)
+        if subject is not None:
+            self.subject = subject
         if ctx.parties:
             self.previous, self.pending = ctx.parties, []
         return ctx

@@ -147,6 +147,13 @@ class Context:
     def novel(self) -> bool:
         return bool(lx.NOVEL.rx.search(self.low))
 
+    def novel_at(self, pos: int | None) -> bool:
+        """Whether the clause at ``pos`` (the sentence when None) says the deal is new or extra."""
+        if pos is None or not self.novel:
+            return self.novel
+        start, end = self.clause(pos)
+        return bool(lx.NOVEL.rx.search(self.low_slice(start, end)))
+
     @cached_property
     def existing(self) -> bool:
         return bool(lx.EXISTING.rx.search(self.low))

@@ -53,7 +53,7 @@ _PREPOSITION_BEFORE = re.compile(
     r"\b(?:with|from|to|for|by|between|and)\s+(?:(?:the|its|a|an|[A-Z][a-z]+['’]s)\s+)?(?:[a-z][\w-]*\s+){0,3}$"
 )
 #: a relative clause: its subject is the name before it ("Oracle, whose contract ...")
-_RELATIVE = re.compile(r"\s*(?:whose|which|that)\b")
+_RELATIVE = re.compile(r"\s*(?:(?:with|from|to|in|under|by|for|of)\s+)?(?:whose|which|whom|that)\b")
 #: the sentence reports what another says: "IREN said (that) Microsoft ..."
 _REPORTING = re.compile(r"\b(?:said|says|announced|disclosed|confirmed|revealed|told)\b")
 #: the subject of a sentence that refers back to the company the article is about
@@ -222,8 +222,15 @@ def roles_at(
     start, end = ctx.clause(pos)
     actors = _subjects(ctx, start, pos)
     why = "subject"
-    if not actors and _RELATIVE.match(ctx.text, start):
-        actors, why = _subjects(ctx, 0, start, any_role=True), "antecedent"
+    if not actors and start > 0 and _RELATIVE.match(ctx.text, start):
+        # "OpenAI buys from CoreWeave, with which it has agreements worth ...": the sentence's
+        # subject deals with the name the relative clause hangs on
+        antecedent = _subjects(ctx, 0, start, any_role=True)
+        subject = _subjects(ctx, 0, start)[:1]
+        if subject and antecedent and subject[0].name not in {t.name for t in antecedent}:
+            names = tuple(t.name for t in antecedent)
+            return Roles((subject[0].name,), names, "relative clause")
+        actors, why = antecedent, "antecedent"
     actors = actors or _subjects(ctx, 0, pos)
     if not actors:
         ref = ctx.previous_subject or ctx.reference
@@ -315,3 +322,12 @@ def _fallback_counterparty(
     if ctx.topic and ctx.topic != first:
         return [ctx.topic], ", topic"
     return [], ""
+
+
+def last_subject(ctx: Context) -> str | None:
+    """The company a sentence last names as a subject (what "It" in the next one refers to)."""
+    subjects = [t for t in _parties(ctx) if _is_subject(ctx, t, 0)]
+    if subjects:
+        return subjects[-1].name
+    first = next((t for t in _parties(ctx)), None)
+    return first.name if first else None

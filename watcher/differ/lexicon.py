@@ -78,7 +78,7 @@ NOT_A_DENIAL = Folded(
 SPECULATIVE = Folded(
     r"\b(?:could|might|would consider|would be|is said to be considering|potential(?:ly)?|possible|possibly|"
     r"rumou?r\w*|speculat\w*|hypothetical\w*|unconfirmed|reports differ|it is unclear|whether|"
-    r"one day|some day|in theory|analysts? (?:think|expect|believe|say|suggest)\w*|may)\b"
+    r"one day|some day|in theory|analysts? (?:think|expect|believe|say|suggest)\w*|(?:has|have|holds?|with) (?:an|the) options? to|may)\b"
 )
 #: talks: news, reported as ``talks`` (a deal being negotiated, not yet signed)
 TALKS = Folded(
@@ -150,7 +150,8 @@ DEAL_VERB = Folded(
     r"acquiring|(?:took|takes|taking|take) (?:a|an) (?:[\w%.-]+ ){0,2}?stake|(?:led|co-led|joined|participated in) (?:a|an|the|its) (?:[$€£\w.,-]+ ){0,3}?(?:round|raise)|"
     r"to (?:buy|acquire|supply|invest|purchase|spend|lease|rent|provide|deploy|develop|build|take a stake)|"
     r"invested|invests|acquired|acquires|bought|buys|purchased|awarded|won|wins|landed|lands|secured|secures|"
-    r"taps|tapped|lined up|lines up|partnered|partners with|teamed up|signed up|selected|chose|picked|leases?|leased|"
+    r"taps|tapped|lined up|lines up|partnered|negotiating with|"
+    r"in (?:early |advanced |preliminary |exclusive |late-stage )?(?:talks|discussions|negotiations) with|partners with|teamed up|signed up|selected|chose|picked|leases?|leased|"
     r"rents?|rented|renting|announced (?:a|an|its)|unveiled (?:a|an)|put \S+ into|poured|backs|backed|"
     r"(?:developed|deployed|supplied|built|provided|manufactured|financed|funded|acquired|bought) by)\b"
 )
