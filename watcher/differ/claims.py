@@ -26,7 +26,7 @@ from watcher.differ.context import (
     read_surface,
 )
 from watcher.differ.document import Sentence, split_sentences
-from watcher.differ.entities import EntityIndex
+from watcher.differ.entities import EntityIndex, Mention
 from watcher.differ.frames import last_subject, roles_at, trigger_near
 from watcher.differ.mentions import type_mentions
 from watcher.differ.quantities import Quantity, parse_number
@@ -303,6 +303,32 @@ def sentence_claims(ctx: Context) -> list[Claim]:
 # ------------------------------------------------------------------ the article
 
 
+class ArticleNames:
+    """Unlisted companies an article names somewhere by their shape ("Lumenfield, the Denver GPU
+    cloud, ..."): every other mention of the same name in the article is the same company."""
+
+    def __init__(self, names: frozenset[str] = frozenset()) -> None:
+        self.names = names
+        ordered = sorted(names, key=len, reverse=True)
+        self.rx = re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w-])") if names else None
+
+    @classmethod
+    def of(cls, sentences: list[Sentence], entities: EntityIndex) -> ArticleNames:
+        found = {m.name for s in sentences for m in entities.find_unknown(s.text)}
+        return cls(frozenset(n for n in found if len(n) > 2))
+
+    def add_to(self, text: str, mentions: list[Mention]) -> list[Mention]:
+        """``mentions`` with the article's other names in ``text`` added, in text order."""
+        if self.rx is None:
+            return mentions
+        extra = [
+            Mention(m.group(0), m.start(), m.end(), known=False)
+            for m in self.rx.finditer(text)
+            if not any(o.start < m.end() and m.start() < o.end for o in mentions)
+        ]
+        return sorted(mentions + extra, key=lambda m: m.start) if extra else mentions
+
+
 class _Reader:
     """Reads an article's sentences in order, carrying the parties of the last sentence that
     named some to the next one that refers back to them ("the two companies")."""
@@ -312,7 +338,8 @@ class _Reader:
         self.reference_year = reference_year
         self.reference = reference
         self.topic: tuple[str, int] | None = None  # (company, paragraph) of a list item's heading
-        self.subject: str | None = None  # the first company the last sentence named as a subject
+        self.subject: str | None = None  # the company the last sentence named last as a subject
+        self.names = ArticleNames()
         self.previous: tuple[str, ...] = ()
         #: sentences that cannot make a claim, read only if a later sentence refers back
         self.pending: list[Surface] = []
@@ -324,7 +351,7 @@ class _Reader:
             pending, self.pending = self.pending, []
             for skipped in pending:
                 self.read(skipped)
-        mentions = self.entities.find_mentions(text)
+        mentions = self.names.add_to(text, self.entities.find_mentions(text))
         if not mentions and not (self.previous and lx.refers_back(text)):
             return None
         topic = self.topic[0] if self.topic and self.topic[1] == surface.sentence.paragraph else None
@@ -350,11 +377,15 @@ def extract_claims(
         sentences.insert(0, Sentence(title.strip(), 0, 0, -1))
     claims: list[Claim] = []
     reader = _Reader(entities, reference_year, salient_company(sentences[:3], entities))
+    reader.names = ArticleNames.of(sentences, entities)
     for sentence in sentences:
         heading = _heading(sentence, entities)
         if heading:
             reader.topic = (heading, sentence.paragraph)
             continue
+        row = _row_topic(sentence, reader)
+        if row is not None:
+            reader.topic = (row, sentence.paragraph)
         surface = read_surface(sentence)
         if not may_claim(surface):
             reader.pending.append(surface)  # its companies matter only to a later "they"
@@ -390,6 +421,18 @@ def _complete_deals(claims: list[Claim], salient: str | None, lead_end: int) -> 
                 c = replace(c, parties=(only, salient))
         out.append(c)
     return out
+
+
+_ROW = re.compile(r"^\s*\|\s*(?P<cell>[^|]+?)\s*\|")
+
+
+def _row_topic(sentence: Sentence, reader: _Reader) -> str | None:
+    """A table row ("| Acme Cloud | lease | $2bn | ..."): the company in its first cell."""
+    m = _ROW.match(sentence.text)
+    if m is None:
+        return None
+    found = reader.names.add_to(m.group("cell"), reader.entities.find_mentions(m.group("cell")))
+    return found[0].name if found else None
 
 
 _HEADING = re.compile(r"^\W*(?P<name>[^.:;!?]{1,60}?)\s*[.:\u2014\u2013-]?\s*$")

@@ -30,7 +30,7 @@ _HEDGE_RANK = {
     Hedge.SPECULATIVE: 4,
     Hedge.DENIED: 5,
 }
-_DEAL_SIZED = re.compile(r"[$€£]|\d\s?(?:GW|gigawatt)|billion", re.I)
+_DEAL_SIZED = re.compile(r"[$€£¥]|\d\s?(?:GW|MW|gigawatt|megawatt)|billion|crore", re.I)
 _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]?")
 #: the one character whose lower case depends on its neighbours (a final sigma)
 _CONTEXT_CASED = "Σ"

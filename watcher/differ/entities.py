@@ -50,6 +50,8 @@ _SUBJECT_VERBS = (
     "won", "wins", "landed", "lands", "provide", "provides", "supply", "supplies", "supplying", "providing",
     "partnered", "teamed", "invest", "take", "takes", "license", "licenses", "licensed", "lease", "leases",
     "leased", "sign", "strike", "deploy", "deploys", "pay", "pays", "join", "joins", "fund", "funds", "backs",
+    "sealed", "seals", "confirmed", "entered", "enters", "was awarded", "were awarded", "was selected", "was chosen",
+    "was picked", "was hired", "is building", "will build", "will supply", "will provide",
 )  # fmt: skip
 _SUBJECT_WORDS = frozenset(_SUBJECT_VERBS)
 _WORDS = re.compile(r"[\w-]+")
@@ -266,9 +268,13 @@ _LOWER_SLOTS = (
         r"company|firm|developer|maker|supplier|specialist|outfit|neocloud|rival|partner)\s+" + _LOWER
     ),
     re.compile(
-        r"(?:^|[.;:]\s|,\s|\u2014\s)" + _LOWER + r"(?:['\u2019]s)?\s(?:has\s|have\s|had\s|will\s|is\s|also\s)?"
-        r"(?:said|says|signed|signs|agreed|agrees|inked|inks|announced|struck|won|landed|secured|will|chief|"
-        r"shares|co-founder|founder)\b"
+        r"(?:^|[.;:]\s|,\s|\u2014\s|^[-*\u2022]\s)" + _LOWER + r"(?:['\u2019]s)?\s(?:has\s|have\s|had\s|will\s|is\s|also\s)?"
+        r"(?:said|says|signed|signs|agreed|agrees|inked|inks|announced|struck|won|landed|secured|sealed|will|"
+        r"chief|shares|co-founder|founder|confirmed|entered|was awarded)\b"
+    ),
+    re.compile(  # "arcline, the Ohio colocation developer"
+        r"(?:^|[.;:]\s|,\s|^[-*\u2022]\s)" + _LOWER + r",\s(?:a|an|the)\s[^,]{0,60}?\b(?:developer|provider|operator|"
+        r"startup|start-up|company|firm|maker|designer|cloud|neocloud|specialist|supplier|lab|builder|owner)\b"
     ),
 )
 _LOWER_SLOT_NEEDLE = re.compile(r"(?:^|[\s,;:.\u2014])[a-z][a-z0-9-]*[0-9.]?[a-z0-9]*\s")

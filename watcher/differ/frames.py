@@ -52,6 +52,7 @@ _PURCHASE_OF = re.compile(
 _PREPOSITION_BEFORE = re.compile(
     r"\b(?:with|from|to|for|by|between|and)\s+(?:(?:the|its|a|an|[A-Z][a-z]+['’]s)\s+)?(?:[a-z][\w-]*\s+){0,3}$"
 )
+_TABLE_ROW = re.compile(r"^\s*\|")
 #: a relative clause: its subject is the name before it ("Oracle, whose contract ...")
 _RELATIVE = re.compile(r"\s*(?:(?:with|from|to|in|under|by|for|of)\s+)?(?:whose|which|whom|that)\b")
 #: the sentence reports what another says: "IREN said (that) Microsoft ..."
@@ -220,6 +221,12 @@ def roles_at(
     """The roles of the deal whose trigger stands at ``pos`` (and whose amount, if any, stands
     at ``value_start:value_end``)."""
     start, end = ctx.clause(pos)
+    if ctx.topic and _TABLE_ROW.match(ctx.text):
+        # a table row: the company in its first cell deals with the one the table is about
+        others = [t.name for t in _parties(ctx) if t.name != ctx.topic]
+        partner = others[0] if others else ctx.reference
+        if partner and partner != ctx.topic:
+            return Roles((partner,), (ctx.topic,), "table row")
     actors = _subjects(ctx, start, pos)
     why = "subject"
     if not actors and start > 0 and _RELATIVE.match(ctx.text, start):
