@@ -362,8 +362,9 @@ class _Reader:
         subject = last_subject(ctx)
         if subject is not None:
             self.subject = subject
-        if ctx.parties:
-            self.previous, self.pending = ctx.parties, []
+        parties = tuple(dict.fromkeys(t.name for t in ctx.typed if t.party))
+        if parties:
+            self.previous, self.pending = parties, []
         return ctx
 
 

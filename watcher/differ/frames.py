@@ -53,6 +53,18 @@ _PREPOSITION_BEFORE = re.compile(
     r"\b(?:with|from|to|for|by|between|and)\s+(?:(?:the|its|a|an|[A-Z][a-z]+['’]s)\s+)?(?:[a-z][\w-]*\s+){0,3}$"
 )
 _TABLE_ROW = re.compile(r"^\s*\|")
+#: "its computing contract", "their $10bn deal": a possessive pronoun before the trigger
+_POSSESSIVE = re.compile(r"\b(?:its|their)\s+(?:[\w$.,-]+\s+){0,4}$")
+
+
+def _possessor(ctx: Context, pos: int) -> str | None:
+    """Who "its" refers to: the sentence's subject before it, else the last sentence's."""
+    before = _subjects(ctx, 0, pos)
+    if before:
+        return before[0].name
+    return ctx.previous_subject or ctx.reference
+
+
 #: a relative clause: its subject is the name before it ("Oracle, whose contract ...")
 _RELATIVE = re.compile(r"\s*(?:(?:with|from|to|in|under|by|for|of)\s+)?(?:whose|which|whom|that)\b")
 #: the sentence reports what another says: "IREN said (that) Microsoft ..."
@@ -238,6 +250,11 @@ def roles_at(
             names = tuple(t.name for t in antecedent)
             return Roles((subject[0].name,), names, "relative clause")
         actors, why = antecedent, "antecedent"
+    if not actors and _POSSESSIVE.search(ctx.text, max(start, pos - 50), pos + 1):
+        # "its computing contract with Oracle": the company the sentence is about
+        ref = _possessor(ctx, pos)
+        if ref:
+            return _with_counterparties(ctx, (ref,), pos, end, value_start, value_end, money, "possessive")
     actors = actors or _subjects(ctx, 0, pos)
     if not actors:
         ref = ctx.previous_subject or ctx.reference
