@@ -53,6 +53,14 @@ _PREPOSITION_BEFORE = re.compile(
     r"\b(?:with|from|to|for|by|between|and)\s+(?:(?:the|its|a|an|[A-Z][a-z]+['’]s)\s+)?(?:[a-z][\w-]*\s+){0,3}$"
 )
 _TABLE_ROW = re.compile(r"^\s*\|")
+_RELATIVE_BEFORE = re.compile(r"(?:(?:with|from|to|in|under|by|for|of)\s+)?(?:whose|which|whom|that)\s*$")
+
+
+def _is_relative(ctx: Context, start: int) -> bool:
+    """Whether the clause at ``start`` is a relative clause ("..., with which it has ...")."""
+    return bool(_RELATIVE.match(ctx.text, start) or _RELATIVE_BEFORE.search(ctx.text, max(0, start - 30), start))
+
+
 #: "its computing contract", "their $10bn deal": a possessive pronoun before the trigger
 _POSSESSIVE = re.compile(r"\b(?:its|their)\s+(?:[\w$.,-]+\s+){0,4}$")
 
@@ -241,7 +249,7 @@ def roles_at(
             return Roles((partner,), (ctx.topic,), "table row")
     actors = _subjects(ctx, start, pos)
     why = "subject"
-    if not actors and start > 0 and _RELATIVE.match(ctx.text, start):
+    if not actors and start > 0 and _is_relative(ctx, start):
         # "OpenAI buys from CoreWeave, with which it has agreements worth ...": the sentence's
         # subject deals with the name the relative clause hangs on
         antecedent = _subjects(ctx, 0, start, any_role=True)
@@ -277,8 +285,9 @@ def _with_counterparties(
     why: str,
 ) -> Roles:
     start, _ = ctx.clause(pos)
-    cps = [t.name for t in _objects_between(ctx, actors, start, pos)]
-    cps += [t.name for t in _counterparties(ctx, pos, end, value_end, value_start) if t.name not in actors]
+    cps = [t.name for t in _counterparties(ctx, pos, end, value_end, value_start) if t.name not in actors]
+    if not cps:
+        cps = [t.name for t in _objects_between(ctx, actors, start, pos)]
     if not cps:
         ref = _object_reference(ctx, pos, end)
         cps = [ref] if ref and ref not in actors else []
@@ -305,7 +314,7 @@ def _objects_between(ctx: Context, actors: tuple[str, ...], start: int, pos: int
         for t in _parties(ctx)
         if subject_end <= t.start < pos
         and t.name not in actors
-        and not _is_subject(ctx, t, start)
+        and not _is_subject(ctx, t, 0)
         and not _NOT_COUNTERPARTY.search(ctx.text[max(0, t.start - 40) : t.start])
     ]
 
