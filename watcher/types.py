@@ -81,6 +81,7 @@ class ClaimFlag(enum.StrEnum):
     EXISTING = "existing"  # "already rents", "continues to"
     QUOTE = "quote"  # said inside a quotation
     REPORTED = "reported"  # attributed to reports or unnamed sources
+    PER_YEAR = "per_year"  # "$60bn a year": a yearly figure, not a total
 
 
 class FindingKind(enum.StrEnum):

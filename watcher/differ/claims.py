@@ -149,16 +149,28 @@ def _signed(ctx: Context, q: Quantity) -> Value:
 
 def _flow_period(ctx: Context, q: Quantity, attribute: str) -> set[str]:
     """The period a flow figure covers, as a note ("period:quarter:2025:4"), read in its clause."""
-    start, end = ctx.clause(q.span.start)
-    start, end = max(start, q.span.start - 80), min(end, q.span.end + 80)
+    _, end = ctx.clause(q.span.start)
+    start, end = max(0, q.span.start - 80), min(end, q.span.end + 80)
     period = period_in(ctx.text[start:end], months=attribute == "downloads")
     if period is None and attribute == "downloads" and _RECENT_MONTH.search(ctx.low_slice(start, end)):
         period = ("month", ctx.reference_year, None)  # "last month": a month of the publication year
     return {encode_period(period)} if period else set()
 
 
+_PER_YEAR = re.compile(
+    r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b|\bper annum\b|\ba-year\b", re.IGNORECASE
+)
+
+
+def _per_year(ctx: Context, q: Quantity) -> bool:
+    """ "$60bn a year", "an average yearly payment of $60bn": a yearly figure."""
+    return bool(_PER_YEAR.search(ctx.text, max(0, q.span.start - 40), min(len(ctx.text), q.span.end + 14)))
+
+
 def _value_claim(ctx: Context, q: Quantity, attribute: str) -> list[Claim]:
     notes = {"increment"} if _is_increment(ctx, q) else set()
+    if q.value.type is ValueType.USD and attribute not in FLOWS and _per_year(ctx, q):
+        notes.add("per_year")
     if attribute in FLOWS:
         notes |= _flow_period(ctx, q, attribute)
         if attribute == "downloads":
@@ -400,6 +412,18 @@ def extract_claims(
     return _complete_deals(claims, reader.reference, lead_end)
 
 
+def _named_deal(name: str, text: str) -> bool:
+    """ "The Microsoft agreement", "its Microsoft contract": a deal named after the company the
+    article's subject made it with."""
+    return bool(
+        re.search(
+            r"\b(?:the|its|their|a|an)\s+(?:[$\w.,-]+\s+){0,2}?" + re.escape(name) + r"(?:['’]s)?\s+(?:[\w-]+\s+)?"
+            r"(?:deal|agreement|contract|pact|lease|partnership|commitment|order)s?\b",
+            text,
+        )
+    )
+
+
 #: a sentence about several companies at once is no one company's deal
 _PLURAL = re.compile(r"\b(?:two|three|both|the companies|the firms|between them)\b", re.IGNORECASE)
 
@@ -418,6 +442,8 @@ def _complete_deals(claims: list[Claim], salient: str | None, lead_end: int) -> 
             (only,) = set(c.parties)
             if main and only in main:
                 c = replace(c, parties=tuple(dict.fromkeys((only, *main))))
+            elif salient and only != salient and _named_deal(only, c.evidence):
+                c = replace(c, parties=(only, salient))
             elif salient and only != salient and c.span.end <= lead_end:
                 c = replace(c, parties=(only, salient))
         out.append(c)

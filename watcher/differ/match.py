@@ -124,6 +124,8 @@ def _compare_with_facts(claim: Claim, facts: Sequence[Fact], partial: bool) -> F
     ]
     if claim.value is None or not candidates:
         return None
+    if ClaimFlag.PER_YEAR in claim.notes:
+        return None  # "about $60bn a year": a yearly figure says nothing of a contract's total
     results = [(f, rel, compare(claim.value, f.value)) for f, rel in candidates]
     agreeing = sorted((r for r in results if r[2]), key=lambda r: r[1] != "exact")
     if agreeing:
