@@ -164,7 +164,7 @@ _PER_YEAR = re.compile(
 
 def _per_year(ctx: Context, q: Quantity) -> bool:
     """ "$60bn a year", "an average yearly payment of $60bn": a yearly figure."""
-    return bool(_PER_YEAR.search(ctx.text, max(0, q.span.start - 40), min(len(ctx.text), q.span.end + 14)))
+    return bool(_PER_YEAR.search(ctx.text, max(0, q.span.start - 70), min(len(ctx.text), q.span.end + 14)))
 
 
 def _value_claim(ctx: Context, q: Quantity, attribute: str) -> list[Claim]:
@@ -417,7 +417,7 @@ def _named_deal(name: str, text: str) -> bool:
     article's subject made it with."""
     return bool(
         re.search(
-            r"\b(?:the|its|their|a|an)\s+(?:[$\w.,-]+\s+){0,2}?" + re.escape(name) + r"(?:['’]s)?\s+(?:[\w-]+\s+)?"
+            r"\b(?i:the|its|their|a|an)\s+(?:[$\w.,-]+\s+){0,2}?" + re.escape(name) + r"(?:['’]s)?\s+(?:[\w-]+\s+)?"
             r"(?:deal|agreement|contract|pact|lease|partnership|commitment|order)s?\b",
             text,
         )
