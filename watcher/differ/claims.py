@@ -381,10 +381,16 @@ class _Reader:
 
 
 def extract_claims(
-    text: str, entities: EntityIndex, *, title: str = "", reference_year: int | None = None
+    text: str,
+    entities: EntityIndex,
+    *,
+    title: str = "",
+    reference_year: int | None = None,
+    trace: list[Context] | None = None,
 ) -> list[Claim]:
     """The claims an article makes. ``title`` (the headline) is read as a first sentence;
-    ``reference_year`` (the publication year) lets "in 2019" mark a claim as history."""
+    ``reference_year`` (the publication year) lets "in 2019" mark a claim as history.
+    ``trace``, when given, receives the context of every sentence read (for ``--explain``)."""
     sentences = split_sentences(text)
     if title.strip() and not text.lstrip().startswith(title.strip()):
         sentences.insert(0, Sentence(title.strip(), 0, 0, -1))
@@ -406,6 +412,8 @@ def extract_claims(
         ctx = reader.read(surface)
         if ctx is not None:
             claims.extend(sentence_claims(ctx))
+            if trace is not None:
+                trace.append(ctx)
     if entities.projects:
         claims = [_resolve_projects(c, entities.projects) for c in claims]
     lead_end = sentences[min(2, len(sentences) - 1)].end if sentences else 0

@@ -61,6 +61,11 @@ def _is_relative(ctx: Context, start: int) -> bool:
     return bool(_RELATIVE.match(ctx.text, start) or _RELATIVE_BEFORE.search(ctx.text, max(0, start - 30), start))
 
 
+#: "it has contracted", "the company signed": a pronoun or description as the trigger's subject
+_PRONOUN_SUBJECT = re.compile(
+    r"\b(?:[Ii]t|[Tt]hey|[Tt]he (?:company|startup|start-up|firm|group))\s+"
+    r"(?:(?:has|have|had|will|would|also|now|then|recently|just|later|since)\s+){0,2}$"
+)
 #: "its computing contract", "their $10bn deal": a possessive pronoun before the trigger
 _POSSESSIVE = re.compile(r"\b(?:its|their)\s+(?:[\w$.,-]+\s+){0,4}$")
 
@@ -258,7 +263,10 @@ def roles_at(
             names = tuple(t.name for t in antecedent)
             return Roles((subject[0].name,), names, "relative clause")
         actors, why = antecedent, "antecedent"
-    if not actors and _POSSESSIVE.search(ctx.text, max(start, pos - 50), pos + 1):
+    if not actors and (
+        _POSSESSIVE.search(ctx.text, max(start, pos - 50), pos + 1)
+        or _PRONOUN_SUBJECT.search(ctx.text, max(start, pos - 50), pos)
+    ):
         # "its computing contract with Oracle": the company the sentence is about
         ref = _possessor(ctx, pos)
         if ref:

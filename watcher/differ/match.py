@@ -261,3 +261,40 @@ def diff_claims(
             continue  # a claim that matched a fact is that fact restated, refined or contradicted
         out.extend(f for f in _new_deals(claim, facts, tracked) if frozenset(f.parties) not in denied)
     return _dedupe(out)
+
+
+def why_no_finding(claim: Claim, baseline: HasFacts, *, partial: bool = False) -> str:
+    """In words, why a claim made no finding of its own (for ``watcher diff --explain``)."""
+    facts = baseline.facts
+    if claim.value is not None and any(
+        f.attribute in _comparable_attributes(claim) and _relation(frozenset(claim.parties), frozenset(f.parties))
+        for f in facts
+    ):
+        if ClaimFlag.PER_YEAR in claim.notes:
+            return "a yearly figure, not comparable with the baseline's total"
+        if not _can_flag(claim, partial):
+            return f"differs from the baseline but cannot contradict it ({_reason(claim, partial)})"
+        return "compared with the baseline: no conflict it can state"
+    if ClaimFlag.DEAL not in claim.notes:
+        return "not a deal and no baseline fact of this kind for these companies"
+    if len(set(claim.parties)) < 2:
+        return "a deal with only one company named: no counterparty found"
+    if not _is_firm_deal(claim):
+        return f"not news ({_reason(claim, partial)})"
+    if all(_covered(claim, frozenset(p), facts) for p in _pairs(claim.parties)) and not _novel(claim):
+        return "the baseline already has a deal of this kind between these companies"
+    return "merged into a stronger finding for the same companies or fact"
+
+
+def _reason(claim: Claim, partial: bool) -> str:
+    if claim.historical:
+        return "history"
+    if ClaimFlag.QUOTE in claim.notes:
+        return "inside a quotation"
+    if ClaimFlag.INCREMENT in claim.notes:
+        return "an increment, not a total"
+    if partial:
+        return "the article is only partly readable"
+    if ClaimFlag.EXISTING in claim.notes:
+        return "a deal that already existed"
+    return f"{claim.hedge.value}"
