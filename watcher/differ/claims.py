@@ -325,8 +325,9 @@ class ArticleNames:
         self.rx = re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w-])") if names else None
 
     @classmethod
-    def of(cls, sentences: list[Sentence], entities: EntityIndex) -> ArticleNames:
-        found = {m.name for s in sentences for m in entities.find_unknown(s.text)}
+    def of(cls, unknown: dict[str, list[Mention]]) -> ArticleNames:
+        """The names of ``unknown`` (each sentence's :meth:`EntityIndex.find_unknown`)."""
+        found = {m.name for mentions in unknown.values() for m in mentions}
         return cls(frozenset(n for n in found if len(n) > 2))
 
     def add_to(self, text: str, mentions: list[Mention]) -> list[Mention]:
@@ -352,6 +353,7 @@ class _Reader:
         self.topic: tuple[str, int] | None = None  # (company, paragraph) of a list item's heading
         self.subject: str | None = None  # the company the last sentence named last as a subject
         self.names = ArticleNames()
+        self.unknown: dict[str, list[Mention]] = {}  # each sentence's unlisted names, found once
         self.previous: tuple[str, ...] = ()
         #: sentences that cannot make a claim, read only if a later sentence refers back
         self.pending: list[Surface] = []
@@ -363,7 +365,7 @@ class _Reader:
             pending, self.pending = self.pending, []
             for skipped in pending:
                 self.read(skipped)
-        mentions = self.names.add_to(text, self.entities.find_mentions(text))
+        mentions = self.names.add_to(text, self.entities.find_mentions(text, self.unknown.get(text)))
         if not mentions and not (self.previous and lx.refers_back(text)):
             return None
         topic = self.topic[0] if self.topic and self.topic[1] == surface.sentence.paragraph else None
@@ -396,7 +398,8 @@ def extract_claims(
         sentences.insert(0, Sentence(title.strip(), 0, 0, -1))
     claims: list[Claim] = []
     reader = _Reader(entities, reference_year, salient_company(sentences[:3], entities))
-    reader.names = ArticleNames.of(sentences, entities)
+    reader.unknown = {s.text: entities.find_unknown(s.text) for s in sentences}
+    reader.names = ArticleNames.of(reader.unknown)
     for sentence in sentences:
         heading = _heading(sentence, entities)
         if heading:

@@ -6,6 +6,7 @@ are not in the list, recognised from the shape of the text around them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -135,10 +136,13 @@ class EntityIndex:
             found = [m for m in found if m.name not in self.projects or not _NAMED_AFTER.match(text, m.end)]
         return found
 
-    def find_mentions(self, text: str) -> list[Mention]:
-        """Listed and unlisted companies named in ``text``, in text order, without overlaps."""
+    def find_mentions(self, text: str, unknown: list[Mention] | None = None) -> list[Mention]:
+        """Listed and unlisted companies named in ``text``, in text order, without overlaps
+        (``unknown``: :meth:`find_unknown` of ``text``, when the caller has it already)."""
         known = self.find_known(text)
-        unknown = [m for m in self.find_unknown(text) if not _overlaps_any(m, known)]
+        if unknown is None:
+            unknown = self.find_unknown(text)
+        unknown = [m for m in unknown if not _overlaps_any(m, known)]
         merged: list[Mention] = []
         for m in sorted(known + unknown, key=lambda m: (m.start, -m.end)):
             if not merged or m.start >= merged[-1].end:
@@ -280,6 +284,7 @@ _LOWER_SLOTS = (
 _LOWER_SLOT_NEEDLE = re.compile(r"(?:^|[\s,;:.\u2014])[a-z][a-z0-9-]*[0-9.]?[a-z0-9]*\s")
 
 
+@functools.lru_cache(maxsize=4096)
 def _unusual_word(word: str) -> bool:
     """Whether a lower-case word is no ordinary English word (so it can be a company's name)."""
     if any(c.isdigit() for c in word) or "." in word:
