@@ -27,7 +27,7 @@ from watcher.differ.context import (
 )
 from watcher.differ.document import Sentence, split_sentences
 from watcher.differ.entities import EntityIndex, Mention
-from watcher.differ.frames import last_subject, roles_at, trigger_near
+from watcher.differ.frames import clause_parties, last_subject, roles_at, trigger_near
 from watcher.differ.mentions import type_mentions
 from watcher.differ.quantities import Quantity, parse_number
 from watcher.differ.valuecompare import encode_period, period_in
@@ -214,7 +214,7 @@ def _term_claims(ctx: Context) -> list[Claim]:
             continue
         value = Value(ValueType.YEAR, float(m.group("year")))
         hedge = hedge_at(ctx, m.start())
-        claims.append(_claim(ctx, ctx.parties, "term", "partnership_term", value, hedge, set()))
+        claims.append(_claim(ctx, clause_parties(ctx, m.start()), "term", "partnership_term", value, hedge, set()))
     return claims
 
 
@@ -228,7 +228,7 @@ def _term_span_claims(ctx: Context) -> list[Claim]:
             continue
         value = Value(ValueType.YEAR, float(m.group("year")) + years)
         claims.append(
-            _claim(ctx, ctx.parties, "term", "partnership_term", value, hedge_at(ctx, m.start()), set())
+            _claim(ctx, clause_parties(ctx, m.start()), "term", "partnership_term", value, hedge_at(ctx, m.start()), set())
         )
     return claims
 
@@ -259,10 +259,10 @@ def _rights_claims(ctx: Context) -> list[Claim]:
     for attribute, pattern in (("exclusivity", lx.EXCLUSIVITY), ("preferential_rights", lx.PREFERENTIAL)):
         m = pattern.search_low(ctx.low)
         status = _status(ctx, m.start()) if m else None
-        if m and status and len(ctx.parties) >= 1:
+        if m and status and clause_parties(ctx, m.start()):
             value = Value(ValueType.STATUS, text=status)
             hedge = hedge_at(ctx, m.start())
-            claims.append(_claim(ctx, ctx.parties, attribute, attribute, value, hedge, set()))
+            claims.append(_claim(ctx, clause_parties(ctx, m.start()), attribute, attribute, value, hedge, set()))
     return claims
 
 
@@ -272,10 +272,10 @@ _INTEGRATION_STATUS = {Hedge.DENIED: "denied", Hedge.REPORTED: "reported", Hedge
 def _status_claims(ctx: Context) -> list[Claim]:
     claims = _rights_claims(ctx)
     loss = lx.OPERATING_LOSS.search_low(ctx.low)
-    if loss and ctx.parties:
+    if loss and clause_parties(ctx, loss.start()):
         value = Value(ValueType.STATUS, text="yes")
         hedge = hedge_at(ctx, loss.start())
-        claims.append(_claim(ctx, ctx.parties, "loss", "operating_loss", value, hedge, set()))
+        claims.append(_claim(ctx, clause_parties(ctx, loss.start()), "loss", "operating_loss", value, hedge, set()))
     if len(ctx.parties) >= 2 and lx.MODEL_NAMES.search(ctx.text):
         offer = lx.MODEL_OFFER.rx.search(ctx.low)
         if offer:
@@ -435,6 +435,8 @@ def _named_deal(name: str, text: str) -> bool:
     )
 
 
+#: rights that one company holds against another: "its exclusivity", "Microsoft's rights run to 2032"
+_BILATERAL = frozenset({"exclusivity", "preferential_rights", "partnership_term"})
 #: a sentence about several companies at once is no one company's deal
 _PLURAL = re.compile(r"\b(?:two|three|both|the companies|the firms|between them)\b", re.IGNORECASE)
 
@@ -449,6 +451,8 @@ def _complete_deals(claims: list[Claim], salient: str | None, lead_end: int) -> 
     )
     out = []
     for c in claims:
+        if c.attribute in _BILATERAL and len(set(c.parties)) == 1 and main and c.parties[0] in main:
+            c = replace(c, parties=tuple(dict.fromkeys((c.parties[0], *main))))
         if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 1 and not _PLURAL.search(c.evidence):
             (only,) = set(c.parties)
             if main and only in main:

@@ -372,3 +372,24 @@ def last_subject(ctx: Context) -> str | None:
         return subjects[-1].name
     first = next((t for t in _parties(ctx)), None)
     return first.name if first else None
+
+
+def clause_parties(ctx: Context, pos: int) -> tuple[str, ...]:
+    """The companies a statement at ``pos`` is about: those its clause names as parties, else
+    the sentence's subject, else whom "its"/"it" refers to ("its exclusive hold is over")."""
+    start, end = ctx.clause(pos)
+    names = [t.name for t in _parties(ctx) if start <= t.start < end]
+    if not names and start > 0 and _is_relative(ctx, start):
+        # "The Windows maker's contract with OpenAI, which now expires in 2032": the clause it hangs on
+        before, _ = ctx.clause(max(0, start - 3))
+        names = [t.name for t in _parties(ctx) if before <= t.start < start]
+    if not names:
+        names = [t.name for t in _subjects(ctx, 0, pos)]
+    if not names and (
+        _POSSESSIVE.search(ctx.text, max(0, pos - 50), pos + 1) or _PRONOUN_SUBJECT.search(ctx.text, max(0, pos - 50), pos)
+    ):
+        ref = ctx.previous_subject or ctx.reference
+        names = [ref] if ref else []
+    if not names:
+        names = list(ctx.carried)
+    return tuple(dict.fromkeys(names))
