@@ -435,6 +435,21 @@ def _named_deal(name: str, text: str) -> bool:
     )
 
 
+def _commonest_pair(claims: list[Claim]) -> tuple[str, ...] | None:
+    """The two companies the article's claims most often name together."""
+    counts: dict[frozenset[str], int] = {}
+    for c in claims:
+        names = list(dict.fromkeys(c.parties))
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                key = frozenset((a, b))
+                counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return None
+    best = max(counts, key=lambda k: counts[k])
+    return tuple(sorted(best))
+
+
 #: rights that one company holds against another: "its exclusivity", "Microsoft's rights run to 2032"
 _BILATERAL = frozenset({"exclusivity", "preferential_rights", "partnership_term"})
 #: a sentence about several companies at once is no one company's deal
@@ -449,10 +464,11 @@ def _complete_deals(claims: list[Claim], salient: str | None, lead_end: int) -> 
         (c.parties for c in claims if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 2 and not c.historical),
         None,
     )
+    pair = _commonest_pair(claims)
     out = []
     for c in claims:
-        if c.attribute in _BILATERAL and len(set(c.parties)) == 1 and main and c.parties[0] in main:
-            c = replace(c, parties=tuple(dict.fromkeys((c.parties[0], *main))))
+        if c.attribute in _BILATERAL and len(set(c.parties)) == 1 and pair and c.parties[0] in pair:
+            c = replace(c, parties=tuple(dict.fromkeys((c.parties[0], *pair))))
         if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 1 and not _PLURAL.search(c.evidence):
             (only,) = set(c.parties)
             if main and only in main:
@@ -511,5 +527,7 @@ def _resolve_projects(claim: Claim, projects: Mapping[str, tuple[str, ...]]) -> 
     others = [p for p in claim.parties if p not in projects]
     if "deal" in claim.notes:
         return replace(claim, parties=tuple(others))
+    if claim.attribute == "project_value":  # the project's size is its members' figure alone
+        return replace(claim, parties=tuple(dict.fromkeys(m for p in named for m in projects[p])))
     members = [m for p in named for m in projects[p]]
     return replace(claim, parties=tuple(dict.fromkeys(others + members)))
