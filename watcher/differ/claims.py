@@ -285,31 +285,39 @@ def _status_claims(ctx: Context) -> list[Claim]:
     return claims
 
 
-def _agreement_claim(ctx: Context, have_value_deal: bool) -> list[Claim]:
-    """A deal sentence with no deal-sized quantity still says an agreement exists."""
-    verb = ctx.deal_verb  # a verb makes the sentence a deal sentence
-    if have_value_deal or not verb:
+def _agreement_claim(ctx: Context, value_pairs: set[frozenset[str]]) -> list[Claim]:
+    """A deal verb with no deal-sized quantity still says an agreement exists: one claim per
+    deal verb whose companies no value claim of the sentence already covers ("signed a $22.4bn
+    deal with CoreWeave and later rented servers from Google" -> the Google one)."""
+    if not ctx.deal_verb:
         return []
-    pairs = roles_at(ctx, verb.start()).pairs()
-    if not pairs:
-        return []
-    if lx.CLOUD_WORDS.rx.search(ctx.low):
-        attribute = "cloud_agreement"
-    elif lx.CHIP_WORDS.rx.search(ctx.low):
-        attribute = "chip_supply"
-    else:
-        attribute = "agreement"
-    hedge = hedge_at(ctx, verb.start())
-    value = Value(ValueType.STATUS, text="denied" if hedge is Hedge.DENIED else "yes")
-    return [_claim(ctx, parties, "deal", attribute, value, hedge, {"deal"}) for parties in pairs]
+    claims: list[Claim] = []
+    seen = set(value_pairs)
+    for verb in lx.DEAL_VERB.rx.finditer(ctx.low):
+        for parties in roles_at(ctx, verb.start()).pairs():
+            if frozenset(parties) in seen or (value_pairs and not set(parties) & {p for v in value_pairs for p in v}):
+                continue
+            seen.add(frozenset(parties))
+            start, end = ctx.clause(verb.start())
+            clause = ctx.low_slice(start, end)
+            if lx.CLOUD_WORDS.rx.search(clause):
+                attribute = "cloud_agreement"
+            elif lx.CHIP_WORDS.rx.search(clause):
+                attribute = "chip_supply"
+            else:
+                attribute = "agreement"
+            hedge = hedge_at(ctx, verb.start())
+            value = Value(ValueType.STATUS, text="denied" if hedge is Hedge.DENIED else "yes")
+            claims.append(_claim(ctx, parties, "deal", attribute, value, hedge, {"deal"}, verb.start()))
+    return claims
 
 
 def sentence_claims(ctx: Context) -> list[Claim]:
     if not ctx.parties:
         return []
     claims = _value_claims(ctx) + _year_claims(ctx) + _status_claims(ctx)
-    have_value_deal = any("deal" in c.notes for c in claims)
-    return claims + _agreement_claim(ctx, have_value_deal)
+    value_pairs = {frozenset(c.parties) for c in claims if ClaimFlag.DEAL in c.notes}
+    return claims + _agreement_claim(ctx, value_pairs)
 
 
 # ------------------------------------------------------------------ the article

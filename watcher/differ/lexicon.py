@@ -224,10 +224,13 @@ PRODUCT_AFTER = re.compile(
     re.IGNORECASE,
 )
 _ANAPHORA_START = r"^\W*(?:Its|It|Their|They|The (?:pact|deal|agreement|contract|partnership|companies|two companies|two|pair|firms|arrangement|alliance|framework))\b"
-_ANAPHORA_ANYWHERE = r"\b(?:the two companies|both companies|the two firms|the pair|the companies)\b"
+_ANAPHORA_ANYWHERE = (
+    r"\b(?:the two companies|both companies|the two firms|the pair|the companies|"
+    r"(?:these|those|both|the two) (?:deals|agreements|contracts|arrangements))\b"
+)
 ANAPHORA = re.compile(_ANAPHORA_START + "|" + _ANAPHORA_ANYWHERE)
 _ANAPHORA_AT_START = re.compile(_ANAPHORA_START)
-_ANAPHORA_NEEDLES = ("the two ", "both companies", "the pair", "the companies")
+_ANAPHORA_NEEDLES = ("the two ", "both ", "the pair", "the companies", "these ", "those ")
 
 
 def refers_back(text: str) -> bool:
