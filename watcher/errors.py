@@ -61,7 +61,16 @@ class ExtractionError(WatcherError):
 
 
 class StorageError(WatcherError):
-    """The database could not be reached or migrated."""
+    """The database could not be reached or migrated, or refused what was written.
+
+    ``lost_connection`` is True when the database went away (restart, network): the work of the
+    transaction is retried as a whole later. Otherwise the database refused this one write (a
+    constraint, a value it cannot store) and the caller records it against the item in hand.
+    """
+
+    def __init__(self, message: str, *, lost_connection: bool = False):
+        super().__init__(message)
+        self.lost_connection = lost_connection
 
 
 class DeliveryError(WatcherError):

@@ -27,6 +27,7 @@ import feedparser
 import yaml
 from defusedxml import DefusedXmlException
 
+from watcher.cleantext import clean_fields, drop_bad_charrefs
 from watcher.errors import ConfigError, FeedParseError
 from watcher.stories import canonical_url, content_hash
 from watcher.types import FeedEntry, FeedSource, Fetched
@@ -355,14 +356,15 @@ def parse_feed(fetched: Fetched, feed_name: str) -> list[FeedEntry]:
     if fetched.content_type:
         headers["content-type"] = fetched.content_type
     try:
-        result = feedparser.parse(io.BytesIO(fetched.content), response_headers=headers, sanitize_html=True)
+        body = drop_bad_charrefs(fetched.content)  # one `&#xD800;` must not cost the feed's other entries
+        result = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=True)
     except Exception as exc:  # feedparser should not raise; a hostile body still must not crash a cycle
         raise FeedParseError(f"feedparser failed: {type(exc).__name__}: {exc}", url=url) from exc
     if not result.get("version") and not result.entries:
         cause = result.get("bozo_exception")
         why = f" ({type(cause).__name__}: {cause})" if cause else ""
         raise FeedParseError(f"not an RSS/Atom feed{why}; check the feed URL in a browser", url=url)
-    return [_to_entry(e, feed_name) for e in result.entries]
+    return [clean_fields(_to_entry(e, feed_name)) for e in result.entries]
 
 
 def _to_entry(entry: Any, feed_name: str) -> FeedEntry:
