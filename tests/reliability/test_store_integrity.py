@@ -213,13 +213,13 @@ def test_instances_storing_one_article_at_once_make_one_row_one_story_one_alert(
             feed_ids = [f.id for f in feeds]
         policy = AlertPolicy((("telegram", str(CHAT)),))
         rounds = 5
+        errors: list[BaseException] = []
         ledger.inject("race:instances", writers * rounds)
         for r in range(rounds):
             url = f"https://news.example/story-{r}"
             art = Article(url=url, canonical_url=url, title=f"Deal {r}", text=f"OpenAI deal {r} text",
                           published=T0, site="news.example", content_hash=f"h{r}")  # fmt: skip
             barrier = threading.Barrier(writers)
-            errors: list[BaseException] = []
 
             def write(i: int, art: Article = art, barrier: threading.Barrier = barrier, r: int = r) -> None:
                 try:
