@@ -288,7 +288,7 @@ class Pipeline:
                 if sketch is not None:
                     self.stories().add(sketch, article.canonical_url, stored.story_id)
         except StorageError as exc:
-            if exc.lost_connection:  # the whole cycle's work waits for the database, not this entry
+            if exc.transient:  # the whole cycle's work waits for the database, not this entry
                 raise
             self._entry_failed(feed_id, entry, exc, report)
             return
@@ -318,7 +318,7 @@ class Pipeline:
                 now=self.clock(),
             )
         except StorageError as again:
-            if again.lost_connection:
+            if again.transient:
                 raise
             log.error("could not record the failure of entry %s either: %s", entry.entry_id, again)
             return 0

@@ -68,17 +68,25 @@ class Store(FeedOps, ArticleOps, OutboxOps):
         where = db._safe(str(self.engine.url))
         cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
         detail = f"{type(cause).__name__}: {' '.join(str(cause).split())[:300]}"
-        if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        invalidated = isinstance(exc, DBAPIError) and exc.connection_invalidated
+        if invalidated or (isinstance(exc, OperationalError) and self.dialect != "sqlite"):
             return StorageError(
                 f"lost the database {where} mid-transaction ({detail}); nothing of it was saved "
                 "and the work is retried on the next cycle",
-                lost_connection=True,
+                transient=True,
+            )
+        if isinstance(exc, OperationalError):  # SQLite: locked, disk full, missing table...
+            return StorageError(
+                f"the database {where} failed mid-transaction ({detail}); nothing of it was saved and the "
+                "work is retried on the next cycle (if it names a missing table, run `watcher db upgrade`; "
+                "if it says locked, another process holds the file)",
+                transient=True,
             )
         return StorageError(
-            f"the database {where} refused a write ({detail}); nothing of that transaction was saved. "
-            "If it names a constraint or a value, the item is recorded as failed and the rest go on; "
-            "if it repeats, report it with this message (run `watcher db upgrade` if it names a "
-            "missing table or column)"
+            f"the database {where} refused a statement ({detail}); nothing of that transaction was "
+            "saved. If it names a value or a constraint, the item in hand is recorded as failed and "
+            "the rest go on; if it repeats, report it with this message (run `watcher db upgrade` "
+            "if it names a missing table or column)"
         )
 
     def ping(self) -> bool:

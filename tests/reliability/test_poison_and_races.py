@@ -155,11 +155,11 @@ def test_a_write_the_database_refuses_fails_that_entry_alone(  # type: ignore[no
     ledger.inject("db:refused-write")
     report, _ = w.poll_once(deliver=True, deadline=5)  # before: a raw IntegrityError/InternalError
     assert report.articles == 3
-    assert any("refused a write" in e for e in report.errors), report.errors
+    assert any("refused a statement" in e for e in report.errors), report.errors
     with w.store.session() as s:
         refused = s.scalar(select(EntryRow).where(EntryRow.link == f"{base}/a1.html"))
         done = s.scalar(select(func.count()).select_from(EntryRow).where(EntryRow.processed_at.is_not(None)))
-    assert refused is not None and refused.processed_at is None and "refused a write" in (refused.error or "")
+    assert refused is not None and refused.processed_at is None and "refused a statement" in (refused.error or "")
     assert done == 3
     companies = [COMPANIES[i] for i in (0, 2, 3)]
     ledger.count(alerts_per_company(api, companies), companies)
