@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import html
 import io
 import os
@@ -27,7 +28,7 @@ import feedparser
 import yaml
 from defusedxml import DefusedXmlException
 
-from watcher.cleantext import clean_fields, drop_bad_charrefs
+from watcher.cleantext import clean, clean_fields, drop_bad_charrefs
 from watcher.errors import ConfigError, FeedParseError
 from watcher.stories import canonical_url, content_hash
 from watcher.types import FeedEntry, FeedSource, Fetched
@@ -337,13 +338,15 @@ def _entry_link(entry: Any) -> str | None:
     return link
 
 
+MAX_IDENTITY = 1000  # the length of entries.identity: a longer id is stored as its hash
+
+
 def _entry_id(entry: Any, link: str | None, title: str, summary: str) -> str:
-    guid = (entry.get("id") or "").strip()
-    if guid:
-        return guid
-    if link:
-        return canonical_url(link)
-    return "sha256:" + content_hash(title + "\n" + summary)
+    guid = clean((entry.get("id") or "").strip())
+    identity = guid or (canonical_url(link) if link else "sha256:" + content_hash(title + "\n" + summary))
+    if len(identity) > MAX_IDENTITY:  # kept whole it would be clipped by the store and never match again
+        return "sha256:" + hashlib.sha256(identity.encode("utf-8")).hexdigest()
+    return identity
 
 
 def parse_feed(fetched: Fetched, feed_name: str) -> list[FeedEntry]:
