@@ -61,7 +61,17 @@ class ExtractionError(WatcherError):
 
 
 class StorageError(WatcherError):
-    """The database could not be reached or migrated."""
+    """The database could not be reached or migrated, or refused what was written.
+
+    ``transient`` is True when the database went away (restart, network) or failed as a whole
+    (SQLite locked, disk full): the transaction's work is retried as a whole later. Otherwise the
+    database refused this one statement (a constraint, a value it cannot store) and the caller
+    records it against the item in hand.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 class DeliveryError(WatcherError):

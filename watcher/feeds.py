@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import html
 import io
 import os
@@ -27,6 +28,7 @@ import feedparser
 import yaml
 from defusedxml import DefusedXmlException
 
+from watcher.cleantext import clean, clean_fields, drop_bad_charrefs
 from watcher.errors import ConfigError, FeedParseError
 from watcher.stories import canonical_url, content_hash
 from watcher.types import FeedEntry, FeedSource, Fetched
@@ -336,13 +338,15 @@ def _entry_link(entry: Any) -> str | None:
     return link
 
 
+MAX_IDENTITY = 1000  # the length of entries.identity: a longer id is stored as its hash
+
+
 def _entry_id(entry: Any, link: str | None, title: str, summary: str) -> str:
-    guid = (entry.get("id") or "").strip()
-    if guid:
-        return guid
-    if link:
-        return canonical_url(link)
-    return "sha256:" + content_hash(title + "\n" + summary)
+    guid = clean((entry.get("id") or "").strip())
+    identity = guid or (canonical_url(link) if link else "sha256:" + content_hash(title + "\n" + summary))
+    if len(identity) > MAX_IDENTITY:  # kept whole it would be clipped by the store and never match again
+        return "sha256:" + hashlib.sha256(identity.encode("utf-8")).hexdigest()
+    return identity
 
 
 def parse_feed(fetched: Fetched, feed_name: str) -> list[FeedEntry]:
@@ -355,14 +359,15 @@ def parse_feed(fetched: Fetched, feed_name: str) -> list[FeedEntry]:
     if fetched.content_type:
         headers["content-type"] = fetched.content_type
     try:
-        result = feedparser.parse(io.BytesIO(fetched.content), response_headers=headers, sanitize_html=True)
+        body = drop_bad_charrefs(fetched.content)  # one `&#xD800;` must not cost the feed's other entries
+        result = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=True)
     except Exception as exc:  # feedparser should not raise; a hostile body still must not crash a cycle
         raise FeedParseError(f"feedparser failed: {type(exc).__name__}: {exc}", url=url) from exc
     if not result.get("version") and not result.entries:
         cause = result.get("bozo_exception")
         why = f" ({type(cause).__name__}: {cause})" if cause else ""
         raise FeedParseError(f"not an RSS/Atom feed{why}; check the feed URL in a browser", url=url)
-    return [_to_entry(e, feed_name) for e in result.entries]
+    return [clean_fields(_to_entry(e, feed_name)) for e in result.entries]
 
 
 def _to_entry(entry: Any, feed_name: str) -> FeedEntry:

@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from watcher import extract, feeds, stories
-from watcher.errors import ExtractionError, FeedParseError, FetchError
+from watcher.cleantext import clean_fields
+from watcher.errors import ExtractionError, FeedParseError, FetchError, StorageError, WatcherError
 from watcher.http import FEED_ACCEPT, HttpClient
 from watcher.store import Store
 from watcher.store.article_ops import STORY_WINDOW, AlertPolicy
@@ -124,6 +125,7 @@ class Pipeline:
     notifier: FailureNotifier | None = None
     _stories: StoryClusterer | None = field(default=None, init=False, repr=False)
     _stories_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _store_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def stories(self) -> StoryClusterer:
         """The story index, seeded from the store's recent articles on first use."""
@@ -243,23 +245,18 @@ class Pipeline:
         article: Article | None = None,
         policy: AlertPolicy | None = None,
     ) -> None:
-        """Fetches, extracts, analyses and stores one entry; a failure is recorded, not raised."""
+        """Fetches, extracts, analyses and stores one entry; a failure is recorded, not raised.
+
+        Text from outside is cleaned here (NUL, lone surrogates: :mod:`watcher.cleantext`); a write the
+        database refuses is this entry's failure too. Only a lost database stops the cycle."""
+        entry = clean_fields(entry)
         try:
             article = article or self._article(entry, report, page)
         except Exception as exc:  # noqa: BLE001 - one entry's failure never stops the cycle
-            log.exception("entry %s of feed %s failed", entry.link or entry.entry_id, entry.feed)
-            report.error("entry", f"{entry.link or entry.entry_id}: {type(exc).__name__}: {exc}")
-            attempts = self.store.record_entry_error(
-                feed_id=feed_id,
-                identity=entry.entry_id,
-                link=entry.link,
-                title=entry.title,
-                error=str(exc),
-                now=self.clock(),
-            )
-            if attempts < MAX_ENTRY_ATTEMPTS:
+            if self._entry_failed(feed_id, entry, exc, report) < MAX_ENTRY_ATTEMPTS:
                 return
             article = self._summary_article(entry)
+        article = clean_fields(article)
         relevant = feeds.is_relevant((entry.title, entry.summary, article.text), self.tracked_names)
         if not relevant:
             report.entries_irrelevant += 1
@@ -268,30 +265,63 @@ class Pipeline:
         else:
             claims, findings = self.analyser.analyse(article)
         sketch = stories.fingerprint(article.text) if article.text else None
-        hint = self.stories().find(sketch, article.canonical_url) if sketch is not None else None
-        stored = self.store.store_processed_entry(
-            feed_id=feed_id,
-            identity=entry.entry_id,
-            entry_hash=h,
-            link=entry.link,
-            title=entry.title,
-            published=entry.published,
-            article=article,
-            fingerprint=sketch.to_bytes() if sketch is not None else None,
-            story_hint=hint,
-            claims=claims,
-            findings=findings,
-            baseline_version=self.analyser.version,
-            policy=policy or self.policy,
-            now=self.clock(),
-            source=source,
-        )
-        if sketch is not None:
-            self.stories().add(sketch, article.canonical_url, stored.story_id)
+        try:
+            with self._store_lock:  # the story hint, the write and the index update as one step
+                hint = self.stories().find(sketch, article.canonical_url) if sketch is not None else None
+                stored = self.store.store_processed_entry(
+                    feed_id=feed_id,
+                    identity=entry.entry_id,
+                    entry_hash=h,
+                    link=entry.link,
+                    title=entry.title,
+                    published=entry.published,
+                    article=article,
+                    fingerprint=sketch.to_bytes() if sketch is not None else None,
+                    story_hint=hint,
+                    claims=claims,
+                    findings=findings,
+                    baseline_version=self.analyser.version,
+                    policy=policy or self.policy,
+                    now=self.clock(),
+                    source=source,
+                )
+                if sketch is not None:
+                    self.stories().add(sketch, article.canonical_url, stored.story_id)
+        except StorageError as exc:
+            if exc.transient:  # the whole cycle's work waits for the database, not this entry
+                raise
+            self._entry_failed(feed_id, entry, exc, report)
+            return
         report.articles += 1
         report.partial += int(article.partial)
         report.findings += stored.new_findings
         report.alerts_queued += stored.new_deliveries
+
+    def _entry_failed(self, feed_id: int, entry: FeedEntry, exc: Exception, report: CycleReport) -> int:
+        """Records one entry's failure (retried next cycle); returns its attempts so far."""
+        log.error(
+            "entry %s of feed %s failed: %s: %s",
+            entry.link or entry.entry_id,
+            entry.feed,
+            type(exc).__name__,
+            exc,
+            exc_info=not isinstance(exc, WatcherError),
+        )
+        report.error("entry", f"{entry.link or entry.entry_id}: {type(exc).__name__}: {exc}")
+        try:
+            return self.store.record_entry_error(
+                feed_id=feed_id,
+                identity=entry.entry_id,
+                link=entry.link,
+                title=entry.title,
+                error=str(exc),
+                now=self.clock(),
+            )
+        except StorageError as again:
+            if again.transient:
+                raise
+            log.error("could not record the failure of entry %s either: %s", entry.entry_id, again)
+            return 0
 
     def _article(self, entry: FeedEntry, report: CycleReport, page: Fetched | None) -> Article:
         if page is None:
