@@ -167,6 +167,14 @@ def _per_year(ctx: Context, q: Quantity) -> bool:
     return bool(_PER_YEAR.search(ctx.text, max(0, q.span.start - 70), min(len(ctx.text), q.span.end + 14)))
 
 
+#: an uncertain amount of a deal that is certain: "could be worth", "may rise to"
+_MAYBE_MORE = re.compile(
+    r"\b(?:could|may|might|would)\s+(?:eventually\s+|ultimately\s+)?(?:be worth|rise|reach|grow|total|climb|"
+    r"increase|top|exceed|expand)\b[^.;]*$",
+    re.IGNORECASE,
+)
+
+
 def _value_claim(ctx: Context, q: Quantity, attribute: str) -> list[Claim]:
     notes = {"increment"} if _is_increment(ctx, q) else set()
     if q.value.type is ValueType.USD and attribute not in FLOWS and _per_year(ctx, q):
@@ -180,7 +188,11 @@ def _value_claim(ctx: Context, q: Quantity, attribute: str) -> list[Claim]:
     if cue is None:
         return [_claim(ctx, ctx.parties, attribute, attribute, q.value, hedge, notes, q.span.start)]
     notes.add("deal")
-    hedge = firmest(hedge, hedge_at(ctx, cue.start()))
+    cue_hedge = hedge_at(ctx, cue.start())
+    if hedge is Hedge.SPECULATIVE and _MAYBE_MORE.search(ctx.text, max(0, q.span.start - 40), q.span.start):
+        hedge = cue_hedge  # "a deal that could be worth $25bn": the amount is uncertain, not the deal
+    else:
+        hedge = firmest(hedge, cue_hedge)
     roles = roles_at(
         ctx,
         trigger_near(ctx, q.span.start),

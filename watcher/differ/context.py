@@ -249,8 +249,7 @@ def hedge_at(ctx: Context, pos: int) -> Hedge:
     start, end = ctx.clause(pos)
     if ctx.denial is not None and (ctx.denial < pos or start <= ctx.denial < end):
         return Hedge.DENIED
-    clause = ctx.low_slice(start, end)
-    if ctx.conditional or lx.SPECULATIVE.rx.search(clause):
+    if ctx.conditional or lx.SPECULATIVE.rx.search(ctx.low_slice(start, min(end, pos + 25))):
         return Hedge.SPECULATIVE
     if lx.TALKS.rx.search(ctx.low_slice(0, min(end, pos + 25))):
         return Hedge.TALKS

@@ -112,6 +112,12 @@ def _same_span(claim: Claim, fact: Fact) -> bool:
     return period is None or same_period(period, _fact_period(fact)) is not False
 
 
+def _is_agreement(claim: Claim) -> bool:
+    """A deal claim that only says a deal exists ("in talks to rent capacity from Oracle"): it
+    restates a baseline fact only of exactly its companies, not a part of a larger fact's."""
+    return ClaimFlag.DEAL in claim.notes and (claim.value is None or claim.value.type is ValueType.STATUS)
+
+
 def _compare_with_facts(claim: Claim, facts: Sequence[Fact], partial: bool) -> Finding | None:
     parties = frozenset(claim.parties)
     attributes = _comparable_attributes(claim)
@@ -121,6 +127,7 @@ def _compare_with_facts(claim: Claim, facts: Sequence[Fact], partial: bool) -> F
         if f.attribute in attributes
         and (rel := _relation(parties, frozenset(f.parties)))
         and _same_span(claim, f)
+        and (rel == "exact" or not _is_agreement(claim))
     ]
     if claim.value is None or not candidates:
         return None
@@ -172,7 +179,11 @@ def _covered(claim: Claim, pair: frozenset[str], facts: Sequence[Fact]) -> bool:
         if money and fact.value.type is not ValueType.USD:
             continue
         fact_parties = frozenset(fact.parties)
-        if fact_parties == pair or (not money and pair < fact_parties):
+        if fact_parties == pair:
+            return True
+        # a pair inside a larger baseline fact (the Stargate partners) is covered by it, unless
+        # the article tells of talks or plans: that is a new deal between the two
+        if pair < fact_parties and claim.hedge not in (Hedge.TALKS, Hedge.PLANNED):
             return True
     return False
 
