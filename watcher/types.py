@@ -129,6 +129,7 @@ class Claim:
     span: Span
     historical: bool = False  # about the past ("in 2019 ... invested $1 billion")
     notes: frozenset[str] = frozenset()  # ClaimFlag values, and a period marker for flows
+    frame: tuple[str, ...] = ()  # every company of the deal frame (co-investors included)
 
 
 @dataclass(frozen=True, slots=True)

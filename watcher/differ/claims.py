@@ -200,8 +200,12 @@ def _value_claim(ctx: Context, q: Quantity, attribute: str) -> list[Claim]:
         value_end=q.span.end,
         money=q.value.type is ValueType.USD,
     )
-    pairs = roles.pairs() or [tuple(dict.fromkeys(roles.actors + roles.counterparties))]
-    return [_claim(ctx, parties, "deal", attribute, q.value, hedge, notes, q.span.start) for parties in pairs]
+    frame = tuple(dict.fromkeys(roles.actors + roles.counterparties))
+    pairs = roles.pairs() or [frame]
+    return [
+        replace(_claim(ctx, parties, "deal", attribute, q.value, hedge, notes, q.span.start), frame=frame)
+        for parties in pairs
+    ]
 
 
 def _value_claims(ctx: Context) -> list[Claim]:

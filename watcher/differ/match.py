@@ -205,7 +205,9 @@ def _new_deals(claim: Claim, facts: Sequence[Fact], tracked: frozenset[str]) -> 
         pair = frozenset((a, b))
         if _covered(claim, pair, facts) and not _novel(claim):
             continue
-        confidence = base if pair & tracked else 0.25
+        # a deal of untracked companies stays below the alert threshold, unless a tracked
+        # company is in the same deal ("Microsoft and Nvidia will invest $15bn in Anthropic")
+        confidence = base if pair & tracked or set(claim.frame) & tracked else 0.25
         if ClaimFlag.REPORTED in claim.notes and claim.hedge is not Hedge.REPORTED:
             confidence *= 0.9
         confidence *= 1.0 if claim.value is not None and claim.value.type is not ValueType.STATUS else 0.9
@@ -214,7 +216,9 @@ def _new_deals(claim: Claim, facts: Sequence[Fact], tracked: frozenset[str]) -> 
             if claim.value and claim.value.type is not ValueType.STATUS
             else ""
         )
-        why = f"{a} and {b}: a {claim.attribute.replace('_', ' ')}{what} ({status}) that the baseline does not have"
+        kind = claim.attribute.replace("_", " ")
+        article = "an" if kind[:1] in "aeiou" else "a"
+        why = f"{a} and {b}: {article} {kind}{what} ({status}) that the baseline does not have"
         finding = _finding(FindingKind.NEW_DEAL, claim, (a, b), None, confidence, why)
         findings.append(replace(finding, status=status))
     return findings
