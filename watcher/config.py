@@ -26,6 +26,7 @@ from pydantic_settings import (
 )
 
 from watcher.errors import ConfigError
+from watcher.paths import DEFAULT_FILES, default_database_url, resolve_default
 
 PREFIX = "WATCHER_"
 DEFAULT_CONFIG_FILE = "config/watcher.yaml"
@@ -45,11 +46,22 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="ignore", case_sensitive=False)
 
-    database_url: str = Field("sqlite:///data/watcher.db", description="SQLAlchemy URL of the store")
-    feeds_file: Path = Field(Path("config/feeds.yaml"), description="YAML list of feeds")
-    baseline_file: Path = Field(Path("baseline/facts.yaml"), description="curated baseline facts")
-    entities_file: Path = Field(Path("config/entities.yaml"), description="known companies and aliases")
-    seeds_dir: Path = Field(Path("seeds"), description="seed documents the baseline comes from")
+    database_url: str = Field(default_factory=default_database_url, description="SQLAlchemy URL of the store")
+    feeds_file: Path = Field(
+        default_factory=lambda: resolve_default(DEFAULT_FILES["feeds_file"]), description="YAML list of feeds"
+    )
+    baseline_file: Path = Field(
+        default_factory=lambda: resolve_default(DEFAULT_FILES["baseline_file"]),
+        description="curated baseline facts",
+    )
+    entities_file: Path = Field(
+        default_factory=lambda: resolve_default(DEFAULT_FILES["entities_file"]),
+        description="known companies and aliases",
+    )
+    seeds_dir: Path = Field(
+        default_factory=lambda: resolve_default(DEFAULT_FILES["seeds_dir"]),
+        description="seed documents the baseline comes from",
+    )
 
     telegram_token: SecretStr | None = Field(None, description="Telegram bot token")
     telegram_chat_ids: Annotated[tuple[int, ...], NoDecode] = Field(
@@ -165,8 +177,9 @@ def load_settings(**overrides: Any) -> Settings:
 def describe_settings() -> list[tuple[str, str, str]]:
     """(variable, default, meaning) for every setting: used by README tests and `watcher status`."""
     rows = []
+    shown = {**{k: str(v) for k, v in DEFAULT_FILES.items()}, "database_url": "watcher.db in the user data folder"}
     for name, field in Settings.model_fields.items():
-        default = field.default
+        default = shown.get(name, field.default)
         if isinstance(default, tuple):
             default = ",".join(str(x) for x in default)
         rows.append((PREFIX + name.upper(), "" if default is None else str(default), field.description or ""))
