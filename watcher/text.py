@@ -20,10 +20,11 @@ def minute(moment: datetime | str | None, *, never: str = "never") -> str:
     if moment is None or moment == "":
         return never
     if isinstance(moment, str):
+        text = moment
         try:
-            moment = datetime.fromisoformat(moment)
+            moment = datetime.fromisoformat(text)
         except ValueError:
-            return moment
+            return text
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%d %H:%M")
@@ -34,10 +35,11 @@ def ago(moment: datetime | str | None, now: datetime, *, never: str = "never") -
     if moment is None or moment == "":
         return never
     if isinstance(moment, str):
+        text = moment
         try:
-            moment = datetime.fromisoformat(moment)
+            moment = datetime.fromisoformat(text)
         except ValueError:
-            return moment
+            return text
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     seconds = (now - moment).total_seconds()

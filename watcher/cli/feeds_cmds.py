@@ -10,8 +10,6 @@ import click
 
 from watcher.cli import cli
 from watcher.errors import ConfigError
-from watcher.feeds import export_opml, feed_from_mapping, import_opml, load_feeds, save_feeds
-from watcher.stories import canonical_url
 from watcher.types import FeedSource
 
 
@@ -22,6 +20,8 @@ def _feeds_file() -> Path:
 
 
 def _load_or_empty(path: Path) -> list[FeedSource]:
+    from watcher.feeds import load_feeds
+
     return load_feeds(path) if path.exists() else []
 
 
@@ -34,6 +34,8 @@ def feeds() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per feed, one per line.")
 def feeds_list(as_json: bool) -> None:
     """List configured feeds (name, interval, tags, URL)."""
+    from watcher.feeds import load_feeds
+
     for feed in load_feeds(_feeds_file()):
         if as_json:
             click.echo(
@@ -61,6 +63,8 @@ def feeds_list(as_json: bool) -> None:
 @click.option("--tag", "tags", multiple=True, help="A tag for the feed (repeatable).")
 def feeds_add(name: str, url: str, interval: str | None, tags: tuple[str, ...]) -> None:
     """Add the feed NAME at URL."""
+    from watcher.feeds import feed_from_mapping, save_feeds
+
     path = _feeds_file()
     current = _load_or_empty(path)
     raw: dict[str, object] = {"name": name, "url": url, "tags": list(tags)}
@@ -78,6 +82,8 @@ def feeds_add(name: str, url: str, interval: str | None, tags: tuple[str, ...]) 
 @click.argument("name")
 def feeds_remove(name: str) -> None:
     """Remove the feed called NAME (case-insensitive)."""
+    from watcher.feeds import load_feeds, save_feeds
+
     path = _feeds_file()
     current = load_feeds(path)
     kept = [f for f in current if f.name.casefold() != name.casefold()]
@@ -91,6 +97,9 @@ def feeds_remove(name: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def feeds_import_opml(file: Path) -> None:
     """Add the feeds of an OPML FILE; feeds already present (same URL or name) are skipped."""
+    from watcher.feeds import import_opml, save_feeds
+    from watcher.stories import canonical_url
+
     path = _feeds_file()
     current = _load_or_empty(path)
     names = {f.name.casefold() for f in current}
@@ -113,6 +122,8 @@ def feeds_import_opml(file: Path) -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def feeds_export_opml(file: Path | None) -> None:
     """Write the feeds as OPML to FILE (default: stdout)."""
+    from watcher.feeds import export_opml, load_feeds
+
     data = export_opml(load_feeds(_feeds_file()))
     if file is None:
         click.echo(data.decode("utf-8"), nl=False)
