@@ -101,3 +101,25 @@ def test_explicit_paths_are_kept_as_given(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("WATCHER_BASELINE_FILE", "baseline/facts.yaml")
     assert load_settings().baseline_file == Path("baseline/facts.yaml")
+
+
+def test_unknown_key_in_the_config_file_is_an_error_naming_file_and_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "w.yaml"
+    cfg.write_text("timezone: UTC\npoll_intervall: 120\n")
+    monkeypatch.setenv("WATCHER_CONFIG_FILE", str(cfg))
+    with pytest.raises(ConfigError, match=r"w\.yaml, line 2: unknown key 'poll_intervall' \(did you mean 'poll_interval'"):
+        load_settings()
+
+
+def test_yaml_syntax_error_in_the_config_file_names_the_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "w.yaml"
+    cfg.write_text("timezone: UTC\npoll_interval: [\n")
+    monkeypatch.setenv("WATCHER_CONFIG_FILE", str(cfg))
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert str(cfg) in str(err.value) and "not valid YAML" in str(err.value)
+    assert "<unicode string>" not in str(err.value)

@@ -27,6 +27,7 @@ from pydantic_settings import (
 
 from watcher.errors import ConfigError
 from watcher.paths import DEFAULT_FILES, default_database_url, resolve_default
+from watcher.yamlfile import parse_yaml, reject_unknown_keys
 
 PREFIX = "WATCHER_"
 DEFAULT_CONFIG_FILE = "config/watcher.yaml"
@@ -39,6 +40,17 @@ def _config_file() -> str | None:
             raise ConfigError(f"WATCHER_CONFIG_FILE: no such file: {path}")
         return path
     return DEFAULT_CONFIG_FILE if Path(DEFAULT_CONFIG_FILE).is_file() else None
+
+
+class _CheckedYamlSource(YamlConfigSettingsSource):
+    """The config file, with YAML errors and unknown keys (``poll_intervall``) named by file and line."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        text = Path(file_path).read_text(encoding="utf-8")
+        data = parse_yaml(file_path, text) or {}
+        if isinstance(data, dict):
+            reject_unknown_keys(file_path, text, data, Settings.model_fields)
+        return data  # type: ignore[no-any-return]
 
 
 class Settings(BaseSettings):
@@ -102,7 +114,7 @@ class Settings(BaseSettings):
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         path = _config_file()
         if path:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+            sources.append(_CheckedYamlSource(settings_cls, yaml_file=path))
         return tuple(sources)
 
     @field_validator("telegram_chat_ids", mode="before")

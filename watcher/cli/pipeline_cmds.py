@@ -111,7 +111,8 @@ def backfill(
     """Ingest history from the feeds, a file of URLs or a folder of saved pages.
 
     Resumable: what was stored is skipped on a second run. Backfilled findings are stored and
-    shown in the next digest; --alert sends them as instant alerts too.
+    shown in the next digest; --alert sends them as instant alerts too. Saved pages that are
+    empty, binary or without article text are not stored; exit code 1 when any failed.
     """
     from watcher.backfill import backfill_dir, backfill_feeds, backfill_urls
 
@@ -130,12 +131,17 @@ def backfill(
     if as_json:
         click.echo(json.dumps(vars(report), default=str))
     else:
+        from watcher.text import plural
+
         click.echo(
-            f"{report.articles} articles stored ({report.skipped} already there, {report.partial} partial), "
-            f"{report.findings} findings, {len(report.errors)} errors"
+            f"{plural(report.articles, 'article')} stored ({report.skipped} already there, "
+            f"{report.partial} partial), {report.failed} failed, {plural(report.findings, 'finding')}, "
+            f"{plural(len(report.errors), 'error')}"
         )
         for err in report.errors[:20]:
             click.echo(f"  error: {err}", err=True)
+    if report.failed:
+        raise SystemExit(1)
 
 
 @cli.command()
