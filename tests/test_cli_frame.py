@@ -109,3 +109,13 @@ def test_verbose_shows_watchers_debug_lines_not_third_party_ones() -> None:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
         logging.getLogger("watcher").setLevel(logging.NOTSET)
+
+
+def test_counts_in_output_use_the_right_plural() -> None:
+    from watcher.pipeline import CycleReport, report_lines
+    from watcher.text import article, plural
+
+    line = next(iter(report_lines(CycleReport(feeds_polled=1, entries_new=1, articles=2, findings=1))))
+    assert line.startswith("1 feed polled") and "1 new entry," in line and "2 articles" in line
+    assert "1 finding," in line and "0 alerts queued" in line
+    assert plural(0, "finding") == "0 findings" and article("investment") == "an investment"

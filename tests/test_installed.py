@@ -133,3 +133,9 @@ def test_installed_watcher_runs_from_an_unrelated_folder(installed: Installed) -
         check=True,
     ).stdout
     assert str(ROOT) not in origin
+
+
+def test_the_shipped_feed_list_is_not_edited_in_place(installed: Installed) -> None:
+    done = installed.run("feeds", "add", "Example", "https://example.org/feed.xml", check=False)
+    assert done.returncode == 1
+    assert "shipped with watcher" in done.stderr and "WATCHER_FEEDS_FILE" in done.stderr

@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     max_page_bytes: int = Field(5_000_000, ge=1024, description="size cap for a fetched page or feed")
     extract_timeout: float = Field(10.0, gt=0, description="time budget for extracting one page")
     health_port: int = Field(0, ge=0, le=65535, description="port of /healthz and /metrics (0 = off)")
+    health_host: str = Field("127.0.0.1", description="address /healthz and /metrics bind to (0.0.0.0 in a container)")
     instance_id: str | None = Field(None, description="name of this instance (default host:pid)")
 
     @classmethod

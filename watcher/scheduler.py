@@ -123,7 +123,7 @@ def run_forever(w: Watcher) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     listener = start_listener(w)
-    health = start_health_server(w, sched) if w.settings.health_port else None
+    health = start_health_server(w, sched, w.settings.health_host) if w.settings.health_port else None
     log.info(
         "watcher %s running: polling every %ss, digest at %s %s, database %s",
         w.owner,

@@ -137,6 +137,10 @@ def baseline_build(out: str | None, force: bool, as_json: bool) -> None:
 
     settings = load_settings()
     curated_path = settings.baseline_file
+    from watcher.paths import is_shipped
+
+    if out is None and is_shipped(curated_path):
+        raise click.UsageError("the baseline in use is the one shipped with watcher: give --out for the draft")
     out_path = Path(out) if out else curated_path.with_name("facts.draft.yaml")
     if out_path.resolve() == curated_path.resolve() and not force:
         click.echo(

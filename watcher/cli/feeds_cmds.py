@@ -19,6 +19,19 @@ def _feeds_file() -> Path:
     return Path(load_settings().feeds_file)
 
 
+def _editable_feeds_file() -> Path:
+    """The feeds file for add/remove/import: never the copy shipped inside the installed package."""
+    from watcher.paths import is_shipped
+
+    path = _feeds_file()
+    if is_shipped(path):
+        raise ConfigError(
+            f"{path} is the feed list shipped with watcher and is not edited in place: copy it, "
+            "e.g. `cp " + str(path) + " ~/feeds.yaml`, and set WATCHER_FEEDS_FILE=~/feeds.yaml"
+        )
+    return path
+
+
 def _load_or_empty(path: Path) -> list[FeedSource]:
     from watcher.feeds import load_feeds
 
@@ -65,7 +78,7 @@ def feeds_add(name: str, url: str, interval: str | None, tags: tuple[str, ...]) 
     """Add the feed NAME at URL."""
     from watcher.feeds import feed_from_mapping, save_feeds
 
-    path = _feeds_file()
+    path = _editable_feeds_file()
     current = _load_or_empty(path)
     raw: dict[str, object] = {"name": name, "url": url, "tags": list(tags)}
     if interval is not None:
@@ -84,7 +97,7 @@ def feeds_remove(name: str) -> None:
     """Remove the feed called NAME (case-insensitive)."""
     from watcher.feeds import load_feeds, save_feeds
 
-    path = _feeds_file()
+    path = _editable_feeds_file()
     current = load_feeds(path)
     kept = [f for f in current if f.name.casefold() != name.casefold()]
     if len(kept) == len(current):
@@ -100,7 +113,7 @@ def feeds_import_opml(file: Path) -> None:
     from watcher.feeds import import_opml, save_feeds
     from watcher.stories import canonical_url
 
-    path = _feeds_file()
+    path = _editable_feeds_file()
     current = _load_or_empty(path)
     names = {f.name.casefold() for f in current}
     urls = {canonical_url(f.url) for f in current}
@@ -115,7 +128,9 @@ def feeds_import_opml(file: Path) -> None:
         urls.add(canonical_url(feed.url))
         added.append(feed)
     save_feeds(path, [*current, *added])
-    click.echo(f"imported {len(added)} feeds into {path} ({skipped} already present)")
+    from watcher.text import plural
+
+    click.echo(f"imported {plural(len(added), 'feed')} into {path} ({skipped} already present)")
 
 
 @feeds.command("export-opml")

@@ -168,7 +168,9 @@ def rediff(alert: bool, as_json: bool) -> None:
             )
     if not as_json:
         appeared = sum(c["change"] == "appeared" for c in changes)
-        click.echo(f"{appeared} findings appeared, {len(changes) - appeared} disappeared")
+        from watcher.text import plural
+
+        click.echo(f"{plural(appeared, 'finding')} appeared, {len(changes) - appeared} disappeared")
 
 
 @cli.command()
