@@ -3,7 +3,8 @@
 One scheduler per process. Poll cycles run every WATCHER_POLL_INTERVAL seconds with jitter,
 the outbox is drained every few seconds, the digest runs at WATCHER_DIGEST_TIME in
 WATCHER_TIMEZONE with no misfire limit (a late run still sends) and is also checked at start
-and every half hour, so a digest missed while watcher was down goes out once.
+and every half hour, so a digest missed while watcher was down goes out once (but none for the
+time before the database's first start: a fresh install sends its first digest at the next slot).
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ def run() -> None:
     """Run watcher: poll feeds on schedule, send alerts, send the daily digest.
 
     Polls every WATCHER_POLL_INTERVAL seconds (with jitter), retries deliveries, sends the
-    digest at WATCHER_DIGEST_TIME in WATCHER_TIMEZONE (and a missed one on start), answers
+    digest at WATCHER_DIGEST_TIME in WATCHER_TIMEZONE (and one missed while watcher was down; none
+    for the time before its first start), logs one line per cycle with the next poll time, answers
     Telegram commands from the allowed chats. Stops cleanly on SIGTERM or Ctrl-C.
     """
     from watcher.scheduler import run_forever
