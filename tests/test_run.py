@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -77,3 +78,10 @@ def test_run_polls_serves_health_and_stops_on_sigterm(tmp_path: Path, http_serve
     assert proc.returncode == 0, err
     assert "NEW DEAL" in out and "northwind.html" in out  # alerts went to the console
     assert "stopping after running jobs finish" in err and "watcher stopped" in err
+    # one info line per cycle saying what ran and when the next one is; text logs carry timestamps
+    cycle = next(line for line in err.splitlines() if "poll cycle done" in line)
+    assert re.match(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} INFO watcher\.scheduler: ", cycle), cycle
+    assert "1 feed polled" in cycle and "next poll at" in cycle
+    # a fresh database sends no catch-up digest for the day before it was installed
+    assert "first run: no digest" in err
+    assert "WARNING" not in err, err  # the banner and a requested stop are info

@@ -26,6 +26,8 @@ from pydantic_settings import (
 )
 
 from watcher.errors import ConfigError
+from watcher.paths import DEFAULT_FILES, default_database_url, resolve_default
+from watcher.yamlfile import parse_yaml, reject_unknown_keys
 
 PREFIX = "WATCHER_"
 DEFAULT_CONFIG_FILE = "config/watcher.yaml"
@@ -40,16 +42,38 @@ def _config_file() -> str | None:
     return DEFAULT_CONFIG_FILE if Path(DEFAULT_CONFIG_FILE).is_file() else None
 
 
+class _CheckedYamlSource(YamlConfigSettingsSource):
+    """The config file, with YAML errors and unknown keys (``poll_intervall``) named by file and line."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        text = Path(file_path).read_text(encoding="utf-8")
+        data = parse_yaml(file_path, text) or {}
+        if isinstance(data, dict):
+            reject_unknown_keys(file_path, text, data, Settings.model_fields)
+        return data  # type: ignore[no-any-return]
+
+
 class Settings(BaseSettings):
     """All of watcher's settings. Field ``x`` is read from ``WATCHER_X``."""
 
     model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="ignore", case_sensitive=False)
 
-    database_url: str = Field("sqlite:///data/watcher.db", description="SQLAlchemy URL of the store")
-    feeds_file: Path = Field(Path("config/feeds.yaml"), description="YAML list of feeds")
-    baseline_file: Path = Field(Path("baseline/facts.yaml"), description="curated baseline facts")
-    entities_file: Path = Field(Path("config/entities.yaml"), description="known companies and aliases")
-    seeds_dir: Path = Field(Path("seeds"), description="seed documents the baseline comes from")
+    database_url: str = Field(default_factory=default_database_url, description="SQLAlchemy URL of the store")
+    feeds_file: Path = Field(
+        default_factory=lambda: resolve_default(DEFAULT_FILES["feeds_file"]), description="YAML list of feeds"
+    )
+    baseline_file: Path = Field(
+        default_factory=lambda: resolve_default(DEFAULT_FILES["baseline_file"]),
+        description="curated baseline facts",
+    )
+    entities_file: Path = Field(
+        default_factory=lambda: resolve_default(DEFAULT_FILES["entities_file"]),
+        description="known companies and aliases",
+    )
+    seeds_dir: Path = Field(
+        default_factory=lambda: resolve_default(DEFAULT_FILES["seeds_dir"]),
+        description="seed documents the baseline comes from",
+    )
 
     telegram_token: SecretStr | None = Field(None, description="Telegram bot token")
     telegram_chat_ids: Annotated[tuple[int, ...], NoDecode] = Field(
@@ -76,6 +100,7 @@ class Settings(BaseSettings):
     max_page_bytes: int = Field(5_000_000, ge=1024, description="size cap for a fetched page or feed")
     extract_timeout: float = Field(10.0, gt=0, description="time budget for extracting one page")
     health_port: int = Field(0, ge=0, le=65535, description="port of /healthz and /metrics (0 = off)")
+    health_host: str = Field("127.0.0.1", description="address /healthz and /metrics bind to (0.0.0.0 in a container)")
     instance_id: str | None = Field(None, description="name of this instance (default host:pid)")
 
     @classmethod
@@ -90,7 +115,7 @@ class Settings(BaseSettings):
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         path = _config_file()
         if path:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+            sources.append(_CheckedYamlSource(settings_cls, yaml_file=path))
         return tuple(sources)
 
     @field_validator("telegram_chat_ids", mode="before")
@@ -165,8 +190,9 @@ def load_settings(**overrides: Any) -> Settings:
 def describe_settings() -> list[tuple[str, str, str]]:
     """(variable, default, meaning) for every setting: used by README tests and `watcher status`."""
     rows = []
+    shown = {**{k: str(v) for k, v in DEFAULT_FILES.items()}, "database_url": "watcher.db in the user data folder"}
     for name, field in Settings.model_fields.items():
-        default = field.default
+        default = shown.get(name, field.default)
         if isinstance(default, tuple):
             default = ",".join(str(x) for x in default)
         rows.append((PREFIX + name.upper(), "" if default is None else str(default), field.description or ""))

@@ -55,9 +55,9 @@ class FeedParseError(WatcherError):
 class ExtractionError(WatcherError):
     """Article text could not be extracted from a page."""
 
-    def __init__(self, message: str, *, url: str):
-        super().__init__(f"{message} ({url})")
-        self.url = url
+    def __init__(self, message: str, *, url: str | None):
+        super().__init__(f"{message} ({url})" if url else message)  # no url: a local file, named by the caller
+        self.url = url or ""
 
 
 class StorageError(WatcherError):

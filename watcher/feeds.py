@@ -32,6 +32,7 @@ from watcher.cleantext import clean, clean_fields, drop_bad_charrefs
 from watcher.errors import ConfigError, FeedParseError
 from watcher.stories import canonical_url, content_hash
 from watcher.types import FeedEntry, FeedSource, Fetched
+from watcher.yamlfile import parse_yaml, reject_unknown_keys
 
 MIN_INTERVAL = 60
 _FEED_KEYS = {"name", "url", "interval", "tags", "enabled"}
@@ -122,15 +123,17 @@ def load_feeds(path: Path | str) -> list[FeedSource]:
     """The feeds in a feeds.yaml (``feeds:`` a list); every problem is a ConfigError naming file and entry."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such feeds file (set WATCHER_FEEDS_FILE or create it)") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the feeds file: {exc}") from exc
+    data = parse_yaml(path, text)
     if data is None:
         return []
     if not isinstance(data, dict) or not isinstance(data.get("feeds", []), list):
         raise ConfigError(f"{path}: expected a mapping with a 'feeds:' list")
+    reject_unknown_keys(path, text, data, ["feeds"])
     feeds = []
     for i, raw in enumerate(data.get("feeds") or []):
         try:

@@ -361,12 +361,16 @@ class Pipeline:
 
 
 def report_lines(report: CycleReport) -> Iterable[str]:
+    from watcher.text import plural
+
     yield (
-        f"{report.feeds_polled} feeds polled ({report.not_modified} not modified, {report.feeds_failed} failed), "
-        f"{report.entries_new} new entries, {report.articles} articles ({report.partial} partial), "
-        f"{report.findings} findings, {report.alerts_queued} alerts queued in {report.duration:.1f}s"
+        f"{plural(report.feeds_polled, 'feed')} polled ({report.not_modified} not modified, "
+        f"{report.feeds_failed} failed), {plural(report.entries_new, 'new entry', 'new entries')}, "
+        f"{plural(report.articles, 'article')} ({report.partial} partial), "
+        f"{plural(report.findings, 'finding')}, {plural(report.alerts_queued, 'alert')} queued "
+        f"in {report.duration:.1f}s"
     )
     for err in report.errors[:20]:
         yield f"  error: {err}"
     if len(report.errors) > 20:
-        yield f"  ... and {len(report.errors) - 20} more errors"
+        yield f"  ... and {plural(len(report.errors) - 20, 'more error')}"

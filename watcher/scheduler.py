@@ -3,7 +3,8 @@
 One scheduler per process. Poll cycles run every WATCHER_POLL_INTERVAL seconds with jitter,
 the outbox is drained every few seconds, the digest runs at WATCHER_DIGEST_TIME in
 WATCHER_TIMEZONE with no misfire limit (a late run still sends) and is also checked at start
-and every half hour, so a digest missed while watcher was down goes out once.
+and every half hour, so a digest missed while watcher was down goes out once (but none for the
+time before the database's first start: a fresh install sends its first digest at the next slot).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher.errors import WatcherError
+from watcher.text import plural
 
 if TYPE_CHECKING:
     from watcher.app import Watcher
@@ -47,12 +49,37 @@ def guarded(name: str, fn: Callable[[], Any], w: Watcher) -> Callable[[], None]:
     return job
 
 
+def cycle_summary(report: Any) -> str:
+    """``13 feeds polled, 4 new entries, 2 findings, 1 alert queued, 1 feed failed``."""
+    return ", ".join(
+        [
+            plural(report.feeds_polled, "feed") + " polled",
+            plural(report.entries_new, "new entry", "new entries"),
+            plural(report.findings, "finding"),
+            plural(report.alerts_queued, "alert") + " queued",
+            plural(report.feeds_failed, "feed") + " failed",
+        ]
+    )
+
+
 def build_scheduler(w: Watcher) -> BlockingScheduler:
     s = w.settings
     sched = BlockingScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
     jitter = max(1, min(60, s.poll_interval // 10))
+
+    def poll() -> None:
+        report, _ = w.poll_once(deadline=0)
+        job = sched.get_job("poll")
+        upcoming = job.next_run_time if job is not None else None
+        log.info(
+            "poll cycle done in %.1fs: %s; next poll at %s",
+            report.duration,
+            cycle_summary(report),
+            upcoming.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if upcoming else "(stopping)",
+        )
+
     sched.add_job(
-        guarded("poll", lambda: w.poll_once(deadline=0), w),
+        guarded("poll", poll, w),
         IntervalTrigger(seconds=s.poll_interval, jitter=jitter),
         id="poll",
         next_run_time=datetime.now(UTC),
@@ -91,14 +118,14 @@ def run_forever(w: Watcher) -> None:
     def stop(signum: int, _frame: Any) -> None:
         if not stopping.is_set():
             stopping.set()
-            log.warning("signal %s: stopping after running jobs finish", signum)
+            log.info("signal %s: stopping after running jobs finish", signum)
             threading.Thread(target=sched.shutdown, kwargs={"wait": True}, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     listener = start_listener(w)
-    health = start_health_server(w, sched) if w.settings.health_port else None
-    log.warning(
+    health = start_health_server(w, sched, w.settings.health_host) if w.settings.health_port else None
+    log.info(
         "watcher %s running: polling every %ss, digest at %s %s, database %s",
         w.owner,
         w.settings.poll_interval,
@@ -113,4 +140,4 @@ def run_forever(w: Watcher) -> None:
             listener.stop()
         if health is not None:
             health.shutdown()
-        log.warning("watcher stopped")
+        log.info("watcher stopped")

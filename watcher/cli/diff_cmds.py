@@ -125,7 +125,7 @@ def diff(
     new_value, evidence, confidence); errors go to stderr and the other inputs continue.
     Exit code 1 when any input failed.
     """
-    from watcher.articles_io import expand_sources, read_source
+    from watcher.articles_io import expand_sources, fetcher, read_source
     from watcher.baseline import load_baseline
     from watcher.config import load_settings
     from watcher.differ import diff_article
@@ -142,7 +142,7 @@ def diff(
     failed = 0
     for source in expand_sources(sources):
         try:
-            article = read_source(source)
+            article = read_source(source, fetch=fetcher(settings))
             year = article.published.year if article.published else None
             if explain:
                 _explain(console, source, article, baseline, entities, as_json)

@@ -31,6 +31,9 @@ class DigestSink(Protocol):
     def send_digest(self, subject: str, text: str, html: str, *, message_id: str) -> str: ...
 
 
+FIRST_START_KEY = "digest_first_start"
+
+
 def latest_slot(now: datetime, at: time, tz: ZoneInfo) -> datetime:
     """The most recent digest time at or before ``now`` (aware UTC in, aware out)."""
     local = now.astimezone(tz)
@@ -80,6 +83,10 @@ class DigestService:
             )
             target.append(view)
         failing = [(f.name, f.url, f.last_error or "", f.last_success_at) for f in self.store.failing_feeds()]
+        polled = any(
+            f.enabled and (f.last_success_at is not None or f.consecutive_failures > 0)
+            for f in self.store.feed_rows()
+        )
         return DigestView(
             period_start=start,
             period_end=end,
@@ -90,6 +97,7 @@ class DigestService:
             baseline_changes=list(self.baseline_changes(start, end)),
             failing_feeds=failing,
             generated_at=self.clock(),
+            feeds_checked=polled or bool(failing),
         )
 
     def preview(self, end: datetime | None = None) -> tuple[str, str, str]:
@@ -98,11 +106,29 @@ class DigestService:
 
     def send_due(self) -> bool:
         """Sends the digest of the latest slot if it has not gone out; True when sent now."""
-        slot = latest_slot(self.clock(), self.digest_time, self.tz)
+        now = self.clock()
+        slot = latest_slot(now, self.digest_time, self.tz)
         last = self.store.last_digest_end()
         if last is not None and last >= slot:
             return False
+        if last is None and slot < self._first_start(now):
+            log.info(
+                "first run: no digest for the time before watcher started; the first one goes out at %s",
+                (slot + timedelta(days=1)).isoformat(timespec="minutes"),
+            )
+            return False
         return self._send(slot)
+
+    def _first_start(self, now: datetime) -> datetime:
+        """When this database first asked for a due digest (recorded on that first call)."""
+        raw = self.store.get_state(FIRST_START_KEY)
+        if isinstance(raw, str):
+            try:
+                return datetime.fromisoformat(raw)
+            except ValueError:
+                pass
+        self.store.set_state(FIRST_START_KEY, now.isoformat())
+        return now
 
     def send_now(self) -> bool:
         """Sends a digest for the findings since the previous one, up to now."""

@@ -67,6 +67,7 @@ class DigestView:
     baseline_changes: list[tuple[str, str | None, str, str | Provenance | None]]
     failing_feeds: list[tuple[str, str, str, datetime | None]]
     generated_at: datetime
+    feeds_checked: bool = True  # False until some feed was polled: then no "all feeds fetching normally"
 
 
 # -- small shared helpers ------------------------------------------------------------
@@ -292,6 +293,7 @@ def _context(view: DigestView) -> dict[str, object]:
         "updates": [_item(v, tz) for v in view.updates],
         "changes": [(c.fact_id, c.old, c.new, _provenance_text(c.provenance)) for c in changes],
         "feeds": [(f.name, f.url, safe_url(f.url), f.last_error, format_time(f.since, tz)) for f in feeds],
+        "feeds_checked": view.feeds_checked,
         "empty": not (view.flagged or view.confirmations or view.updates or view.baseline_changes),
     }
 

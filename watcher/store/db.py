@@ -14,17 +14,39 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from watcher.errors import StorageError
+from watcher.paths import DISTRIBUTION, user_data_dir
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def _check_sqlite_folder(url: str) -> None:
+    """The default data folder is created; any other SQLite file's folder must exist (a typo in
+    WATCHER_DATABASE_URL is an error, not a new directory tree)."""
+    if not url.startswith("sqlite:///") or url.startswith("sqlite:///:memory:"):
+        return
+    folder = Path(url.removeprefix("sqlite:///").split("?", 1)[0]).parent
+    if folder.is_dir():
+        return
+    if folder == user_data_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        return
+    raise StorageError(
+        f"cannot use WATCHER_DATABASE_URL {_safe(url)}: the folder {folder} does not exist (create it first)"
+    )
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for a SQLAlchemy URL; SQLite gets its folder created, WAL and foreign keys on."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    """An engine for a SQLAlchemy URL; SQLite gets WAL and foreign keys on (and the default data
+    folder created)."""
+    _check_sqlite_folder(url)
     try:
         engine = create_engine(url, pool_pre_ping=True, future=True)
+    except ModuleNotFoundError as exc:
+        hint = f"; install it with: pip install '{DISTRIBUTION}[postgres]'" if exc.name == "psycopg" else ""
+        raise StorageError(
+            f"cannot use WATCHER_DATABASE_URL {_safe(url)}: the database driver {exc.name} is not installed{hint}"
+        ) from exc
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise StorageError(f"cannot use WATCHER_DATABASE_URL {_safe(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
