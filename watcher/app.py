@@ -29,7 +29,8 @@ from watcher.health import Metrics
 from watcher.http import HttpClient
 from watcher.notify.channels import ConsoleChannel, ConsoleDigestSink, EmailDigestSink, TelegramChannel
 from watcher.notify.digest import DigestService
-from watcher.notify.outbox import Channel, DrainReport, Outbox
+from watcher.notify.outbox import Channel, DrainReport, Outbox, send_lease
+from watcher.notify.render import MAX_ALERT_PARTS
 from watcher.pipeline import CycleReport, Pipeline
 from watcher.store import Store, open_store
 from watcher.store.article_ops import AlertPolicy
@@ -203,7 +204,8 @@ def make_watcher(
         clock=clock,
     )
     pipeline.notifier = ChannelNotifier(channels, policy.targets)
-    outbox = Outbox(store=store, channels=channels, owner=owner, clock=clock)
+    lease = send_lease(settings.http_timeout, MAX_ALERT_PARTS)
+    outbox = Outbox(store=store, channels=channels, owner=owner, clock=clock, lease=lease)
     if digest_sink is None:
         digest_sink = (
             EmailDigestSink.from_settings(settings)
