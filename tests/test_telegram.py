@@ -363,6 +363,30 @@ def test_buttons_are_answered_with_answer_callback_query(
     assert botapi.calls_to("sendMessage") == []
 
 
+@pytest.mark.parametrize(
+    "data", ["dismiss:²", "confirm:٣", "confirm:", "confirm:-1", "confirm:1.5", "nope:1"]
+)
+def test_buttons_take_only_ascii_digits(
+    botapi: BotApiServer, commands: TelegramCommands, handler: Handler, data: str
+) -> None:
+    """Issue 13 (6): 'dismiss:²' raised in the bot (str.isdigit, then int) and 'confirm:٣' was taken as 3."""
+    botapi.push_callback(CHAT, data)
+    commands.poll_once()
+    assert handler.calls == []
+    (answer,) = botapi.calls_to("answerCallbackQuery")
+    assert answer.params.get("text") == "Unknown button."
+
+
+@pytest.mark.parametrize("text", ["/latest ²", "/latest ٣", "/mute ٣", "/mute ²"])
+def test_commands_take_only_ascii_numbers(
+    botapi: BotApiServer, commands: TelegramCommands, handler: Handler, text: str
+) -> None:
+    """Issue 13 (6): '/latest ²' raised (the analyst got 'Sorry, that failed'); now it gets the usage."""
+    botapi.push_command(CHAT, text)
+    commands.poll_once()
+    assert handler.calls == [] and botapi.sent_to(CHAT)[0].text.startswith("Usage: /")
+
+
 def test_background_listener_answers_and_stops_cleanly(
     botapi: BotApiServer, commands: TelegramCommands, handler: Handler
 ) -> None:

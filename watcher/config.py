@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     telegram_chat_ids: Annotated[tuple[int, ...], NoDecode] = Field(
         (), description="comma-separated chat ids"
     )
+    telegram_admin_ids: Annotated[tuple[int, ...], NoDecode] = Field(
+        (),
+        description="comma-separated user ids allowed to press Confirm/Dismiss (empty: anyone in an allowed chat)",
+    )
     telegram_api_url: str = Field("https://api.telegram.org", description="Bot API server root")
 
     smtp_host: str | None = Field(None, description="SMTP server host")
@@ -93,11 +97,15 @@ class Settings(BaseSettings):
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
         return tuple(sources)
 
-    @field_validator("telegram_chat_ids", mode="before")
+    @field_validator("telegram_chat_ids", "telegram_admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return tuple(int(p) for p in re.split(r"[,\s]+", value.strip()) if p)
+            parts = [p for p in re.split(r"[,\s]+", value.strip()) if p]
+            bad = [p for p in parts if not re.fullmatch(r"-?[0-9]+", p)]
+            if bad:
+                raise ValueError(f"expected comma-separated numeric ids, got {bad[0]!r}")
+            return tuple(int(p) for p in parts)
         if isinstance(value, int):
             return (value,)
         return value
