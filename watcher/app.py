@@ -24,7 +24,7 @@ from watcher.config import Settings
 from watcher.consolidate import consolidate
 from watcher.differ import diff_claims
 from watcher.entities import EntityIndex, load_entities
-from watcher.errors import WatcherError
+from watcher.errors import ConfigError, WatcherError
 from watcher.health import Metrics
 from watcher.http import HttpClient
 from watcher.notify.channels import ConsoleChannel, ConsoleDigestSink, EmailDigestSink, TelegramChannel
@@ -104,10 +104,15 @@ class Watcher:
         return report, drained
 
     def sync_feeds(self) -> None:
-        """Makes the database's feed list match WATCHER_FEEDS_FILE (when it exists)."""
+        """Makes the database's feed list match WATCHER_FEEDS_FILE; a missing file or a folder is an error
+        (polling on with the feeds stored earlier would hide that the configured list is not read)."""
         path = Path(self.settings.feeds_file)
         if not path.is_file():
-            return
+            what = "is a folder, not a file" if path.is_dir() else "does not exist"
+            raise ConfigError(
+                f"WATCHER_FEEDS_FILE: {path} {what}; point it at the feeds YAML "
+                "(see config/feeds.yaml, or create it with `watcher feeds add`)"
+            )
         stamp = (path.stat().st_mtime_ns, path.stat().st_size)
         if stamp != self._feeds_stamp:  # unchanged file: nothing to sync
             self.store.sync_feeds(feeds.load_feeds(path))

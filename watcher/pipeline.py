@@ -22,6 +22,7 @@ from typing import Protocol
 from watcher import extract, feeds, stories
 from watcher.errors import ExtractionError, FeedParseError, FetchError
 from watcher.http import FEED_ACCEPT, HttpClient
+from watcher.logs import mask_url_passwords
 from watcher.store import Store
 from watcher.store.article_ops import STORY_WINDOW, AlertPolicy
 from watcher.store.feed_ops import FeedState
@@ -79,7 +80,7 @@ class CycleReport:
             self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + n
 
     def error(self, kind: str, message: str) -> None:
-        self.errors.append(message)
+        self.errors.append(mask_url_passwords(message))  # shown by `poll` and kept in --json output
         self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + 1
 
 

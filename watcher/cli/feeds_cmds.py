@@ -11,6 +11,7 @@ import click
 from watcher.cli import cli
 from watcher.errors import ConfigError
 from watcher.feeds import export_opml, feed_from_mapping, import_opml, load_feeds, save_feeds
+from watcher.logs import mask_url_passwords
 from watcher.stories import canonical_url
 from watcher.types import FeedSource
 
@@ -40,7 +41,7 @@ def feeds_list(as_json: bool) -> None:
                 json.dumps(
                     {
                         "name": feed.name,
-                        "url": feed.url,
+                        "url": mask_url_passwords(feed.url),
                         "interval": feed.interval,
                         "enabled": feed.enabled,
                         "tags": list(feed.tags),
@@ -51,7 +52,7 @@ def feeds_list(as_json: bool) -> None:
             interval = f"{feed.interval}s" if feed.interval else "default"
             state = "" if feed.enabled else " [disabled]"
             tags = f" [{', '.join(feed.tags)}]" if feed.tags else ""
-            click.echo(f"{feed.name}{state}\t{interval}{tags}\t{feed.url}")
+            click.echo(f"{feed.name}{state}\t{interval}{tags}\t{mask_url_passwords(feed.url)}")
 
 
 @feeds.command("add")
@@ -71,7 +72,7 @@ def feeds_add(name: str, url: str, interval: str | None, tags: tuple[str, ...]) 
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     save_feeds(path, [*current, feed])
-    click.echo(f"added {feed.name} ({feed.url}) to {path}")
+    click.echo(f"added {feed.name} ({mask_url_passwords(feed.url)}) to {path}")
 
 
 @feeds.command("remove")
