@@ -180,26 +180,30 @@ def import_opml(data: bytes, where: str = "OPML") -> list[FeedSource]:
     return feeds
 
 
-def _collect_outlines(parent: Any, tags: tuple[str, ...], out: list[FeedSource], where: str) -> None:
-    for outline in parent.findall("outline"):
+def _collect_outlines(body: Any, tags: tuple[str, ...], out: list[FeedSource], where: str) -> None:
+    """Walks the outlines in document order without recursion (a 5,000-deep nesting is fine)."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(o, tags) for o in reversed(body.findall("outline"))]
+    while stack:
+        outline, tags = stack.pop()
         label = (outline.get("title") or outline.get("text") or "").strip()
         url = outline.get("xmlUrl")
         if url:
-            extra = tuple(
-                t.strip() for t in (outline.get("category") or "").replace("/", ",").split(",") if t.strip()
-            )
-            try:
-                out.append(
-                    FeedSource(
-                        name=label or urlsplit(url).hostname or url,
-                        url=_check_url(url),
-                        tags=tuple(dict.fromkeys(tags + extra)),
-                    )
-                )
-            except ValueError as exc:
-                raise ConfigError(f"{where}: outline {label or url!r}: {exc}") from None
+            out.append(_outline_feed(outline, label, url, tags, where))
         else:
-            _collect_outlines(outline, tags + ((label,) if label else ()), out, where)
+            inner = tags + ((label,) if label else ())
+            stack.extend((o, inner) for o in reversed(outline.findall("outline")))
+
+
+def _outline_feed(outline: Any, label: str, url: str, tags: tuple[str, ...], where: str) -> FeedSource:
+    extra = tuple(t.strip() for t in (outline.get("category") or "").replace("/", ",").split(",") if t.strip())
+    try:
+        return FeedSource(
+            name=label or urlsplit(url).hostname or url,
+            url=_check_url(url),
+            tags=tuple(dict.fromkeys(tags + extra)),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{where}: outline {label or url!r}: {exc}") from None
 
 
 def export_opml(feeds: Sequence[FeedSource], title: str = "watcher feeds") -> bytes:

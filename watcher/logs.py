@@ -12,8 +12,14 @@ from datetime import UTC, datetime
 _SECRET_PATTERNS = [
     re.compile(r"(bot)\d{5,}:[A-Za-z0-9_-]{20,}"),  # Telegram bot tokens in URLs
     re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b"),  # bare Telegram tokens
-    re.compile(r"(://[^:/@\s]+:)[^@\s]+(@)"),  # passwords in URLs
+    re.compile(r"(://[^:/@\s]*:)[^@\s/?#]+(@)"),  # passwords in URLs (userinfo has no / ? #)
 ]
+_URL_PASSWORD = _SECRET_PATTERNS[2]
+
+
+def mask_url_passwords(text: str) -> str:
+    """``https://user:secret@host/`` becomes ``https://user:***@host/`` wherever it occurs in ``text``."""
+    return _URL_PASSWORD.sub(r"\1***\2", text)
 
 
 def redact(text: str) -> str:

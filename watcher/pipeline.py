@@ -23,6 +23,7 @@ from watcher import extract, feeds, stories
 from watcher.cleantext import clean_fields
 from watcher.errors import ExtractionError, FeedParseError, FetchError, StorageError, WatcherError
 from watcher.http import FEED_ACCEPT, HttpClient
+from watcher.logs import mask_url_passwords
 from watcher.store import Store
 from watcher.store.article_ops import STORY_WINDOW, AlertPolicy
 from watcher.store.feed_ops import FeedState
@@ -80,7 +81,7 @@ class CycleReport:
             self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + n
 
     def error(self, kind: str, message: str) -> None:
-        self.errors.append(message)
+        self.errors.append(mask_url_passwords(message))  # shown by `poll` and kept in --json output
         self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + 1
 
 

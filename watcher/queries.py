@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from watcher.logs import mask_url_passwords
 from watcher.store import Store
 from watcher.store.schema import ArticleRow, FindingRow
 
@@ -70,10 +71,10 @@ def status_report(w: Watcher) -> dict[str, Any]:
     feeds = [
         {
             "name": f.name,
-            "url": f.url,
+            "url": mask_url_passwords(f.url),
             "enabled": f.enabled,
             "last_success_at": _iso(f.last_success_at),
-            "last_error": f.last_error,
+            "last_error": mask_url_passwords(f.last_error) if f.last_error else f.last_error,
             "last_error_kind": f.last_error_kind,
             "consecutive_failures": f.consecutive_failures,
             "next_poll_at": _iso(f.next_poll_at),

@@ -10,6 +10,7 @@ import click
 
 from watcher.cli import cli
 from watcher.errors import ConfigError
+from watcher.logs import mask_url_passwords
 from watcher.types import FeedSource
 
 
@@ -55,7 +56,7 @@ def feeds_list(as_json: bool) -> None:
                 json.dumps(
                     {
                         "name": feed.name,
-                        "url": feed.url,
+                        "url": mask_url_passwords(feed.url),
                         "interval": feed.interval,
                         "enabled": feed.enabled,
                         "tags": list(feed.tags),
@@ -66,7 +67,7 @@ def feeds_list(as_json: bool) -> None:
             interval = f"{feed.interval}s" if feed.interval else "default"
             state = "" if feed.enabled else " [disabled]"
             tags = f" [{', '.join(feed.tags)}]" if feed.tags else ""
-            click.echo(f"{feed.name}{state}\t{interval}{tags}\t{feed.url}")
+            click.echo(f"{feed.name}{state}\t{interval}{tags}\t{mask_url_passwords(feed.url)}")
 
 
 @feeds.command("add")
@@ -88,7 +89,7 @@ def feeds_add(name: str, url: str, interval: str | None, tags: tuple[str, ...]) 
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     save_feeds(path, [*current, feed])
-    click.echo(f"added {feed.name} ({feed.url}) to {path}")
+    click.echo(f"added {feed.name} ({mask_url_passwords(feed.url)}) to {path}")
 
 
 @feeds.command("remove")

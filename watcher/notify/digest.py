@@ -17,6 +17,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from watcher.errors import DeliveryError
+from watcher.logs import mask_url_passwords
 from watcher.notify.render import AlertView, DigestView, render_digest
 from watcher.store import Store
 from watcher.store.outbox_ops import finding_from_row
@@ -82,7 +83,10 @@ class DigestService:
                 else updates
             )
             target.append(view)
-        failing = [(f.name, f.url, f.last_error or "", f.last_success_at) for f in self.store.failing_feeds()]
+        failing = [
+            (f.name, mask_url_passwords(f.url), mask_url_passwords(f.last_error or ""), f.last_success_at)
+            for f in self.store.failing_feeds()
+        ]
         polled = any(
             f.enabled and (f.last_success_at is not None or f.consecutive_failures > 0)
             for f in self.store.feed_rows()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -68,6 +68,56 @@ class DigestView:
     failing_feeds: list[tuple[str, str, str, datetime | None]]
     generated_at: datetime
     feeds_checked: bool = True  # False until some feed was polled: then no "all feeds fetching normally"
+
+
+# -- bounds on one alert ---------------------------------------------------------------
+# A headline or an evidence sentence comes from outside and can be any size (a 600 KB
+# headline was seen). Each field is cut to these many characters, with an ellipsis, so an
+# alert fits in one Telegram message; the sender caps the parts of one message as a last resort.
+FIELD_LIMITS = {
+    "title": 300,
+    "evidence": 1200,
+    "baseline_sentence": 500,
+    "explanation": 500,
+    "value": 200,
+    "party": 120,
+    "site": 100,
+    "url_text": 300,  # the visible text of a link (the href keeps the whole URL)
+    "url": 2048,  # a longer URL is shown cut and not linked
+}
+MAX_PARTIES = 6
+MAX_ALERT_PARTS = 3  # Telegram messages one alert or summary may become (the sender cuts the rest)
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in '…' when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _clip_opt(text: str | None, limit: int) -> str | None:
+    return None if text is None else clip(text, limit)
+
+
+def bounded(view: AlertView) -> AlertView:
+    """The view with every outside text field truncated to :data:`FIELD_LIMITS`."""
+    f, lim = view.finding, FIELD_LIMITS
+    parties = tuple(clip(p, lim["party"]) for p in f.parties[:MAX_PARTIES])
+    if len(f.parties) > MAX_PARTIES:
+        parties += (f"{len(f.parties) - MAX_PARTIES} more",)
+    finding = replace(
+        f,
+        parties=parties,
+        attribute=clip(f.attribute, lim["value"]),
+        baseline_fact=_clip_opt(f.baseline_fact, lim["value"]),
+        baseline_value=_clip_opt(f.baseline_value, lim["value"]),
+        new_value=_clip_opt(f.new_value, lim["value"]),
+        evidence=clip(f.evidence, lim["evidence"]),
+        explanation=clip(f.explanation, lim["explanation"]),
+        baseline_sentence=_clip_opt(f.baseline_sentence, lim["baseline_sentence"]),
+    )
+    return replace(
+        view, finding=finding, title=clip(view.title, lim["title"]), site=_clip_opt(view.site, lim["site"])
+    )
 
 
 # -- small shared helpers ------------------------------------------------------------
@@ -135,8 +185,8 @@ def meta_line(view: AlertView, tz: ZoneInfo | None = None) -> str:
 
 
 def _link_html(url: str, text: str | None = None) -> str:
-    href = safe_url(url)
-    label = tg_escape(text if text is not None else url)
+    href = safe_url(url) if len(url) <= FIELD_LIMITS["url"] else None
+    label = tg_escape(clip(text if text is not None else url, FIELD_LIMITS["url_text"]))
     return f'<a href="{html.escape(href, quote=True)}">{label}</a>' if href else label
 
 
@@ -153,7 +203,8 @@ def _baseline_block(finding: Finding, *, markup: bool) -> list[str]:
 
 
 def render_alert_html(view: AlertView) -> str:
-    """One finding as a Telegram message in HTML parse mode."""
+    """One finding as a Telegram message in HTML parse mode (fields bounded, see :func:`bounded`)."""
+    view = bounded(view)
     f = view.finding
     emoji, label = kind_label(f.kind)
     head = f"{emoji} <b>{label}</b>: <b>{tg_escape(parties_label(f))}</b>"
@@ -171,13 +222,14 @@ def render_alert_html(view: AlertView) -> str:
 
 def render_alert_text(view: AlertView) -> str:
     """The same alert as plain text (the parse-error fallback and the console)."""
+    view = bounded(view)
     f = view.finding
     emoji, label = kind_label(f.kind)
     blocks = [f"{emoji} {label}: {parties_label(f)}\n{change_line(f)}", view.title, f"“{f.evidence}”"]
     blocks += _baseline_block(f, markup=False)
     if f.explanation:
         blocks.append(f.explanation)
-    blocks.append(f"📰 {meta_line(view)}\n{view.url}")
+    blocks.append(f"📰 {meta_line(view)}\n{clip(view.url, FIELD_LIMITS['url'])}")
     return "\n\n".join(blocks)
 
 
@@ -194,6 +246,7 @@ def _plural(count: int, noun: str) -> str:
 
 def render_summary_html(views: Sequence[AlertView]) -> str:
     """One message for a burst of findings: a line pair per finding, blank-line separated."""
+    views = [bounded(v) for v in views]
     head = f"🔔 <b>{len(views)} new findings</b> ({tg_escape(_summary_counts(views))})"
     items = []
     for v in views:
@@ -206,10 +259,11 @@ def render_summary_html(views: Sequence[AlertView]) -> str:
 
 def render_summary_text(views: Sequence[AlertView]) -> str:
     """Plain-text variant of :func:`render_summary_html`."""
+    views = [bounded(v) for v in views]
     head = f"🔔 {len(views)} new findings ({_summary_counts(views)})"
     items = [
         f"{kind_label(v.finding.kind)[0]} {parties_label(v.finding)}: {change_line(v.finding)}\n"
-        f"{v.title} · {v.url}"
+        f"{v.title} · {clip(v.url, FIELD_LIMITS['url'])}"
         for v in views
     ]
     return "\n\n".join([head, *items])
@@ -249,6 +303,7 @@ class _Item:
 
 
 def _item(view: AlertView, tz: ZoneInfo) -> _Item:
+    view = bounded(view)
     f = view.finding
     emoji, label = kind_label(f.kind)
     return _Item(

@@ -29,7 +29,13 @@ def _check_sqlite_folder(url: str) -> None:
     if folder.is_dir():
         return
     if folder == user_data_dir():
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot create the folder {folder} for the SQLite database {_safe(url)} "
+                f"({exc.strerror or exc}): point WATCHER_DATABASE_URL at a writable place"
+            ) from exc
         return
     raise StorageError(
         f"cannot use WATCHER_DATABASE_URL {_safe(url)}: the folder {folder} does not exist (create it first)"
@@ -94,14 +100,20 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def downgrade(engine: Engine, revision: str) -> None:
     """Reverts migrations down to ``revision`` ("base" removes every table)."""
     cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+    except OperationalError as exc:
+        raise StorageError(f"cannot reach the database {_safe(str(engine.url))}: {exc.orig}") from exc
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        raise StorageError(f"cannot reach the database {_safe(str(engine.url))}: {exc.orig}") from exc
 
 
 def head_revision() -> str | None:

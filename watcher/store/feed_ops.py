@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
+from watcher.logs import mask_url_passwords
 from watcher.store.schema import EntryRow, FeedRow
 from watcher.types import FeedSource, Fetched
 
@@ -152,7 +153,7 @@ class FeedOps:
             row = s.get_one(FeedRow, feed_id)
             row.consecutive_failures += 1
             row.last_fetch_at = row.last_error_at = now
-            row.last_error, row.last_error_kind = message[:2000], kind
+            row.last_error, row.last_error_kind = mask_url_passwords(message)[:2000], kind
             wait = backoff(row.consecutive_failures, base_interval)
             if retry_after is not None:
                 wait = max(wait, min(timedelta(seconds=retry_after), MAX_BACKOFF))
