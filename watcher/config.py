@@ -56,7 +56,10 @@ def _check_config_file(path: Path) -> None:
     except OSError as exc:
         raise ConfigError(f"config file {path}: cannot read it: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or "cannot parse it"
+        raise ConfigError(f"config file {where} is not valid YAML: {problem}") from None
     if data is not None and not isinstance(data, dict):
         raise ConfigError(
             f"config file {path}: expected a mapping of settings (e.g. 'poll_interval: 600'), "
