@@ -382,6 +382,13 @@ class _Reader:
         #: sentences that cannot make a claim, read only if a later sentence refers back
         self.pending: list[Surface] = []
 
+    def note_subject(self, text: str) -> None:
+        """A sentence that makes no claim can still say whom the next one is about ("Nebius
+        came first."): a company it opens with."""
+        mentions = self.names.add_to(text, self.entities.find_mentions(text, self.unknown.get(text)))
+        if mentions and mentions[0].start <= 4:
+            self.subject = mentions[0].name
+
     def read(self, surface: Surface) -> Context | None:
         """The context of a sentence, or None when it names no company and refers to none."""
         text = surface.sentence.text
@@ -435,6 +442,7 @@ def extract_claims(
         surface = read_surface(sentence)
         if not may_claim(surface):
             reader.pending.append(surface)  # its companies matter only to a later "they"
+            reader.note_subject(sentence.text)
             continue
         ctx = reader.read(surface)
         if ctx is not None:
@@ -476,8 +484,19 @@ def _commonest_pair(claims: list[Claim]) -> tuple[str, ...] | None:
 
 #: rights that one company holds against another: "its exclusivity", "Microsoft's rights run to 2032"
 _BILATERAL = frozenset({"exclusivity", "preferential_rights", "partnership_term"})
+#: a sentence that goes on about the deal just told: "The committed value is ...", "It is worth ..."
+_DEAL_CONTINUES = re.compile(
+    r"^\W*(?:The|That|This|Its|It)\b(?:\s+[\w-]+){0,3}\s+(?:value|worth|price|term|total|deal|contract|"
+    r"agreement|is|was|will|would|runs|covers)\b"
+)
+#: one deal named in the singular ("signs GPU deal worth ..."), not a sum of many ("$60bn of rented GPUs")
+_ONE_DEAL = re.compile(r"\b(?:deal|contract|agreement|pact|lease|order|investment|stake)\b(?!s)", re.IGNORECASE)
 #: a sentence about several companies at once is no one company's deal
-_PLURAL = re.compile(r"\b(?:two|three|both|the companies|the firms|between them)\b", re.IGNORECASE)
+_PLURAL = re.compile(
+    r"\b(?:two|three|both|the companies|the firms|between them|such|(?:commitments|contracts|deals|agreements|"
+    r"leases) (?:to|with) (?:such|these|those|several|many|other|specialist|various))\b",
+    re.IGNORECASE,
+)
 
 
 def _complete_deals(claims: list[Claim], salient: str | None, lead_end: int) -> list[Claim]:
@@ -490,12 +509,23 @@ def _complete_deals(claims: list[Claim], salient: str | None, lead_end: int) -> 
     )
     pair = _commonest_pair(claims)
     out = []
+    last: Claim | None = None  # the last deal with two companies, for "The committed value is ..."
     for c in claims:
+        if (
+            ClaimFlag.DEAL in c.notes
+            and not c.parties
+            and last is not None
+            and 0 <= c.span.start - last.span.end < 300
+            and _DEAL_CONTINUES.match(c.evidence)
+        ):
+            c = replace(c, parties=last.parties)
+        if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 2:
+            last = c
         if c.attribute in _BILATERAL and len(set(c.parties)) == 1 and pair and c.parties[0] in pair:
             c = replace(c, parties=tuple(dict.fromkeys((c.parties[0], *pair))))
         if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 1 and not _PLURAL.search(c.evidence):
             (only,) = set(c.parties)
-            if main and only in main:
+            if main and only in main and _ONE_DEAL.search(c.evidence):
                 c = replace(c, parties=tuple(dict.fromkeys((only, *main))))
             elif salient and only != salient and _named_deal(only, c.evidence):
                 c = replace(c, parties=(only, salient))

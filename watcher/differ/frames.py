@@ -63,8 +63,8 @@ def _is_relative(ctx: Context, start: int) -> bool:
 
 #: "it has contracted", "the company signed": a pronoun or description as the trigger's subject
 _PRONOUN_SUBJECT = re.compile(
-    r"\b(?:[Ii]t|[Tt]hey|[Tt]he (?:company|startup|start-up|firm|group))\s+"
-    r"(?:(?:has|have|had|will|would|also|now|then|recently|just|later|since)\s+){0,2}$"
+    r"\b(?:[Ii]t|[Tt]hey|[Tt]he (?:[\w-]+ ){0,2}(?:company|startup|start-up|firm|group|operator|provider|"
+    r"developer|lab|maker|chipmaker|giant|business))\s+(?:[a-z]+\s+){0,3}$"
 )
 #: "its computing contract", "their $10bn deal": a possessive pronoun before the trigger
 _POSSESSIVE = re.compile(r"\b(?:its|their)\s+(?:[\w$.,-]+\s+){0,4}$")
@@ -78,6 +78,8 @@ def _possessor(ctx: Context, pos: int) -> str | None:
     return ctx.previous_subject or ctx.reference
 
 
+#: what opens a coordinated clause with a subject of its own: ", and OpenAI signed ..."
+_NEW_CLAUSE = re.compile(r"(?:[,;]\s*(?:and|but|while|whereas)?|\b(?:and|but|while|whereas))\s+$")
 #: a relative clause: its subject is the name before it ("Oracle, whose contract ...")
 _RELATIVE = re.compile(r"\s*(?:(?:with|from|to|in|under|by|for|of)\s+)?(?:whose|which|whom|that)\b")
 #: the sentence reports what another says: "IREN said (that) Microsoft ..."
@@ -344,6 +346,14 @@ def _fallback_counterparty(
     if ctx.carried:
         return [c for c in ctx.carried if c != first], ", carried"
     lo, hi = _segment(ctx, value_start, value_end)
+    # not past the next clause that has a subject of its own (", and OpenAI signed ...")
+    later_subjects = [
+        t.start
+        for t in _parties(ctx)
+        if t.start > pos and _is_subject(ctx, t, 0) and _NEW_CLAUSE.search(ctx.text, max(0, t.start - 12), t.start)
+    ]
+    if later_subjects:
+        hi = min(hi, later_subjects[0])
     rest = [
         t.name
         for t in _parties(ctx)
