@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     http_timeout: float = Field(20.0, gt=0, description="HTTP timeout in seconds")
     max_page_bytes: int = Field(5_000_000, ge=1024, description="size cap for a fetched page or feed")
     extract_timeout: float = Field(10.0, gt=0, description="time budget for extracting one page")
+    max_new_entries_per_feed: int = Field(
+        50, ge=1, le=100_000, description="new entries one feed may bring per poll cycle (newest first)"
+    )
     health_port: int = Field(0, ge=0, le=65535, description="port of /healthz and /metrics (0 = off)")
     instance_id: str | None = Field(None, description="name of this instance (default host:pid)")
 

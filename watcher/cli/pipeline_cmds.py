@@ -207,7 +207,11 @@ def findings(kind: tuple[str, ...], since: str | None, party: str | None, limit:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print status as one JSON object.")
 def status(as_json: bool) -> None:
-    """Show feeds (last success, last error, next poll), counts, deliveries and the last digest."""
+    """Show feeds (last success, last error, next poll, entries deferred), counts, deliveries and the last digest.
+
+    A feed that brought more than WATCHER_MAX_NEW_ENTRIES_PER_FEED new entries in one cycle shows
+    "N entries deferred": the newest were processed, the rest come in the next cycles (or run
+    `watcher backfill --feeds` to take them all now)."""
     from watcher.queries import status_report
 
     with opened() as w:
@@ -217,7 +221,7 @@ def status(as_json: bool) -> None:
         return
     console = Console()
     table = Table(title="Feeds")
-    for col in ("feed", "enabled", "last success", "failures", "last error", "next poll"):
+    for col in ("feed", "enabled", "last success", "failures", "last error", "next poll", "backlog"):
         table.add_column(col, overflow="fold")
     for f in data["feeds"]:
         table.add_row(
@@ -227,6 +231,7 @@ def status(as_json: bool) -> None:
             str(f["consecutive_failures"]),
             f["last_error"] or "",
             f["next_poll_at"] or "now",
+            f"{f['entries_deferred']} entries deferred" if f["entries_deferred"] else "",
         )
     console.print(table)
     console.print("counts: " + ", ".join(f"{k} {v}" for k, v in data["counts"].items()))
