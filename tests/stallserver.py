@@ -44,7 +44,7 @@ STALLS: dict[str, Stall] = {
 class StallServer:
     """``with StallServer(STALLS["header"]) as server: client.fetch(server.url("/feed"))``."""
 
-    def __init__(self, stall: Stall, *, every: float = 0.1, limit: float = 15.0) -> None:
+    def __init__(self, stall: Stall, *, every: float = 0.1, limit: float = 15.0, host: str = "127.0.0.1") -> None:
         self.stall = stall
         self.every = every
         self.limit = limit
@@ -53,14 +53,15 @@ class StallServer:
         self._stop = threading.Event()
         self._sock = socket.socket()
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind((host, 0))  # any 127.x.y.z: separate hosts for watcher's per-host limit
+        self.host = host
         self._sock.listen(16)
         self._sock.settimeout(0.2)
         self.port = int(self._sock.getsockname()[1])
         self._threads: list[threading.Thread] = []
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def __enter__(self) -> StallServer:
         accept = threading.Thread(target=self._accept, name="stall-accept", daemon=True)
