@@ -49,7 +49,8 @@ def run() -> None:
 
     Polls every WATCHER_POLL_INTERVAL seconds (with jitter), retries deliveries, sends the
     digest at WATCHER_DIGEST_TIME in WATCHER_TIMEZONE (and a missed one on start), answers
-    Telegram commands from the allowed chats. Stops cleanly on SIGTERM or Ctrl-C.
+    Telegram commands from the allowed chats. Stops on SIGTERM or Ctrl-C: fetches in flight are
+    cancelled (their feeds are polled again on the next start), other running jobs get 5 seconds.
     """
     from watcher.scheduler import run_forever
 
