@@ -64,6 +64,14 @@ def is_public_address(address: str) -> bool:
     return True
 
 
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
 def system_resolver(host: str, port: int) -> list[str]:
     """All addresses ``getaddrinfo`` gives for ``host`` (order kept, duplicates dropped)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -93,7 +101,10 @@ class GuardedBackend(httpcore.SyncBackend):
 
         Resolution is bounded by ``timeout`` (``getaddrinfo`` has none of its own)."""
         try:
-            found = call_within(lambda: self._resolver(host, port), timeout, f"resolving {host}")
+            if _is_literal(host):  # nothing to look up: no helper thread
+                found = self._resolver(host, port)
+            else:
+                found = call_within(lambda: self._resolver(host, port), timeout, f"resolving {host}")
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         if not found:
