@@ -97,7 +97,7 @@ class Watcher:
         by default WATCHER_DELIVERY_DEADLINE)."""
         self.sync_feeds()
         report = self.pipeline.poll_cycle()
-        self.metrics.observe_cycle(report)
+        self.metrics.observe_cycle(report, at=self.clock())
         self.store.set_state(
             "last_poll",
             {"at": self.clock().isoformat(), "duration": report.duration, "errors": len(report.errors)},
@@ -125,6 +125,11 @@ class Watcher:
         report = self.outbox.drain(deadline)
         self.metrics.observe_drain(report)
         return report
+
+    def cancel_fetches(self) -> None:
+        """Cancels every fetch in flight and later (stopping): the poll cycle ends at once and its
+        unfinished feeds and entries are left for the next start. Thread-safe."""
+        self.http.abort()
 
     def alert_policy(self, *, alert: bool = True) -> AlertPolicy:
         return self.pipeline.policy if alert else AlertPolicy(self.pipeline.policy.targets, enabled=False)
@@ -209,6 +214,7 @@ def make_watcher(
         poll_interval=timedelta(seconds=settings.poll_interval),
         extract_timeout=settings.extract_timeout,
         max_bytes=settings.max_page_bytes,
+        max_new_entries=settings.max_new_entries_per_feed,
         clock=clock,
     )
     pipeline.notifier = ChannelNotifier(channels, policy.targets)
@@ -243,5 +249,6 @@ def make_watcher(
         channels=channels,
         clock=clock,
         owner=owner,
+        metrics=Metrics(started_at=clock()),
         _closers=closers,
     )

@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     extract_timeout: float = Field(
         10.0, gt=0, le=3600, allow_inf_nan=False, description="time budget for extracting one page"
     )
+    max_new_entries_per_feed: int = Field(
+        50, ge=1, le=100_000, description="new entries one feed may bring per poll cycle (newest first)"
+    )
     health_port: int = Field(0, ge=0, le=65535, description="port of /healthz and /metrics (0 = off)")
     health_host: str = Field("127.0.0.1", description="address /healthz and /metrics bind to (0.0.0.0 in a container)")
     instance_id: str | None = Field(None, description="name of this instance (default host:pid)")

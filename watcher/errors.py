@@ -44,6 +44,15 @@ class FetchError(WatcherError):
         self.retry_after = retry_after
 
 
+class FetchCancelled(WatcherError):
+    """A fetch was cancelled because watcher is stopping (SIGTERM). Not a failure of the feed or
+    page: whatever it was for is left unprocessed and done on the next cycle."""
+
+    def __init__(self, *, url: str):
+        super().__init__(f"fetch cancelled: watcher is stopping; it is retried on the next start ({url})")
+        self.url = url
+
+
 class FeedParseError(WatcherError):
     """A feed's bytes could not be parsed into entries."""
 

@@ -9,6 +9,7 @@ know is a bug and propagates.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -21,7 +22,14 @@ from typing import Protocol
 
 from watcher import extract, feeds, stories
 from watcher.cleantext import clean_fields
-from watcher.errors import ExtractionError, FeedParseError, FetchError, StorageError, WatcherError
+from watcher.errors import (
+    ExtractionError,
+    FeedParseError,
+    FetchCancelled,
+    FetchError,
+    StorageError,
+    WatcherError,
+)
 from watcher.http import FEED_ACCEPT, HttpClient
 from watcher.logs import mask_url_passwords
 from watcher.store import Store
@@ -54,6 +62,7 @@ class CycleReport:
     entries_seen: int = 0
     entries_new: int = 0
     entries_irrelevant: int = 0
+    entries_deferred: int = 0
     articles: int = 0
     partial: int = 0
     findings: int = 0
@@ -70,6 +79,7 @@ class CycleReport:
             "entries_seen",
             "entries_new",
             "entries_irrelevant",
+            "entries_deferred",
             "articles",
             "partial",
             "findings",
@@ -88,6 +98,21 @@ class CycleReport:
 def entry_hash(entry: FeedEntry) -> str:
     """What tells an edited feed item from the one we processed."""
     return hashlib.sha256(f"{entry.link}\n{entry.title}\n{entry.summary}".encode()).hexdigest()[:32]
+
+
+def newest_first(
+    pending: list[tuple[FeedEntry, str]], limit: int | None
+) -> tuple[list[tuple[FeedEntry, str]], int]:
+    """The ``limit`` newest of the entries to process, and how many wait (pure).
+
+    Newest by ``published``; undated entries keep the feed's order after the dated ones (feeds
+    list newest first). ``limit=None`` takes them all (backfill)."""
+    if limit is None or len(pending) <= limit:
+        return pending, 0
+    dated = [(p[0].published, p) for p in pending if p[0].published is not None]
+    dated.sort(key=lambda pair: pair[0], reverse=True)
+    ordered = [p for _, p in dated] + [p for p in pending if p[0].published is None]
+    return ordered[:limit], len(pending) - limit
 
 
 class StoryClusterer:
@@ -121,6 +146,7 @@ class Pipeline:
     extract_timeout: float = 10.0
     max_bytes: int = 5_000_000
     failure_threshold: int = 5
+    max_new_entries: int | None = 50
     workers: int = 8
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
     notifier: FailureNotifier | None = None
@@ -184,7 +210,11 @@ class Pipeline:
         if fetched.content is None:
             report.not_modified += 1
         else:
-            self.process_entries(feed.id, entries, report)
+            deferred = self.process_entries(feed.id, entries, report, limit=self.max_new_entries)
+            self.store.record_entries_deferred(feed.id, deferred, self.clock())
+            if deferred:  # no validators kept: the next fetch gets the whole feed, not a 304
+                log.info("feed %s: %d new entries deferred to later cycles", feed.name, deferred)
+                fetched = dataclasses.replace(fetched, etag=None, last_modified=None)
         self.store.record_feed_success(feed.id, fetched, self.clock(), self._next_poll(fetched, interval))
 
     def _next_poll(self, fetched: Fetched, interval: timedelta) -> datetime:
@@ -223,16 +253,19 @@ class Pipeline:
         *,
         source: str = "feed",
         policy: AlertPolicy | None = None,
-    ) -> None:
-        """Processes the entries not processed before (new identities, or edited ones)."""
+        limit: int | None = None,
+    ) -> int:
+        """Processes the entries not processed before (new identities, or edited ones), at most
+        ``limit`` of them, newest first; returns how many were left for a later cycle."""
         report.entries_seen += len(entries)
         done = self.store.processed_identities(feed_id, [e.entry_id for e in entries])
-        for entry in entries:
-            h = entry_hash(entry)
-            if done.get(entry.entry_id) == h:
-                continue
+        pending = [(e, h) for e in entries if done.get(e.entry_id) != (h := entry_hash(e))]
+        chosen, deferred = newest_first(pending, limit)
+        report.entries_deferred += deferred
+        for entry, h in chosen:
             report.entries_new += 1
             self.process_entry(feed_id, entry, h, report, source=source, policy=policy)
+        return deferred
 
     def process_entry(
         self,
@@ -253,6 +286,8 @@ class Pipeline:
         entry = clean_fields(entry)
         try:
             article = article or self._article(entry, report, page)
+        except FetchCancelled:
+            raise  # stopping: the entry stays unprocessed for the next cycle
         except Exception as exc:  # noqa: BLE001 - one entry's failure never stops the cycle
             if self._entry_failed(feed_id, entry, exc, report) < MAX_ENTRY_ATTEMPTS:
                 return
@@ -366,8 +401,9 @@ def report_lines(report: CycleReport) -> Iterable[str]:
 
     yield (
         f"{plural(report.feeds_polled, 'feed')} polled ({report.not_modified} not modified, "
-        f"{report.feeds_failed} failed), {plural(report.entries_new, 'new entry', 'new entries')}, "
-        f"{plural(report.articles, 'article')} ({report.partial} partial), "
+        f"{report.feeds_failed} failed), {plural(report.entries_new, 'new entry', 'new entries')}"
+        + (f" ({report.entries_deferred} more deferred to later cycles)" if report.entries_deferred else "")
+        + f", {plural(report.articles, 'article')} ({report.partial} partial), "
         f"{plural(report.findings, 'finding')}, {plural(report.alerts_queued, 'alert')} queued "
         f"in {report.duration:.1f}s"
     )

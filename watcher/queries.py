@@ -68,6 +68,7 @@ def list_findings(
 
 
 def status_report(w: Watcher) -> dict[str, Any]:
+    deferred = w.store.entries_deferred()
     feeds = [
         {
             "name": f.name,
@@ -78,6 +79,7 @@ def status_report(w: Watcher) -> dict[str, Any]:
             "last_error_kind": f.last_error_kind,
             "consecutive_failures": f.consecutive_failures,
             "next_poll_at": _iso(f.next_poll_at),
+            "entries_deferred": deferred.get(f.id, 0),
         }
         for f in w.store.feed_rows()
         if not f.name.startswith("backfill:")

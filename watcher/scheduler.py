@@ -10,6 +10,7 @@ time before the database's first start: a fresh install sends its first digest a
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher.errors import WatcherError
+from watcher.errors import FetchCancelled, WatcherError
 from watcher.text import plural
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DELIVER_EVERY = 10  # seconds
+STOP_GRACE = 5.0  # seconds a signal gives running jobs before the process exits regardless
 
 
 def guarded(name: str, fn: Callable[[], Any], w: Watcher) -> Callable[[], None]:
@@ -36,6 +38,8 @@ def guarded(name: str, fn: Callable[[], Any], w: Watcher) -> Callable[[], None]:
     def job() -> None:
         try:
             fn()
+        except FetchCancelled as exc:
+            log.warning("%s stopped: %s", name, exc)
         except WatcherError as exc:
             log.error("%s failed: %s", name, exc)
         except Exception:
@@ -107,19 +111,31 @@ def build_scheduler(w: Watcher) -> BlockingScheduler:
     return sched
 
 
-def run_forever(w: Watcher) -> None:
-    """Runs until SIGTERM/SIGINT; running jobs finish (and record what they sent) before exit."""
+def run_forever(w: Watcher, *, grace: float = STOP_GRACE) -> None:
+    """Runs until SIGTERM/SIGINT. On the signal, fetches in flight are cancelled (their feeds and
+    entries are left for the next start) and other running jobs finish; whatever still runs after
+    ``grace`` seconds (a hung extraction, a database call) is abandoned by exiting with status 1 --
+    its leases expire and the work is redone, as after a crash."""
     from watcher.botcommands import start_listener
     from watcher.health import start_health_server
 
     sched = build_scheduler(w)
     stopping = threading.Event()
+    finished = threading.Event()
+
+    def exit_if_stuck() -> None:
+        if not finished.wait(grace):
+            log.error("jobs still running %.0fs after the signal: exiting without them", grace)
+            logging.shutdown()
+            os._exit(1)
 
     def stop(signum: int, _frame: Any) -> None:
         if not stopping.is_set():
             stopping.set()
-            log.info("signal %s: stopping after running jobs finish", signum)
+            log.info("signal %s: stopping after running jobs finish (fetches in flight cancelled)", signum)
+            w.cancel_fetches()
             threading.Thread(target=sched.shutdown, kwargs={"wait": True}, daemon=True).start()
+            threading.Thread(target=exit_if_stuck, name="stop-grace", daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -140,4 +156,5 @@ def run_forever(w: Watcher) -> None:
             listener.stop()
         if health is not None:
             health.shutdown()
+        finished.set()
         log.info("watcher stopped")

@@ -50,7 +50,8 @@ def run() -> None:
     Polls every WATCHER_POLL_INTERVAL seconds (with jitter), retries deliveries, sends the
     digest at WATCHER_DIGEST_TIME in WATCHER_TIMEZONE (and one missed while watcher was down; none
     for the time before its first start), logs one line per cycle with the next poll time, answers
-    Telegram commands from the allowed chats. Stops cleanly on SIGTERM or Ctrl-C.
+    Telegram commands from the allowed chats. Stops on SIGTERM or Ctrl-C: fetches in flight are
+    cancelled (their feeds are polled again on the next start), other running jobs get 5 seconds.
     """
     from watcher.scheduler import run_forever
 
@@ -255,7 +256,11 @@ def _feed_rows(feeds: list[dict[str, Any]], now: datetime) -> list[list[str]]:
 @click.option("--all", "all_feeds", is_flag=True, help="List every feed, not only the failing ones.")
 @WIDE_OPTION
 def status(as_json: bool, all_feeds: bool, wide: bool) -> None:
-    """Summary (feeds ok and failing, last and next poll, deliveries, last digest), then failing feeds."""
+    """Summary (feeds ok and failing, last and next poll, deliveries, last digest), then failing feeds.
+
+    A feed that brought more than WATCHER_MAX_NEW_ENTRIES_PER_FEED new entries in one cycle shows
+    "N entries deferred": the newest were processed, the rest come in the next cycles (or run
+    `watcher backfill --feeds` to take them all now)."""
     from watcher.cli.output import console, print_table
     from watcher.queries import status_report
     from watcher.text import ago, plural
@@ -286,6 +291,9 @@ def status(as_json: bool, all_feeds: bool, wide: bool) -> None:
         f"{plural(counts.get('findings', 0), 'finding')}",
         f"deliveries: {deliveries} · last digest: {ago(data['last_digest'], now)}",
     ]
+    for f in feeds:
+        if f.get("entries_deferred"):
+            lines.append(f"{f['name']}: {f['entries_deferred']} entries deferred to later cycles")
     if data["muted_until"]:
         lines.append(f"alerts muted until {ago(data['muted_until'], now)}")
     for d in data["failed_deliveries"][:10]:
