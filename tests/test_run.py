@@ -88,7 +88,9 @@ def test_run_polls_serves_health_and_stops_on_sigterm(tmp_path: Path, http_serve
 
 
 HUNG_JOB = """
+import logging
 import time
+logging.basicConfig(level=logging.INFO)  # the start banner is an info line
 from watcher import scheduler
 from watcher.app import make_watcher
 from watcher.config import load_settings
