@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import random
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from watcher import stories as stories_module
 from watcher.stories import (
     Fingerprint,
     StoryIndex,
+    band_keys,
     canonical_url,
     containment,
     content_hash,
@@ -161,3 +166,56 @@ def test_story_index_can_be_seeded_with_known_ids() -> None:
     assert index.add(fingerprint(ORIGINAL), story_id=41) == 41
     assert index.add(fingerprint(SYNDICATED)) == 41
     assert index.add(fingerprint(SAME_TOPIC)) == 42
+
+
+def _synthetic(rng: random.Random, common: list[int], n: int = 400) -> set[int]:
+    out = {rng.choice(common) for _ in range(n // 10)}
+    while len(out) < n:
+        out.add(rng.getrandbits(64))
+    return out
+
+
+def _sketch(hashes: set[int]) -> Fingerprint:
+    return Fingerprint(hashes=tuple(sorted(hashes)[:128]), size=len(hashes))
+
+
+@pytest.mark.parametrize("stored", [1_000, 20_000])
+def test_story_lookup_compares_a_bounded_number_of_stories(
+    stored: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: a lookup compares at most MAX_CANDIDATES stories however many are stored, even when
+    every text shares common phrases (here 10% of each text from a pool of 50 shingles)."""
+    rng = random.Random(stored)
+    common = [rng.getrandbits(64) for _ in range(50)]
+    index = StoryIndex()
+    texts = [_synthetic(rng, common) for _ in range(stored)]
+    for i, text in enumerate(texts):
+        index.add(_sketch(text), story_id=i + 1)
+    calls = []
+    real = stories_module.similar
+    monkeypatch.setattr(stories_module, "similar", lambda a, b: calls.append(1) or real(a, b))
+    most = 0
+    for _ in range(20):
+        calls.clear()
+        assert index.find(_sketch(_synthetic(rng, common))) is None
+        most = max(most, len(calls))
+    assert most <= stories_module.MAX_CANDIDATES * stories_module.MAX_PRINTS_PER_STORY
+    copy = set(rng.sample(sorted(texts[7]), 320)) | {rng.getrandbits(64) for _ in range(80)}
+    assert index.find(_sketch(copy)) == 8
+
+
+def test_story_index_window_skips_stories_not_seen_recently() -> None:
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
+    index = StoryIndex(window=timedelta(days=21))
+    first = index.add(fingerprint(ORIGINAL), at=t0)
+    assert index.find(fingerprint(SYNDICATED), now=t0 + timedelta(days=20)) == first
+    assert index.find(fingerprint(SYNDICATED), now=t0 + timedelta(days=22)) is None
+    index.add(fingerprint(TRUNCATED), story_id=first, at=t0 + timedelta(days=21))  # seen again
+    assert index.find(fingerprint(SYNDICATED), now=t0 + timedelta(days=30)) == first
+
+
+def test_band_keys_agree_for_copies_and_not_for_other_stories() -> None:
+    a, b, c = (set(band_keys(fingerprint(t))) for t in (ORIGINAL, SYNDICATED, SAME_TOPIC))
+    assert len(a & b) >= 8
+    assert len(a & c) <= 1
+    assert band_keys(fingerprint("OpenAI deal")) == band_keys(fingerprint("openai  DEAL"))

@@ -116,11 +116,12 @@ def newest_first(
 
 
 class StoryClusterer:
-    """The stories of recent articles, in memory: an inverted index on MinHash sketch hashes
-    (:class:`watcher.stories.StoryIndex`), seeded from the store and shared by the cycle's threads."""
+    """The stories of recent articles, in memory: LSH bands over the MinHash sketches
+    (:class:`watcher.stories.StoryIndex`, a bounded cost per lookup), seeded from the store's
+    window (STORY_WINDOW) at the start of each cycle and shared by the cycle's threads."""
 
     def __init__(self, seed: list[tuple[int, bytes, str]]) -> None:
-        self._index = stories.StoryIndex()
+        self._index = stories.StoryIndex()  # the window: seeded anew each cycle
         self._lock = threading.Lock()
         for story_id, fp, url in seed:
             self._index.add(stories.Fingerprint.from_bytes(fp), url, story_id=story_id)

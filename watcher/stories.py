@@ -24,7 +24,9 @@ import hashlib
 import heapq
 import re
 import unicodedata
+from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 K = 128
@@ -32,6 +34,11 @@ SHINGLE_WORDS = 3
 JACCARD_THRESHOLD = 0.5
 CONTAINMENT_THRESHOLD = 0.8
 MIN_SHINGLES = 8
+BINS = 32  # LSH: one-permutation MinHash bins read off the sketch
+ROWS = 1  # bins per band
+BUCKET_CAP = 64  # stories kept per band bucket (the newest): a common phrase's bucket stays bounded
+MAX_CANDIDATES = 16  # stories compared per lookup, most shared bands first
+MAX_PRINTS_PER_STORY = 8  # sketches compared per candidate story (its first copies)
 
 TRACKING_PARAMS = frozenset(
     {
@@ -168,29 +175,60 @@ def fingerprint(text: str, k: int = K) -> Fingerprint:
 
 
 def jaccard(a: Fingerprint, b: Fingerprint) -> float:
-    """Estimated Jaccard similarity of the two shingle sets (exact when both have <= k shingles)."""
+    """Estimated Jaccard similarity of the two shingle sets (exact when both have <= k shingles):
+    the share of the k smallest hashes of the union found in both sketches."""
     if not a.hashes or not b.hashes:
         return 0.0
     k = max(len(a.hashes), len(b.hashes))
-    union = heapq.nsmallest(k, set(a.hashes) | set(b.hashes))
-    both = set(a.hashes) & set(b.hashes)
+    both = set(a.hashes).intersection(b.hashes)
+    if not both:
+        return 0.0
+    union = sorted(set(a.hashes).union(b.hashes))[:k]  # both sketches are sorted: no heap needed
     return sum(1 for h in union if h in both) / len(union)
 
 
-def containment(a: Fingerprint, b: Fingerprint) -> float:
-    """Estimated share of the smaller text's shingles found in the larger one."""
-    j = jaccard(a, b)
+def _containment_of(j: float, a: Fingerprint, b: Fingerprint) -> float:
     smaller = min(a.size, b.size)
     if smaller == 0:
         return 0.0
     return min(1.0, j * (a.size + b.size) / ((1 + j) * smaller))
 
 
+def containment(a: Fingerprint, b: Fingerprint) -> float:
+    """Estimated share of the smaller text's shingles found in the larger one."""
+    return _containment_of(jaccard(a, b), a, b)
+
+
 def similar(a: Fingerprint, b: Fingerprint) -> bool:
     """Same story: Jaccard >= 0.5, or the shorter text >= 0.8 contained in the longer."""
     if min(a.size, b.size) < MIN_SHINGLES:
         return a.hashes == b.hashes and a.size == b.size
-    return jaccard(a, b) >= JACCARD_THRESHOLD or containment(a, b) >= CONTAINMENT_THRESHOLD
+    j = jaccard(a, b)  # once: containment is derived from it
+    return j >= JACCARD_THRESHOLD or _containment_of(j, a, b) >= CONTAINMENT_THRESHOLD
+
+
+def band_keys(fp: Fingerprint, bins: int = BINS, rows: int = ROWS) -> list[tuple[int, int]]:
+    """LSH band keys of a sketch: ``(band, value)`` pairs.
+
+    The signature is one-permutation MinHash read off the bottom-k sketch: bin ``i`` holds the
+    smallest hash ``h`` with ``h % bins == i``. Every hash below the sketch's largest is in the
+    sketch, so a bin's minimum found there is the bin's minimum over the whole text, and two texts
+    agree on a bin with probability about their Jaccard similarity. Bands of ``rows`` bins: a band
+    whose bins are all filled gives a key. Texts below :data:`MIN_SHINGLES` (matched exactly only)
+    get one key for their whole sketch."""
+    if fp.size < MIN_SHINGLES:
+        return [(-1, hash((fp.hashes, fp.size)))]
+    signature: list[int | None] = [None] * bins
+    for h in fp.hashes:  # ascending: the first hash of a bin is its minimum
+        slot = h % bins
+        if signature[slot] is None:
+            signature[slot] = h
+    keys: list[tuple[int, int]] = []
+    for band in range(bins // rows):
+        part = signature[band * rows : (band + 1) * rows]
+        if all(v is not None for v in part):
+            keys.append((band, hash(tuple(part))))
+    return keys
 
 
 # --------------------------------------------------------------------------- clustering
@@ -200,38 +238,70 @@ def similar(a: Fingerprint, b: Fingerprint) -> bool:
 class StoryIndex:
     """Assigns story ids: the same canonical URL or a near-duplicate text joins an existing story.
 
-    Candidates come from an inverted index on sketch hashes (near duplicates share many of their
-    smallest hashes), so adding is cheap however many articles the index holds. Seed it with the
-    recent window from the store via :meth:`add` and a known ``story_id``.
+    Candidates come from LSH bands over the sketch (:func:`band_keys`): only stories sharing a band
+    with the new text, ranked by how many bands they share, at most :data:`MAX_CANDIDATES` of them,
+    each band bucket holding the newest :data:`BUCKET_CAP` stories. A lookup therefore costs the same
+    whether the index holds a thousand stories or a hundred thousand. With ``window`` set, stories
+    last seen longer ago than that (before ``now`` given to :meth:`find`) are not candidates.
+    Seed it with the recent window from the store via :meth:`add` and a known ``story_id``.
+
+    Why one row per band: a truncated copy (the shorter text 80% contained in the longer) can have a
+    Jaccard similarity near 0.25; with 32 one-bin bands it still shares a band with probability
+    1 - 0.75**32 (> 0.9999), where 16 two-bin bands would miss a third of them. The price, stories
+    sharing one common phrase, is paid by the bucket cap and the candidate cap, not by history.
     """
 
     next_id: int = 1
+    window: timedelta | None = None
     _by_url: dict[str, int] = field(default_factory=dict)
     _prints: dict[int, list[Fingerprint]] = field(default_factory=dict)
-    _by_hash: dict[int, set[int]] = field(default_factory=dict)
+    _seen: dict[int, datetime] = field(default_factory=dict)
+    _buckets: dict[tuple[int, int], deque[int]] = field(default_factory=dict)
 
-    def find(self, fp: Fingerprint, url: str | None = None) -> int | None:
+    def find(self, fp: Fingerprint, url: str | None = None, *, now: datetime | None = None) -> int | None:
         """The story ``fp`` (or ``url``) belongs to, or None."""
         if url is not None and canonical_url(url) in self._by_url:
             return self._by_url[canonical_url(url)]
-        candidates: dict[int, int] = {}
-        for h in fp.hashes:
-            for story in self._by_hash.get(h, ()):
-                candidates[story] = candidates.get(story, 0) + 1
-        for story, _shared in sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0])):
+        shared: dict[int, int] = {}
+        for key in band_keys(fp):
+            for story in self._buckets.get(key, ()):
+                shared[story] = shared.get(story, 0) + 1
+        if not shared:
+            return None
+        oldest = now - self.window if now is not None and self.window is not None else None
+        ranked = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
+        for story, _n in ranked:
+            if oldest is not None and (seen := self._seen.get(story)) is not None and seen < oldest:
+                continue
             if any(similar(fp, other) for other in self._prints[story]):
                 return story
         return None
 
-    def add(self, fp: Fingerprint, url: str | None = None, *, story_id: int | None = None) -> int:
+    def add(
+        self,
+        fp: Fingerprint,
+        url: str | None = None,
+        *,
+        story_id: int | None = None,
+        at: datetime | None = None,
+    ) -> int:
         """Files ``fp`` under ``story_id``, else under the matching story, else a new one; returns the id."""
-        story = story_id if story_id is not None else self.find(fp, url)
+        story = story_id if story_id is not None else self.find(fp, url, now=at)
         if story is None:
             story = self.next_id
         self.next_id = max(self.next_id, story + 1)
         if url is not None:
             self._by_url.setdefault(canonical_url(url), story)
-        self._prints.setdefault(story, []).append(fp)
-        for h in fp.hashes:
-            self._by_hash.setdefault(h, set()).add(story)
+        prints = self._prints.setdefault(story, [])
+        if len(prints) < MAX_PRINTS_PER_STORY:
+            prints.append(fp)
+        if at is not None:
+            self._seen[story] = max(at, self._seen.get(story, at))
+        for key in band_keys(fp):
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = deque(maxlen=BUCKET_CAP)
+            if story in bucket:
+                bucket.remove(story)
+            bucket.append(story)  # newest last; the oldest falls out when the bucket is full
         return story
