@@ -62,7 +62,7 @@ def site(http_server: LocalServer) -> LocalServer:
 @pytest.fixture
 def feeds_file(tmp_path: Path, site: LocalServer) -> Path:
     path = tmp_path / "feeds.yaml"
-    path.write_text(yaml.safe_dump({"feeds": [{"name": "big", "url": site.url("/big.xml")}]}))
+    path.write_text(yaml.safe_dump({"feeds": [{"name": "big", "url": site.url("/big.xml"), "fetch": "all"}]}))
     return path
 
 

@@ -352,3 +352,43 @@ def test_every_corpus_feed_parses_or_fails_cleanly(http_server: LocalServer) -> 
             expected = int(row["entries"]) if row["feedparser_6.0.14_version"] else "FeedParseError"
             got = outcomes[f"real/{row['file']}"]
             assert (got if isinstance(got, int) else "FeedParseError") == expected, row["file"]
+
+
+def test_fetch_all_is_read_from_feeds_yaml_and_written_back() -> None:
+    from watcher.feeds import feed_from_mapping, feed_to_mapping
+
+    src = feed_from_mapping({"name": "newsroom", "url": "https://corp.example/rss", "fetch": "all"})
+    assert src.fetch_all and feed_to_mapping(src)["fetch"] == "all"
+    assert not feed_from_mapping({"name": "n", "url": "https://corp.example/rss"}).fetch_all
+    with pytest.raises(ValueError, match="fetch must be 'all'"):
+        feed_from_mapping({"name": "n", "url": "https://corp.example/rss", "fetch": "everything"})
+
+
+def test_worth_fetching_reads_title_summary_categories_and_feed_tags() -> None:
+    from watcher.feeds import worth_fetching
+    from watcher.types import FeedEntry
+
+    def entry(**kw: object) -> FeedEntry:
+        base: dict[str, object] = {
+            "feed": "f", "entry_id": "1", "link": "https://x.example/a", "title": "Quarterly results",
+            "summary": "Sales rose.", "published": None,
+        }
+        return FeedEntry(**{**base, **kw})  # type: ignore[arg-type]
+
+    assert not worth_fetching(entry(), ["OpenAI"])
+    assert worth_fetching(entry(title="OpenAI results"), ["OpenAI"])
+    assert worth_fetching(entry(summary="a deal with OpenAI."), ["OpenAI"])
+    assert worth_fetching(entry(categories=("AI", "OpenAI")), ["OpenAI"])
+    assert worth_fetching(entry(), ["OpenAI"], feed_tags=("OpenAI",))
+    assert worth_fetching(entry(link=None), ["OpenAI"])  # no page: the summary is the article
+
+
+def test_item_categories_are_parsed() -> None:
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>a</title>'
+        b"<link>https://x.example/a</link><category>OpenAI</category><category>Cloud</category></item>"
+        b"</channel></rss>"
+    )
+    fetched = Fetched(url="https://x.example/rss", status=200, content=body, content_type="application/rss+xml")
+    (entry,) = parse_feed(fetched, "f")
+    assert entry.categories == ("OpenAI", "Cloud")

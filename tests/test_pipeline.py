@@ -88,7 +88,15 @@ def test_a_poll_turns_entries_into_articles_findings_and_alerts(make: Callable[.
     w = make()
     report, drained = w.poll_once()
     assert report.feeds_polled == 1 and report.feeds_failed == 0
-    assert report.entries_new == 5 and report.articles == 5
+    # the console-maker item names no tracked company in the feed: seen, its page not fetched (issue 14)
+    assert report.entries_new == 4 and report.articles == 4 and report.entries_not_fetched == 1
+    with w.store.session() as s:
+        from watcher.store.schema import EntryRow
+
+        games = s.scalar(select(EntryRow).where(EntryRow.link.like("%games.html")))
+        assert games is not None and games.processed_at is not None and games.article_id is None
+        assert games.title == "Console maker raises its sales forecast" and games.link.endswith("/games.html")
+        assert s.scalar(select(ArticleRow).where(ArticleRow.url.like("%games.html"))) is None
     found = flags(w)
     kinds = {(f.kind, tuple(sorted(f.parties))) for f in found}
     assert ("new_deal", ("Northwind Cloud", "OpenAI")) in kinds
@@ -122,7 +130,7 @@ def test_syndicated_copies_are_one_story_and_one_alert(make: Callable[..., Watch
             if "Northwind" in str(s.get_one(FindingRow, d.finding_id).parties)
         ]
     assert stories["northwind.html"] == stories["northwind-syndicated.html"]
-    assert len({stories[n] for n in stories}) == 4
+    assert len({stories[n] for n in stories}) == 3  # the irrelevant games item is not fetched, no story
     (alert,) = northwind_alerts  # one alert for the story, not one per outlet
     assert alert.status == "sent" and alert.sources_sent == 2
 
@@ -244,3 +252,52 @@ def test_a_feed_failing_n_times_is_told_once(make: Callable[..., Watcher], site:
     assert "HTTP 500" in out
     (row,) = [r for r in w.store.feed_rows() if r.name == "demo"]
     assert row.consecutive_failures == 7 and row.failure_notified
+
+
+def test_an_irrelevant_entry_is_seen_not_fetched_and_backfill_fetches_it(
+    make: Callable[..., Watcher], site: LocalServer
+) -> None:
+    """Issue 14: what the feed says decides the fetch; backfill can still fetch what a poll skipped."""
+    w = make()
+    w.poll_once()
+    assert "/games.html" not in site.paths() and "/northwind.html" in site.paths()
+    from watcher.backfill import backfill_feeds
+
+    report = backfill_feeds(w)
+    assert "/games.html" in site.paths()
+    assert report.articles == 1 and report.skipped == 4  # only the entry no poll had fetched
+    with w.store.session() as s:
+        games = s.scalar(select(ArticleRow).where(ArticleRow.url.like("%games.html")))
+        assert games is not None and games.story_id is not None
+
+
+def test_a_feed_marked_fetch_all_fetches_every_entry(
+    make: Callable[..., Watcher], site: LocalServer, tmp_path: Path
+) -> None:
+    (tmp_path / "feeds.yaml").write_text(
+        yaml.safe_dump({"feeds": [{"name": "demo", "url": site.url("/feed.xml"), "fetch": "all"}]})
+    )
+    w = make()
+    report, _ = w.poll_once()
+    assert "/games.html" in site.paths()
+    assert report.articles == 5 and report.entries_not_fetched == 0
+
+
+def test_an_entry_edited_to_name_a_tracked_company_is_fetched_then(
+    make: Callable[..., Watcher], site: LocalServer
+) -> None:
+    clock = Clock()
+    w = make(clock)
+    w.poll_once()
+    feed = site.routes["/feed.xml"].body
+    assert isinstance(feed, bytes | str)
+    text = feed.decode() if isinstance(feed, bytes) else feed
+    site.routes["/feed.xml"] = Route.text(
+        text.replace("Console maker raises its sales forecast", "Console maker raises its forecast on an OpenAI deal"),
+        "application/rss+xml; charset=utf-8",
+        etag='"v2"',
+    )
+    clock.advance(hours=2)
+    report, _ = w.poll_once()
+    assert "/games.html" in site.paths()
+    assert report.articles == 1 and report.entries_not_fetched == 0

@@ -206,8 +206,8 @@ def backfill_feeds(w: Watcher, *, since: datetime | None = None, alert: bool = F
             continue
         wanted = [e for e in entries if not (since and e.published and e.published < since)]
         cycle = CycleReport()
-        w.pipeline.process_entries(
-            row.id, wanted, cycle, source="backfill", policy=w.alert_policy(alert=alert)
+        w.pipeline.process_entries(  # every page, also of entries a poll only recorded as seen
+            row.id, wanted, cycle, source="backfill", policy=w.alert_policy(alert=alert), fetch_all=True
         )
         report.skipped += cycle.entries_seen - cycle.entries_new
         report.absorb(cycle)

@@ -35,7 +35,7 @@ from watcher.types import FeedEntry, FeedSource, Fetched
 from watcher.yamlfile import parse_yaml, reject_unknown_keys
 
 MIN_INTERVAL = 60
-_FEED_KEYS = {"name", "url", "interval", "tags", "enabled"}
+_FEED_KEYS = {"name", "url", "interval", "tags", "enabled", "fetch"}
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 # --------------------------------------------------------------------------- feeds.yaml
@@ -86,12 +86,16 @@ def feed_from_mapping(raw: Any) -> FeedSource:
     if not isinstance(enabled, bool):
         raise ValueError("enabled must be true or false")
     interval = raw.get("interval")
+    fetch = raw.get("fetch", "relevant")
+    if fetch not in ("all", "relevant"):
+        raise ValueError(f"fetch must be 'all' (every entry's page) or 'relevant' (the default), got {fetch!r}")
     return FeedSource(
         name=name.strip(),
         url=_check_url(raw.get("url")),
         interval=None if interval is None else parse_interval(interval),
         enabled=enabled,
         tags=tuple(dict.fromkeys(t.strip() for t in tags)),
+        fetch_all=fetch == "all",
     )
 
 
@@ -103,6 +107,8 @@ def feed_to_mapping(feed: FeedSource) -> dict[str, Any]:
         out["tags"] = list(feed.tags)
     if not feed.enabled:
         out["enabled"] = False
+    if feed.fetch_all:
+        out["fetch"] = "all"
     return out
 
 
@@ -388,7 +394,19 @@ def _to_entry(entry: Any, feed_name: str) -> FeedEntry:
         title=title,
         summary=summary,
         published=_published(entry),
+        categories=_categories(entry),
     )
+
+
+def _categories(entry: Any) -> tuple[str, ...]:
+    """The item's ``<category>``/``<atom:category>``/``dc:subject`` terms (labels when given)."""
+    out: list[str] = []
+    for tag in entry.get("tags") or ():
+        for key in ("term", "label"):
+            value = tag.get(key) if hasattr(tag, "get") else None
+            if isinstance(value, str) and value.strip():
+                out.append(value.strip())
+    return tuple(dict.fromkeys(out))
 
 
 # --------------------------------------------------------------------------- relevance
@@ -404,6 +422,17 @@ def _alias_pattern(aliases: tuple[str, ...]) -> re.Pattern[str]:
         pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)")
         _ALIAS_PATTERNS[aliases] = pattern
     return pattern
+
+
+def worth_fetching(
+    entry: FeedEntry, tracked_aliases: Iterable[str], feed_tags: Iterable[str] = ()
+) -> bool:
+    """Whether an entry's page is worth fetching, from what the feed already says: its title, summary
+    and categories, and the feed's own tags from feeds.yaml, name a tracked company (issue 14).
+    An entry without a link has no page: its summary is its article, so it is always taken."""
+    if not entry.link:
+        return True
+    return is_relevant((entry.title, entry.summary, *entry.categories, *feed_tags), tracked_aliases)
 
 
 def is_relevant(

@@ -34,7 +34,7 @@ from watcher.http import FEED_ACCEPT, HttpClient
 from watcher.logs import mask_url_passwords
 from watcher.store import Store
 from watcher.store.article_ops import STORY_WINDOW, AlertPolicy
-from watcher.store.feed_ops import FeedState
+from watcher.store.feed_ops import FeedState, SeenEntry
 from watcher.types import Article, Claim, FeedEntry, Fetched, Finding
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class CycleReport:
     entries_seen: int = 0
     entries_new: int = 0
     entries_irrelevant: int = 0
+    entries_not_fetched: int = 0
     entries_deferred: int = 0
     articles: int = 0
     partial: int = 0
@@ -79,6 +80,7 @@ class CycleReport:
             "entries_seen",
             "entries_new",
             "entries_irrelevant",
+            "entries_not_fetched",
             "entries_deferred",
             "articles",
             "partial",
@@ -151,6 +153,7 @@ class Pipeline:
     workers: int = 8
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
     notifier: FailureNotifier | None = None
+    _fetch_all: frozenset[str] = field(default=frozenset(), init=False, repr=False)
     _stories: StoryClusterer | None = field(default=None, init=False, repr=False)
     _stories_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _store_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -170,6 +173,8 @@ class Pipeline:
             self._stories = None  # re-seeded, so articles other instances stored are seen
         claimed = self.store.claim_due_feeds(self.clock(), self.owner, lease=self._lease())
         report = CycleReport()
+        if claimed:
+            self._fetch_all = frozenset(self.store.fetch_all_feeds())
         if claimed:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(claimed))) as pool:
                 for part in pool.map(self._poll_feed_safely, claimed):
@@ -211,7 +216,14 @@ class Pipeline:
         if fetched.content is None:
             report.not_modified += 1
         else:
-            deferred = self.process_entries(feed.id, entries, report, limit=self.max_new_entries)
+            deferred = self.process_entries(
+                feed.id,
+                entries,
+                report,
+                limit=self.max_new_entries,
+                fetch_all=feed.name in self._fetch_all,
+                feed_tags=feed.tags,
+            )
             self.store.record_entries_deferred(feed.id, deferred, self.clock())
             if deferred:  # no validators kept: the next fetch gets the whole feed, not a 304
                 log.info("feed %s: %d new entries deferred to later cycles", feed.name, deferred)
@@ -255,18 +267,59 @@ class Pipeline:
         source: str = "feed",
         policy: AlertPolicy | None = None,
         limit: int | None = None,
+        fetch_all: bool = False,
+        feed_tags: tuple[str, ...] = (),
     ) -> int:
         """Processes the entries not processed before (new identities, or edited ones), at most
-        ``limit`` of them, newest first; returns how many were left for a later cycle."""
+        ``limit`` of them, newest first; returns how many were left for a later cycle.
+
+        Unless ``fetch_all``, what the feed says decides first (:func:`watcher.feeds.worth_fetching`):
+        an entry whose title, summary and categories name no tracked company is recorded as seen,
+        all of a feed's such entries in one statement, and its page is not fetched. With
+        ``fetch_all`` (a feed marked `fetch: all`, and backfill) entries only seen before are
+        fetched now."""
         report.entries_seen += len(entries)
-        done = self.store.processed_identities(feed_id, [e.entry_id for e in entries])
+        done = self.store.processed_identities(
+            feed_id, [e.entry_id for e in entries], include_seen=not fetch_all
+        )
         pending = [(e, h) for e in entries if done.get(e.entry_id) != (h := entry_hash(e))]
+        if not fetch_all:
+            pending = self._skip_unfetched(feed_id, pending, feed_tags, report)
         chosen, deferred = newest_first(pending, limit)
         report.entries_deferred += deferred
         for entry, h in chosen:
             report.entries_new += 1
             self.process_entry(feed_id, entry, h, report, source=source, policy=policy)
         return deferred
+
+    def _skip_unfetched(
+        self,
+        feed_id: int,
+        pending: list[tuple[FeedEntry, str]],
+        feed_tags: tuple[str, ...],
+        report: CycleReport,
+    ) -> list[tuple[FeedEntry, str]]:
+        """The pending entries worth fetching; the others are recorded as seen in one statement."""
+        wanted: list[tuple[FeedEntry, str]] = []
+        seen: list[SeenEntry] = []
+        for entry, h in pending:
+            if feeds.worth_fetching(entry, self.tracked_names, feed_tags):
+                wanted.append((entry, h))
+            else:
+                entry = clean_fields(entry)
+                seen.append(SeenEntry(entry.entry_id, entry.link, entry.title, entry.published, h))
+        if seen:
+            try:
+                with self._store_lock:
+                    self.store.record_entries_seen(feed_id, seen, self.clock())
+            except StorageError as exc:
+                if exc.transient:
+                    raise
+                log.error("could not record %d entries not fetched: %s", len(seen), exc)
+                report.error("entry", f"entries not fetched: {exc}")
+                return wanted
+            report.entries_not_fetched += len(seen)
+        return wanted
 
     def process_entry(
         self,
@@ -404,6 +457,7 @@ def report_lines(report: CycleReport) -> Iterable[str]:
         f"{plural(report.feeds_polled, 'feed')} polled ({report.not_modified} not modified, "
         f"{report.feeds_failed} failed), {plural(report.entries_new, 'new entry', 'new entries')}"
         + (f" ({report.entries_deferred} more deferred to later cycles)" if report.entries_deferred else "")
+        + (f", {report.entries_not_fetched} not fetched (irrelevant)" if report.entries_not_fetched else "")
         + f", {plural(report.articles, 'article')} ({report.partial} partial), "
         f"{plural(report.findings, 'finding')}, {plural(report.alerts_queued, 'alert')} queued "
         f"in {report.duration:.1f}s"

@@ -190,6 +190,7 @@ class FeedSource:
     interval: int | None = None  # seconds; None = the global poll interval
     enabled: bool = True
     tags: tuple[str, ...] = ()
+    fetch_all: bool = False  # `fetch: all`: fetch every entry's page, not only those the feed shows relevant
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +216,7 @@ class FeedEntry:
     title: str
     summary: str
     published: datetime | None
+    categories: tuple[str, ...] = ()  # the item's own categories/tags, as the feed lists them
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,19 @@ from watcher.store.schema import EntryRow, FeedRow, StateRow
 from watcher.types import FeedSource, Fetched
 
 MAX_BACKOFF = timedelta(days=1)
+FETCH_ALL_KEY = "feeds:fetch_all"  # state key: names of the feeds marked `fetch: all` in the feeds file
 _DEFERRED = "entries_deferred:"  # state key prefix: new entries a feed's last cycle left for later
+
+
+@dataclass(frozen=True, slots=True)
+class SeenEntry:
+    """An entry recorded as seen without fetching its page."""
+
+    identity: str
+    link: str | None
+    title: str
+    published: datetime | None
+    entry_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +45,7 @@ class FeedState:
     last_modified: str | None
     consecutive_failures: int
     failure_notified: bool
+    tags: tuple[str, ...] = ()
 
 
 def _state(row: FeedRow) -> FeedState:
@@ -45,6 +58,7 @@ def _state(row: FeedRow) -> FeedState:
         row.last_modified,
         row.consecutive_failures,
         row.failure_notified,
+        tuple(row.tags or ()),
     )
 
 
@@ -72,6 +86,48 @@ class FeedOps:
             for row in rows.values():
                 if row.enabled and not row.name.startswith("backfill:"):
                     row.enabled = False
+        fetch_all = sorted(src.name for src in sources if src.fetch_all)
+        if fetch_all != self.fetch_all_feeds():
+            self.set_state(FETCH_ALL_KEY, fetch_all)  # type: ignore[attr-defined]
+
+    def fetch_all_feeds(self) -> list[str]:
+        """Names of the feeds whose every entry is fetched (`fetch: all`), as of the last sync."""
+        value = self.get_state(FETCH_ALL_KEY, [])  # type: ignore[attr-defined]
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    def record_entries_seen(self, feed_id: int, seen: list[SeenEntry], now: datetime) -> None:
+        """Entries whose pages were not fetched (the feed showed them irrelevant), in one statement:
+        identity, link, title, time and entry hash, marked processed with no article, story or
+        claims. An edited entry (a new hash) is looked at again; ``backfill`` fetches them."""
+        if not seen:
+            return
+        rows = [
+            {
+                "feed_id": feed_id,
+                "identity": e.identity,
+                "link": e.link,
+                "title": e.title,
+                "published": e.published,
+                "content_hash": e.entry_hash,
+                "first_seen_at": now,
+                "processed_at": now,
+                "attempts": 0,
+            }
+            for e in seen
+        ]
+        stmt = self.insert(EntryRow)  # type: ignore[attr-defined]
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["feed_id", "identity"],
+            set_={
+                "link": stmt.excluded.link,
+                "title": stmt.excluded.title,
+                "published": stmt.excluded.published,
+                "content_hash": stmt.excluded.content_hash,
+                "processed_at": stmt.excluded.processed_at,
+            },
+        )
+        with self.session() as s:  # type: ignore[attr-defined]
+            s.execute(stmt, rows)
 
     def _insert_feed(self, src: FeedSource) -> None:
         """Adds a feed row unless one with that name exists (ON CONFLICT DO NOTHING)."""
@@ -192,8 +248,11 @@ class FeedOps:
                 )
             )
 
-    def processed_identities(self, feed_id: int, identities: list[str]) -> dict[str, str | None]:
-        """Of these entry identities, those already processed, with their stored content hash."""
+    def processed_identities(
+        self, feed_id: int, identities: list[str], *, include_seen: bool = True
+    ) -> dict[str, str | None]:
+        """Of these entry identities, those already processed, with their stored content hash.
+        ``include_seen=False`` leaves out entries only recorded as seen (no article: not fetched)."""
         if not identities:
             return {}
         found: dict[str, str | None] = {}
@@ -205,6 +264,7 @@ class FeedOps:
                         EntryRow.feed_id == feed_id,
                         EntryRow.identity.in_(chunk),
                         EntryRow.processed_at.is_not(None),
+                        *(() if include_seen else (EntryRow.article_id.is_not(None),)),
                     )
                 )
                 found.update({identity: h for identity, h in rows})
