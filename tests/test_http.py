@@ -7,6 +7,7 @@ import ipaddress
 import threading
 import zlib
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -408,3 +409,55 @@ def test_from_settings_uses_the_settings_values() -> None:
 
     with HttpClient.from_settings(FakeSettings(), transport=httpx.MockTransport(handler)) as client:
         assert fetch_error(lambda: client.fetch("https://news.example/")).kind == "too_large"
+
+
+class _CountingHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    connections = 0
+
+    def setup(self) -> None:
+        type(self).connections += 1
+        super().setup()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path.startswith("/feed"):
+            self.send_response(304)
+            self.send_header("ETag", '"v1"')
+            self.end_headers()
+        elif self.path == "/moved":
+            self.send_response(301)
+            self.send_header("Location", "/feed-after-redirect")
+            self.send_header("Content-Length", "9")
+            self.end_headers()
+            self.wfile.write(b"moved ...")
+        else:
+            self.send_response(404)
+            self.send_header("Content-Length", "9")
+            self.end_headers()
+            self.wfile.write(b"not found")
+
+
+def test_304_redirect_and_error_responses_leave_the_connection_for_the_next_fetch() -> None:
+    """Issue 14: a 304 was closed unread, which threw the kept-alive connection away (one TCP connect
+    per feed). Drained, the connection is reused: 30 fetches, one connection."""
+    handler = type("Handler", (_CountingHandler,), {"connections": 0})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with HttpClient(allow_private_networks=True, per_host_limit=1) as client:
+            for i in range(10):
+                assert client.fetch(f"{base}/feed{i}", etag='"v1"').status == 304
+            for _ in range(10):
+                assert client.fetch(f"{base}/moved", etag='"v1"').status == 304
+            for _ in range(10):
+                with pytest.raises(FetchError):
+                    client.fetch(f"{base}/missing")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert handler.connections == 1

@@ -255,3 +255,29 @@ def test_only_the_lease_holder_marks_a_delivery_sent(store) -> None:  # type: ig
     assert store.mark_sent_many([(j.id, 1) for j in second], second[0].lease, "m2", later) == ids
     assert store.delivery_counts() == {"sent": 2}
     assert store.renew_leases(ids, second[0].lease, later + LEASE) == set()  # finished: nothing to renew
+
+
+def test_many_304s_are_recorded_in_one_statement(store) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14: a cycle's not-modified feeds are written with one executemany, not a transaction each;
+    the outcome is what record_feed_success gives a 304."""
+    from sqlalchemy import event
+
+
+
+    ids = [store.ensure_feed(FeedSource(name=f"f{i}", url=f"https://f{i}.example/rss")) for i in range(5)]
+    now = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    store.claim_due_feeds(now, "me", lease=timedelta(minutes=10))
+    store.record_feed_failure(ids[0], "network", "down", now, timedelta(minutes=15), None)
+    statements: list[str] = []
+    listener = lambda *a: statements.append(a[2])  # noqa: E731
+    event.listen(store.engine, "before_cursor_execute", listener)
+    try:
+        store.record_feeds_not_modified([(fid, now + timedelta(minutes=i)) for i, fid in enumerate(ids)], now)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", listener)
+    assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE")]) == 1
+    rows = {r.id: r for r in store.feed_rows()}
+    for i, fid in enumerate(ids):
+        row = rows[fid]
+        assert row.consecutive_failures == 0 and row.last_error is None and row.lease_owner is None
+        assert row.next_poll_at == now + timedelta(minutes=i) and row.last_success_at == now

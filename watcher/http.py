@@ -185,6 +185,25 @@ def _translated(url: str) -> Iterator[None]:
         raise FetchError(f"network error: {type(exc).__name__}: {exc}", url=url, kind="network") from exc
 
 
+DRAIN_LIMIT = 64 * 1024  # a 304, redirect or error body up to this is read so its connection is reused
+
+
+def _drain(response: httpx.Response, limit: int = DRAIN_LIMIT) -> None:
+    """Reads a response we do not keep (a 304, a redirect, an error page) to its end, so httpcore
+    returns the kept-alive connection to the pool: closing it unread discards the connection, and
+    the next fetch from that host pays a new TCP connect (and a TLS handshake). A body over
+    ``limit`` is not worth reading: the connection is dropped as before. Runs under the fetch's
+    deadline like every other read."""
+    read = 0
+    try:
+        for chunk in response.iter_raw():
+            read += len(chunk)
+            if read > limit:
+                return
+    except httpx.HTTPError:
+        return  # the close that follows drops the connection, as before
+
+
 class HttpClient:
     """The fetcher the pipeline uses for feeds and pages. Thread-safe; close() when done."""
 
@@ -297,6 +316,7 @@ class HttpClient:
                     location = response.headers.get("location")
                     if response.status_code not in _REDIRECT_CODES or not location:
                         return self._finish(url, current, response, budget, etag, last_modified)
+                    _drain(response)
                 finally:
                     response.close()
             current = urljoin(current, location.strip())
@@ -337,6 +357,8 @@ class HttpClient:
         headers = response.headers
         retry_after = parse_retry_after(headers.get("retry-after"), now=self._now())
         status = response.status_code
+        if status >= 300:
+            _drain(response)  # read (a 304 has no body) so the kept-alive connection is reused
         if status == 304:
             return Fetched(
                 url=url,

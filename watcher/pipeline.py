@@ -154,6 +154,8 @@ class Pipeline:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
     notifier: FailureNotifier | None = None
     _fetch_all: frozenset[str] = field(default=frozenset(), init=False, repr=False)
+    _not_modified: list[tuple[int, datetime]] | None = field(default=None, init=False, repr=False)
+    _not_modified_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _stories: StoryClusterer | None = field(default=None, init=False, repr=False)
     _stories_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _store_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -175,10 +177,15 @@ class Pipeline:
         report = CycleReport()
         if claimed:
             self._fetch_all = frozenset(self.store.fetch_all_feeds())
-        if claimed:
-            with ThreadPoolExecutor(max_workers=min(self.workers, len(claimed))) as pool:
-                for part in pool.map(self._poll_feed_safely, claimed):
-                    report.add(part)
+            self._not_modified = []  # the cycle's 304s, written in one statement at its end
+            try:
+                with ThreadPoolExecutor(max_workers=min(self.workers, len(claimed))) as pool:
+                    for part in pool.map(self._poll_feed_safely, claimed):
+                        report.add(part)
+            finally:
+                with self._not_modified_lock:
+                    done, self._not_modified = self._not_modified, None
+                self.store.record_feeds_not_modified(done or [], self.clock())
         report.duration = time.monotonic() - started
         return report
 
@@ -215,6 +222,10 @@ class Pipeline:
             return
         if fetched.content is None:
             report.not_modified += 1
+            with self._not_modified_lock:
+                if self._not_modified is not None:
+                    self._not_modified.append((feed.id, self._next_poll(fetched, interval)))
+                    return
         else:
             deferred = self.process_entries(
                 feed.id,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 
 from watcher.logs import mask_url_passwords
 from watcher.store.schema import EntryRow, FeedRow, StateRow
@@ -195,6 +196,31 @@ class FeedOps:
             row.last_error = row.last_error_kind = None
             row.next_poll_at = next_poll_at
             row.lease_owner = row.lease_until = None
+
+    def record_feeds_not_modified(self, done: list[tuple[int, datetime]], now: datetime) -> None:
+        """Many 304s in one statement (an executemany of one UPDATE): for each ``(feed id, next poll)``
+        what :meth:`record_feed_success` does for a 304 (validators kept, error state cleared, lease
+        released), without one transaction per feed."""
+        if not done:
+            return
+        table = cast(Table, FeedRow.__table__)
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                last_fetch_at=now,
+                last_success_at=now,
+                consecutive_failures=0,
+                failure_notified=False,
+                last_error=None,
+                last_error_kind=None,
+                next_poll_at=bindparam("b_next", type_=table.c.next_poll_at.type),
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
+        with self.session() as s:  # type: ignore[attr-defined]
+            s.connection().execute(stmt, [{"b_id": fid, "b_next": at} for fid, at in done])
 
     def record_feed_failure(
         self,
