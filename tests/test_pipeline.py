@@ -301,3 +301,29 @@ def test_an_entry_edited_to_name_a_tracked_company_is_fetched_then(
     report, _ = w.poll_once()
     assert "/games.html" in site.paths()
     assert report.articles == 1 and report.entries_not_fetched == 0
+
+
+def test_one_shot_runs_skip_the_feeds_file_when_it_did_not_change(
+    make: Callable[..., Watcher], site: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: the feeds-file stamp is kept in the database, so a new process (`poll --once`) with an
+    unchanged file neither parses it nor upserts the feeds; a changed file is synced."""
+    from watcher import feeds as feeds_module
+
+    loads: list[Path] = []
+    real = feeds_module.load_feeds
+    monkeypatch.setattr(feeds_module, "load_feeds", lambda p: loads.append(Path(p)) or real(p))
+    make().sync_feeds()
+    assert len(loads) == 1
+    make().sync_feeds()  # a second one-shot process on the same database
+    assert len(loads) == 1
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.touch()  # a new mtime, the same bytes: still the same feeds
+    make().sync_feeds()
+    assert len(loads) == 1
+    feeds_file.write_text(
+        yaml.safe_dump({"feeds": [{"name": "demo", "url": site.url("/feed.xml")}, {"name": "b", "url": site.url("/b.xml")}]})
+    )
+    w = make()
+    w.sync_feeds()
+    assert len(loads) == 2 and {r.name for r in w.store.feed_rows()} == {"demo", "b"}

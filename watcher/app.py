@@ -6,6 +6,7 @@ outbox, the digest, backfills and re-diffs. No business rule lives here.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from watcher import feeds
+from watcher import __version__, feeds
 from watcher.baseline import Baseline, load_baseline
 from watcher.botcommands import confirmed_facts
 from watcher.config import Settings
@@ -36,6 +37,7 @@ from watcher.store.feed_ops import FeedState
 from watcher.types import Article, Claim, Finding
 
 log = logging.getLogger(__name__)
+FEEDS_STAMP_KEY = "feeds_file:stamp"  # state key: path, mtime, size and sha256 of the feeds file last synced
 
 
 def utcnow() -> datetime:
@@ -116,10 +118,30 @@ class Watcher:
                 f"WATCHER_FEEDS_FILE: {path} {what}; point it at the feeds YAML "
                 "(see config/feeds.yaml, or create it with `watcher feeds add`)"
             )
-        stamp = (path.stat().st_mtime_ns, path.stat().st_size)
-        if stamp != self._feeds_stamp:  # unchanged file: nothing to sync
-            self.store.sync_feeds(feeds.load_feeds(path))
-            self._feeds_stamp = stamp
+        info = path.stat()
+        stamp = (info.st_mtime_ns, info.st_size)
+        if stamp == self._feeds_stamp:  # unchanged file since this process synced it: nothing to do
+            return
+        content = path.read_bytes()
+        persisted = {
+            "path": str(path.resolve()),
+            "mtime_ns": info.st_mtime_ns,
+            "size": len(content),
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "version": __version__,  # a new watcher may read the same file differently
+        }
+        # the stamp of the last sync is kept in the database, so a one-shot run (`poll --once`, cron)
+        # with an unchanged file skips the YAML parse and the upsert too (issue 14); the same bytes
+        # are the same feeds, whatever the mtime says
+        old = self.store.get_state(FEEDS_STAMP_KEY)
+        if old != persisted:
+            if not (
+                isinstance(old, dict)
+                and all(old.get(k) == persisted[k] for k in ("path", "sha256", "version"))
+            ):
+                self.store.sync_feeds(feeds.load_feeds(path))
+            self.store.set_state(FEEDS_STAMP_KEY, persisted)
+        self._feeds_stamp = stamp
 
     def deliver(self, deadline: float = 0.0) -> DrainReport:
         report = self.outbox.drain(deadline)

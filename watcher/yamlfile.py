@@ -20,9 +20,13 @@ def yaml_error(path: Path | str, exc: yaml.YAMLError) -> ConfigError:
     return ConfigError(f"{where}: not valid YAML: {problem}")
 
 
+# libyaml's loader when PyYAML was built with it (the wheels are): 5-10x faster than the pure-Python one
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(path: Path | str, text: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader (C or Python)
     except yaml.YAMLError as exc:
         raise yaml_error(path, exc) from None
 
