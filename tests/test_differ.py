@@ -406,3 +406,44 @@ def test_amount_formats(entities: EntityIndex, text: str) -> None:
 def test_lowercase_company_names(entities: EntityIndex) -> None:
     (found,) = flags(run(entities, "Microsoft signed a $2 billion contract with qorvexa to rent GPUs."))
     assert set(found.parties) == {"Microsoft", "qorvexa"}
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "high", "currency"),
+    [
+        ("Acme signed a $7.4bn deal, which could rise to $9.1bn.", 7.4e9, 9.1e9, None),
+        ("Acme signed a deal worth $17bn-$21bn.", 17e9, 21e9, None),
+        ("Acme signed a deal worth EUR 550-650m a year for five years.", 550e6, 650e6, "EUR"),
+        ("Acme signed a deal worth Rs 4,500 crore.", 4.5e10, None, "INR"),
+        ("Acme signed a deal worth Rs 1,50,000 crore.", 1.5e12, None, "INR"),
+        ("Acme signed a deal worth AED 70bn.", 70e9, None, "AED"),
+        ("Acme signed a deal worth RM 2.1 billion.", 2.1e9, None, "MYR"),
+        ("Acme signed a deal worth one hundred and forty billion dollars.", 140e9, None, None),
+    ],
+)
+def test_amounts_keep_their_currency_and_range(
+    text: str, amount: float, high: float | None, currency: str | None
+) -> None:
+    from watcher.differ.quantities import find_quantities
+
+    (q,) = [q for q in find_quantities(text) if q.value.type is ValueType.USD]
+    assert (q.value.amount, q.value.high, q.value.text) == (amount, high, currency)
+
+
+def test_a_range_is_compared_end_to_end(entities: EntityIndex) -> None:
+    # the baseline's ~$300bn lies inside the range: no contradiction; a range wholly below it is one
+    inside = run(entities, "OpenAI's compute deal with Zeta Cloud is worth $250bn-$320bn.")
+    assert not [f for f in inside if f.kind is FindingKind.CONTRADICTION]
+    below = run(entities, "OpenAI's compute deal with Zeta Cloud is worth $100bn-$150bn.")
+    assert [f.baseline_fact for f in below if f.kind is FindingKind.CONTRADICTION] == ["oa-zeta-deal"]
+
+
+def test_another_currency_never_contradicts_a_dollar_fact(entities: EntityIndex) -> None:
+    found = run(entities, "OpenAI's compute deal with Zeta Cloud is worth €150bn.")
+    assert not [f for f in found if f.kind is FindingKind.CONTRADICTION]
+    assert run(entities, "OpenAI's compute deal with Zeta Cloud is worth $150bn.")[0].kind is FindingKind.CONTRADICTION
+
+
+def test_a_yearly_figure_never_contradicts_a_total(entities: EntityIndex) -> None:
+    found = run(entities, "OpenAI's compute deal with Zeta Cloud is worth about $60 billion a year.")
+    assert not [f for f in found if f.kind is FindingKind.CONTRADICTION]

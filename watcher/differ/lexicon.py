@@ -221,6 +221,7 @@ CHIP_WORDS = Folded(r"\b(?:chips?|gpus?|tpus?|processors?|accelerators?|silicon|
 CLOUD_WORDS = Folded(r"\b(?:cloud|servers?|capacity|comput\w+|data cent\w+|infrastructure|services)\b")
 PRODUCT_AFTER = re.compile(
     r"^(?:['’]s)?\s+(?:(?:own|latest|new|in-house|custom|(?-i:[A-Z][\w.-]*)|\d[\w.-]*)\s+){0,3}?(?:chips?|gpus?|tpus?|processors?|graphics|accelerators?|systems|hardware|servers?|racks|platform|superchips?|clusters?|instances|supercomputers?|cards|chipsets?|silicon)\b"
+    r"(?!\s+(?:deal|contract|agreement|lease|order|pact|partnership|commitment|purchase|supply|rental)s?\b)"
     # "Nvidia GB300 capacity": capacity named after a product, not the company's own capacity
     r"|^(?:['’]s)?\s+(?:(?-i:[A-Z][\w.-]*\d[\w.-]*|[A-Z]{2,}\d*)\s+){1,2}(?:capacity|compute)\b",
     re.IGNORECASE,
