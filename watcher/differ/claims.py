@@ -25,7 +25,7 @@ from watcher.differ.context import (
     read_sentence,
     read_surface,
 )
-from watcher.differ.document import Sentence, split_sentences
+from watcher.differ.document import Sentence, Zone, read_document
 from watcher.differ.entities import EntityIndex, Mention
 from watcher.differ.frames import clause_parties, last_subject, roles_at, trigger_near
 from watcher.differ.mentions import type_mentions
@@ -424,9 +424,8 @@ def extract_claims(
     """The claims an article makes. ``title`` (the headline) is read as a first sentence;
     ``reference_year`` (the publication year) lets "in 2019" mark a claim as history.
     ``trace``, when given, receives the context of every sentence read (for ``--explain``)."""
-    sentences = split_sentences(text)
-    if title.strip() and not text.lstrip().startswith(title.strip()):
-        sentences.insert(0, Sentence(title.strip(), 0, 0, -1))
+    document = read_document(text, title)
+    sentences = [s for s in document.sentences if s.zone is not Zone.CORRECTION]
     claims: list[Claim] = []
     reader = _Reader(entities, reference_year, salient_company(sentences[:3], entities))
     reader.unknown = {s.text: entities.find_unknown(s.text) for s in sentences}
