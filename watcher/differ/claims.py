@@ -219,7 +219,9 @@ def _value_claims(ctx: Context) -> list[Claim]:
 
 
 _NOT_A_TERM = re.compile(
-    r"\b(?:spend\w*|expenditure|burn\w*|revenue|invest\w*|deploy\w*|rollout|online)\b", re.I
+    r"\b(?:spend\w*|expenditure|burn\w*|revenue|invest\w*|deploy\w*|rollout|online|"
+    r"dat(?:es|ed|ing) back|goes back|going back|went back)\b",
+    re.I,
 )
 
 

@@ -363,7 +363,7 @@ def _fallback_counterparty(
     ]
     if rest:
         return rest, ", later in the sentence"
-    if not actors:
+    if not actors and ctx.topic:  # a list item or table row about the topic
         anywhere = [t.name for t in _parties(ctx) if lo <= t.start < hi]
         if ctx.topic:
             anywhere.append(ctx.topic)
