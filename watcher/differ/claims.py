@@ -387,7 +387,9 @@ class _Reader:
     def note_subject(self, text: str) -> None:
         """A sentence that makes no claim can still say whom the next one is about ("Nebius
         came first."): a company it opens with."""
-        mentions = self.names.add_to(text, self.entities.find_mentions(text, self.unknown.get(text)))
+        head = text[:60]
+        unknown = [m for m in self.unknown.get(text, []) if m.end <= len(head)]
+        mentions = self.names.add_to(head, self.entities.find_mentions(head, unknown))
         if mentions and mentions[0].start <= 4:
             self.subject = mentions[0].name
 
@@ -429,8 +431,9 @@ def extract_claims(
     document = read_document(text, title)
     sentences = [s for s in document.sentences if s.zone is not Zone.CORRECTION]
     claims: list[Claim] = []
-    reader = _Reader(entities, reference_year, salient_company(sentences[:3], entities))
-    reader.unknown = {s.text: entities.find_unknown(s.text) for s in sentences}
+    unknown = {s.text: entities.find_unknown(s.text) for s in sentences}
+    reader = _Reader(entities, reference_year, salient_company(sentences[:3], entities, unknown))
+    reader.unknown = unknown
     reader.names = ArticleNames.of(reader.unknown)
     for sentence in sentences:
         heading = _heading(sentence, entities)
@@ -563,11 +566,13 @@ def _heading(sentence: Sentence, entities: EntityIndex) -> str | None:
     return None
 
 
-def salient_company(sentences: list[Sentence], entities: EntityIndex) -> str | None:
+def salient_company(
+    sentences: list[Sentence], entities: EntityIndex, unknown: dict[str, list[Mention]] | None = None
+) -> str | None:
     """The company an article is about: the one its headline and lead name most (first wins)."""
     counts: dict[str, int] = {}
     for s in sentences:
-        for t in type_mentions(s.text, entities.find_mentions(s.text)):
+        for t in type_mentions(s.text, entities.find_mentions(s.text, (unknown or {}).get(s.text))):
             if t.party:
                 counts[t.name] = counts.get(t.name, 0) + 1
     return max(counts, key=lambda n: counts[n]) if counts else None

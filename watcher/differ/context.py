@@ -100,6 +100,8 @@ class Context:
         self.topic = topic
         #: the first company the sentence before named ("It" as a subject refers to it)
         self.previous_subject: str | None = None
+        #: results the frame rules compute more than once per sentence
+        self.memo: dict[str, dict[tuple[int, int], object]] = {}
 
     @cached_property
     def typed(self) -> tuple[Typed, ...]:

@@ -182,8 +182,8 @@ class EntityIndex:
         slots only a company fills: after a deal preposition or verb, after a descriptor noun,
         or as the subject of a deal verb. The word must not be ordinary English: it holds a
         digit or a domain ending, or is rare in the language (word frequencies)."""
-        if not _LOWER_SLOT_NEEDLE.search(text):
-            return []
+        if not any(_unusual_word(w) for w in _LOWER_TOKEN.findall(text)):
+            return []  # no lower-case word that is not ordinary English: nothing to look for
         out: list[Mention] = []
         for rx in _LOWER_SLOTS:
             for m in rx.finditer(text):
@@ -281,7 +281,7 @@ _LOWER_SLOTS = (
         r"startup|start-up|company|firm|maker|designer|cloud|neocloud|specialist|supplier|lab|builder|owner)\b"
     ),
 )
-_LOWER_SLOT_NEEDLE = re.compile(r"(?:^|[\s,;:.\u2014])[a-z][a-z0-9-]*[0-9.]?[a-z0-9]*\s")
+_LOWER_TOKEN = re.compile(r"(?<![\w.-])[a-z][a-z0-9-]*[a-z0-9](?:\.(?:ai|io|cloud|com|net|dev|tech|co))?(?![\w-])")
 
 
 @functools.lru_cache(maxsize=4096)

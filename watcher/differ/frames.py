@@ -117,11 +117,17 @@ def _parties(ctx: Context) -> list[Typed]:
 
 def _is_subject(ctx: Context, t: Typed, start: int) -> bool:
     """Not governed by a preposition nor the object of a deal verb ("taps Broadcom")."""
-    before = ctx.text[max(start, t.start - 60) : t.start]
+    key = (t.start, max(start, t.start - 60))
+    cache = ctx.memo.setdefault("subject", {})
+    if key not in cache:
+        cache[key] = _governs_nothing(ctx.text[key[1] : t.start])
+    return bool(cache[key])
+
+
+def _governs_nothing(before: str) -> bool:
     if _GOVERNED.search(before):
         return False
-    verb = _VERB_BEFORE.search(lx.fold(before))
-    return verb is None
+    return _VERB_BEFORE.search(lx.fold(before)) is None
 
 
 #: a deal verb right before a name makes it the object: "taps Broadcom", "hired Acme"
