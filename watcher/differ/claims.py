@@ -379,6 +379,8 @@ class _Reader:
         self.topic: tuple[str, int] | None = None  # (company, paragraph) of a list item's heading
         self.subject: str | None = None  # the company the last sentence named last as a subject
         self.names = ArticleNames()
+        #: how many sentences name each pair of companies together
+        self.together: dict[frozenset[str], int] = {}
         self.unknown: dict[str, list[Mention]] = {}  # each sentence's unlisted names, found once
         self.previous: tuple[str, ...] = ()
         #: sentences that cannot make a claim, read only if a later sentence refers back
@@ -414,6 +416,10 @@ class _Reader:
         parties = tuple(dict.fromkeys(t.name for t in ctx.typed if t.party))
         if parties:
             self.previous, self.pending = parties, []
+        for i, a in enumerate(parties):
+            for b in parties[i + 1 :]:
+                key = frozenset((a, b))
+                self.together[key] = self.together.get(key, 0) + 1
         return ctx
 
 
@@ -456,7 +462,9 @@ def extract_claims(
     if entities.projects:
         claims = [_resolve_projects(c, entities.projects) for c in claims]
     lead_end = sentences[min(2, len(sentences) - 1)].end if sentences else 0
-    return _complete_deals(claims, reader.reference, lead_end)
+    together = reader.together
+    pair = tuple(sorted(max(together, key=together.__getitem__))) if together else None
+    return _complete_deals(claims, reader.reference, lead_end, pair)
 
 
 def _named_deal(name: str, text: str) -> bool:
@@ -469,21 +477,6 @@ def _named_deal(name: str, text: str) -> bool:
             text,
         )
     )
-
-
-def _commonest_pair(claims: list[Claim]) -> tuple[str, ...] | None:
-    """The two companies the article's claims most often name together."""
-    counts: dict[frozenset[str], int] = {}
-    for c in claims:
-        names = list(dict.fromkeys(c.parties))
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                key = frozenset((a, b))
-                counts[key] = counts.get(key, 0) + 1
-    if not counts:
-        return None
-    best = max(counts, key=lambda k: counts[k])
-    return tuple(sorted(best))
 
 
 #: rights that one company holds against another: "its exclusivity", "Microsoft's rights run to 2032"
@@ -503,7 +496,9 @@ _PLURAL = re.compile(
 )
 
 
-def _complete_deals(claims: list[Claim], salient: str | None, lead_end: int) -> list[Claim]:
+def _complete_deals(
+    claims: list[Claim], salient: str | None, lead_end: int, pair: tuple[str, ...] | None
+) -> list[Claim]:
     """A deal claim that names one company ("Microsoft signs GPU deal worth $17.4bn") is about
     the article's main deal when that company is in it, else about the company the article is
     about: the missing party comes from there."""
@@ -511,7 +506,6 @@ def _complete_deals(claims: list[Claim], salient: str | None, lead_end: int) -> 
         (c.parties for c in claims if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 2 and not c.historical),
         None,
     )
-    pair = _commonest_pair(claims)
     out = []
     last: Claim | None = None  # the last deal with two companies, for "The committed value is ..."
     for c in claims:
