@@ -462,8 +462,8 @@ def extract_claims(
     if entities.projects:
         claims = [_resolve_projects(c, entities.projects) for c in claims]
     lead_end = sentences[min(2, len(sentences) - 1)].end if sentences else 0
-    together = reader.together
-    pair = tuple(sorted(max(together, key=together.__getitem__))) if together else None
+    ranked = sorted(reader.together.items(), key=lambda kv: -kv[1])
+    pair: tuple[str, ...] | None = tuple(sorted(ranked[0][0])) if ranked else None
     return _complete_deals(claims, reader.reference, lead_end, pair)
 
 
