@@ -67,9 +67,14 @@ def _same(a: Fact, b: Fact) -> bool:
 
 
 def _identical(a: Fact, b: Fact) -> bool:
-    """The same statement twice: same parties, attribute and value ("over $13bn" and "over $10bn"
-    are two statements, though compatible)."""
-    return a.attribute == b.attribute and frozenset(a.parties) == frozenset(b.parties) and a.value == b.value
+    """The same statement twice in one seed: same parties, attribute and value ("over $13bn" and
+    "over $10bn" are two statements, though compatible; two seeds stating one fact are two facts)."""
+    return (
+        a.provenance.seed == b.provenance.seed
+        and a.attribute == b.attribute
+        and frozenset(a.parties) == frozenset(b.parties)
+        and a.value == b.value
+    )
 
 
 def draft_facts(seeds: Mapping[str, Seed], entities: EntityIndex) -> list[Fact]:

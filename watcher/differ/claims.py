@@ -284,7 +284,13 @@ def _rights_claims(ctx: Context) -> list[Claim]:
     return claims
 
 
-_INTEGRATION_STATUS = {Hedge.DENIED: "denied", Hedge.REPORTED: "reported", Hedge.SPECULATIVE: "planned"}
+def _integration_status(ctx: Context, hedge: Hedge) -> str:
+    """ "denied", "reported" (told by reports), "planned" (plans, talks, maybes) or "yes"."""
+    if hedge is Hedge.DENIED:
+        return "denied"
+    if ctx.reported or hedge is Hedge.REPORTED:
+        return "reported"
+    return "planned" if hedge in (Hedge.PLANNED, Hedge.TALKS, Hedge.SPECULATIVE) else "yes"
 
 
 def _status_claims(ctx: Context) -> list[Claim]:
@@ -298,8 +304,10 @@ def _status_claims(ctx: Context) -> list[Claim]:
         offer = lx.MODEL_OFFER.rx.search(ctx.low)
         if offer:
             hedge = hedge_at(ctx, offer.start())
-            value = Value(ValueType.STATUS, text=_INTEGRATION_STATUS.get(hedge, "yes"))
-            claims.append(_claim(ctx, ctx.parties, "integration", "model_integration", value, hedge, set()))
+            roles = roles_at(ctx, offer.start())
+            parties = tuple(dict.fromkeys(roles.actors + roles.counterparties)) or ctx.parties
+            value = Value(ValueType.STATUS, text=_integration_status(ctx, hedge))
+            claims.append(_claim(ctx, parties, "integration", "model_integration", value, hedge, set()))
     return claims
 
 
@@ -341,6 +349,12 @@ def sentence_claims(ctx: Context) -> list[Claim]:
 # ------------------------------------------------------------------ the article
 
 
+#: a sentence that opens on the deal just told: "The agreement comes ...", "The pact runs ..."
+_DEAL_REFERENCE = re.compile(
+    r"^\W*(?:The|That|This|Its|Their) (?:[\w-]+ )?(?:deal|agreement|contract|pact|arrangement|partnership|lease)\b"
+)
+
+
 class ArticleNames:
     """Unlisted companies an article names somewhere by their shape ("Lumenfield, the Denver GPU
     cloud, ..."): every other mention of the same name in the article is the same company."""
@@ -379,6 +393,7 @@ class _Reader:
         self.topic: tuple[str, int] | None = None  # (company, paragraph) of a list item's heading
         self.subject: str | None = None  # the company the last sentence named last as a subject
         self.names = ArticleNames()
+        self.last_deal: tuple[str, ...] = ()  # the companies of the last deal told
         #: how many sentences name each pair of companies together
         self.together: dict[frozenset[str], int] = {}
         self.unknown: dict[str, list[Mention]] = {}  # each sentence's unlisted names, found once
@@ -406,9 +421,8 @@ class _Reader:
         if not mentions and not (self.previous and lx.refers_back(text)):
             return None
         topic = self.topic[0] if self.topic and self.topic[1] == surface.sentence.paragraph else None
-        ctx = read_sentence(
-            surface, mentions, self.entities, self.previous, self.reference_year, self.reference, topic
-        )
+        previous = self.last_deal if self.last_deal and _DEAL_REFERENCE.match(text) else self.previous
+        ctx = read_sentence(surface, mentions, self.entities, previous, self.reference_year, self.reference, topic)
         ctx.previous_subject = self.subject
         subject = last_subject(ctx)
         if subject is not None:
@@ -456,7 +470,11 @@ def extract_claims(
             continue
         ctx = reader.read(surface)
         if ctx is not None:
-            claims.extend(sentence_claims(ctx))
+            found = sentence_claims(ctx)
+            claims.extend(found)
+            deal = next((c.parties for c in found if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 2), None)
+            if deal:
+                reader.last_deal = deal  # "The agreement ..." refers to this deal's companies
             if trace is not None:
                 trace.append(ctx)
     if entities.projects:

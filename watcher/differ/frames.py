@@ -312,6 +312,8 @@ def _with_counterparties(
     if not cps and len(actors) < 2:
         cps, how = _fallback_counterparty(ctx, actors, pos, value_start, value_end)
         why += how
+    if not actors and cps and why.endswith("carried"):
+        return Roles(tuple(cps), (), why)  # "these deals add 16 GW": all the companies referred to
     if not actors and cps:
         actors, cps = tuple(cps[:1]), cps[1:]
         if not cps and ctx.topic and ctx.topic != actors[0]:
