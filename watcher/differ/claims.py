@@ -334,7 +334,10 @@ def _agreement_claim(ctx: Context, value_pairs: set[frozenset[str]]) -> list[Cla
                 attribute = "agreement"
             hedge = hedge_at(ctx, verb.start())
             value = Value(ValueType.STATUS, text="denied" if hedge is Hedge.DENIED else "yes")
-            claims.append(_claim(ctx, parties, "deal", attribute, value, hedge, {"deal"}, verb.start()))
+            frame = roles_at(ctx, verb.start())
+            whole = tuple(dict.fromkeys(frame.actors + frame.counterparties))
+            claim = _claim(ctx, parties, "deal", attribute, value, hedge, {"deal"}, verb.start())
+            claims.append(replace(claim, frame=whole))
     return claims
 
 
@@ -502,7 +505,7 @@ _BILATERAL = frozenset({"exclusivity", "preferential_rights", "partnership_term"
 #: a sentence that goes on about the deal just told: "The committed value is ...", "It is worth ..."
 _DEAL_CONTINUES = re.compile(
     r"^\W*(?:The|That|This|Its|It)\b(?:\s+[\w-]+){0,3}\s+(?:value|worth|price|term|total|deal|contract|"
-    r"agreement|is|was|will|would|runs|covers)\b"
+    r"agreement|is|was|will|would|runs|covers|appears|seems)\b"
 )
 #: one deal named in the singular ("signs GPU deal worth ..."), not a sum of many ("$60bn of rented GPUs")
 _ONE_DEAL = re.compile(r"\b(?:deal|contract|agreement|pact|lease|order|investment|stake)\b(?!s)", re.IGNORECASE)

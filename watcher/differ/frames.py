@@ -80,6 +80,8 @@ def _possessor(ctx: Context, pos: int) -> str | None:
 
 #: what opens a coordinated clause with a subject of its own: ", and OpenAI signed ..."
 _NEW_CLAUSE = re.compile(r"(?:[,;]\s*(?:and|but|while|whereas)?|\b(?:and|but|while|whereas))\s+$")
+#: a clause parallel to the one before it ("..., while AMD contributed ...")
+_PARALLEL = re.compile(r"\b(?:while|whereas)\s*$|\b(?:while|whereas)\b")
 #: a relative clause: its subject is the name before it ("Oracle, whose contract ...")
 _RELATIVE = re.compile(r"\s*(?:(?:with|from|to|in|under|by|for|of)\s+)?(?:whose|which|whom|that)\b")
 #: the sentence reports what another says: "IREN said (that) Microsoft ..."
@@ -194,7 +196,8 @@ def _counterparties(
 
 #: what joins coordinated counterparties: "with Microsoft and Amazon", "from X, Y and Z"
 _JOINED = re.compile(
-    r"^\s*(?:,|and|&|or|, and|as well as|plus)\s+(?:(?:with|from|to|for)\s+)?(?:(?:the|its)\s+)?(?:[a-z][\w-]*\s+){0,2}$"
+    r"^(?:['’]s\s+[A-Z][\w.-]*)?\s*(?:,|and|&|or|, and|as well as|plus)\s+(?:(?:with|from|to|for)\s+)?"
+    r"(?:(?:the|its)\s+)?(?:[a-z][\w-]*\s+){0,2}$"
 )
 
 
@@ -353,6 +356,13 @@ def _fallback_counterparty(
         return [before[-1].name], ", reported by"
     if ctx.carried:
         return [c for c in ctx.carried if c != first], ", carried"
+    start, _ = ctx.clause(pos)
+    if start > 0 and _PARALLEL.search(ctx.text, max(0, start - 12), start + 1):
+        # "Nvidia will invest $100bn in OpenAI, while AMD contributed capacity ...": the earlier
+        # clause's counterparty
+        objects = [t.name for t in _parties(ctx) if t.start < start and t.name not in actors and not _is_subject(ctx, t, 0)]
+        if objects:
+            return objects[-1:], ", parallel clause"
     lo, hi = _segment(ctx, value_start, value_end)
     # not past the next clause that has a subject of its own (", and OpenAI signed ...")
     later_subjects = [
