@@ -80,12 +80,20 @@ def _possessor(ctx: Context, pos: int) -> str | None:
 
 #: what opens a coordinated clause with a subject of its own: ", and OpenAI signed ..."
 _NEW_CLAUSE = re.compile(r"(?:[,;]\s*(?:and|but|while|whereas)?|\b(?:and|but|while|whereas))\s+$")
+#: a description that reports a deal: "the AI infrastructure company said (that) ..."
+_DESCRIPTION_SAID = re.compile(
+    r"\b[Tt]he (?:[\w-]+ ){0,3}(?:company|firm|group|startup|start-up|operator|provider|developer|maker)\s+"
+    r"(?:said|says|announced|disclosed|confirmed)\b"
+)
 #: a clause parallel to the one before it ("..., while AMD contributed ...")
 _PARALLEL = re.compile(r"\b(?:while|whereas)\s*$|\b(?:while|whereas)\b")
 #: a relative clause: its subject is the name before it ("Oracle, whose contract ...")
 _RELATIVE = re.compile(r"\s*(?:(?:with|from|to|in|under|by|for|of)\s+)?(?:whose|which|whom|that)\b")
 #: the sentence reports what another says: "IREN said (that) Microsoft ..."
-_REPORTING = re.compile(r"\b(?:said|says|announced|disclosed|confirmed|revealed|told)\b")
+_REPORTING = re.compile(
+    r"\W*(?:[\w-]+\s+){0,3}?(?:said|says|announced|disclosed|confirmed|revealed|told \w+)\b"
+    r"(?:\s+(?:on|in|late|early)\s+\w+)?(?:,)?\s+(?!(?:a|an|the|its|their|plans|results)\b)"
+)
 #: the subject of a sentence that refers back to the company the article is about
 _SUBJECT_REFERENCE = re.compile(
     r"^\W*(?:It|The (?:company|startup|start-up|firm|group|lab|chipmaker|operator|provider|developer|"
@@ -263,6 +271,15 @@ def roles_at(
         partner = others[0] if others else ctx.reference
         if partner and partner != ctx.topic:
             return Roles((partner,), (ctx.topic,), "table row")
+    # "its OpenAI contract", "the Microsoft agreement": a name right before a deal noun modifies it
+    modifier = next(
+        (t for t in _parties(ctx) if t.end <= pos and t.start >= start and not ctx.text[t.end : pos].strip(" '’s-")),
+        None,
+    )
+    if modifier is not None and lx.DEAL_NOUN.rx.match(ctx.low, pos):
+        roles = roles_at(ctx, modifier.start, value_start=value_start, value_end=value_end, money=money)
+        if roles.actors and modifier.name not in roles.actors:
+            return Roles(roles.actors, (modifier.name,), roles.why + ", deal named after")
     actors = _subjects(ctx, start, pos)
     why = "subject"
     if not actors and start > 0 and _is_relative(ctx, start):
@@ -305,6 +322,12 @@ def _with_counterparties(
 ) -> Roles:
     start, _ = ctx.clause(pos)
     cps = [t.name for t in _counterparties(ctx, pos, end, value_end, value_start) if t.name not in actors]
+    if not cps:  # "its OpenAI contract", "the Microsoft agreement": a name that modifies the deal noun
+        cps = [
+            t.name
+            for t in _parties(ctx)
+            if t.end <= pos and not ctx.text[t.end : pos].strip(" '’s-") and t.name not in actors
+        ]
     if not cps:
         cps = [t.name for t in _objects_between(ctx, actors, start, pos)]
     if not cps:
@@ -350,10 +373,18 @@ def _fallback_counterparty(
     before = [
         t
         for t in _parties(ctx)
-        if t.start < pos and t.name not in actors and _REPORTING.search(ctx.text[t.end : pos])
+        if t.start < pos and t.name not in actors and _REPORTING.match(ctx.text, t.end, pos)
     ]
     if before:
         return [before[-1].name], ", reported by"
+    said = _DESCRIPTION_SAID.search(ctx.text, 0, pos)
+    if said:
+        # "... after the AI infrastructure company said Microsoft had agreed to ...": the company
+        # the description stands for, named earlier in the sentence or before it
+        earlier = [t.name for t in _parties(ctx) if t.start < said.start() and t.name not in actors]
+        ref = earlier[-1] if earlier else (ctx.previous_subject or ctx.reference)
+        if ref and ref not in actors:
+            return [ref], ", reported by (description)"
     if ctx.carried:
         return [c for c in ctx.carried if c != first], ", carried"
     start, _ = ctx.clause(pos)
