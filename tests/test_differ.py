@@ -447,3 +447,42 @@ def test_another_currency_never_contradicts_a_dollar_fact(entities: EntityIndex)
 def test_a_yearly_figure_never_contradicts_a_total(entities: EntityIndex) -> None:
     found = run(entities, "OpenAI's compute deal with Zeta Cloud is worth about $60 billion a year.")
     assert not [f for f in found if f.kind is FindingKind.CONTRADICTION]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Quasar Cloud entered into an agreement to supply Microsoft with $2 billion of GPU capacity.",
+        "Microsoft inked a $2 billion capacity pact with Quasar Cloud.",
+        "Quasar Cloud was awarded a $2 billion contract by Microsoft.",
+        "Quasar Cloud sealed a supply deal covering 300 MW with Microsoft.",
+        "Microsoft has a $2 billion contract with Quasar Cloud, the companies said.",
+    ],
+)
+def test_deal_wording(entities: EntityIndex, text: str) -> None:
+    found = [f for f in flags(run(entities, text)) if f.kind is FindingKind.NEW_DEAL]
+    assert [set(f.parties) for f in found] == [{"Microsoft", "Quasar Cloud"}]
+
+
+def test_a_value_sentence_after_the_deal_belongs_to_it(entities: EntityIndex) -> None:
+    text = (
+        "Quasar Cloud signed a contract to supply Microsoft with GPU capacity. "
+        "The committed value is $4 billion over five years."
+    )
+    deals = [f for f in flags(run(entities, text)) if f.kind is FindingKind.NEW_DEAL]
+    assert [(set(f.parties), f.new_value) for f in deals] == [({"Microsoft", "Quasar Cloud"}, "$4 billion")]
+
+
+def test_a_reported_baseline_deal_with_another_value_is_a_contradiction_not_a_new_deal(
+    entities: EntityIndex,
+) -> None:
+    found = flags(run(entities, "OpenAI's contract with Zeta Cloud is now worth $150 billion, the company said."))
+    assert [(f.kind, f.baseline_fact) for f in found] == [(FindingKind.CONTRADICTION, "oa-zeta-deal")]
+
+
+def test_the_startup_as_subject_and_the_chatgpt_maker(entities: EntityIndex) -> None:
+    text = (
+        "Quasar Cloud builds data centres in Texas. "
+        "The startup has signed a $1 billion lease with the ChatGPT maker."
+    )
+    assert [set(f.parties) for f in flags(run(entities, text))] == [{"Quasar Cloud", "OpenAI"}]

@@ -421,10 +421,11 @@ class _Reader:
             for skipped in pending:
                 self.read(skipped)
         mentions = self.names.add_to(text, self.entities.find_mentions(text, self.unknown.get(text)))
-        if not mentions and not (self.previous and lx.refers_back(text)):
+        continues = bool(self.last_deal) and bool(_DEAL_CONTINUES.match(text))
+        if not mentions and not (self.previous and lx.refers_back(text)) and not continues:
             return None
         topic = self.topic[0] if self.topic and self.topic[1] == surface.sentence.paragraph else None
-        previous = self.last_deal if self.last_deal and _DEAL_REFERENCE.match(text) else self.previous
+        previous = self.last_deal if self.last_deal and (continues or _DEAL_REFERENCE.match(text)) else self.previous
         ctx = read_sentence(surface, mentions, self.entities, previous, self.reference_year, self.reference, topic)
         ctx.previous_subject = self.subject
         subject = last_subject(ctx)
@@ -505,7 +506,7 @@ _BILATERAL = frozenset({"exclusivity", "preferential_rights", "partnership_term"
 #: a sentence that goes on about the deal just told: "The committed value is ...", "It is worth ..."
 _DEAL_CONTINUES = re.compile(
     r"^\W*(?:The|That|This|Its|It)\b(?:\s+[\w-]+){0,3}\s+(?:value|worth|price|term|total|deal|contract|"
-    r"agreement|is|was|will|would|runs|covers|appears|seems)\b"
+    r"agreement|(?:is|was) (?:worth|valued)|runs|covers|appears|seems)\b"
 )
 #: one deal named in the singular ("signs GPU deal worth ..."), not a sum of many ("$60bn of rented GPUs")
 _ONE_DEAL = re.compile(r"\b(?:deal|contract|agreement|pact|lease|order|investment|stake)\b(?!s)", re.IGNORECASE)

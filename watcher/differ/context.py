@@ -227,7 +227,7 @@ def read_sentence(
     typed = type_mentions(text, mentions)
     names = [t.name for t in typed if t.party or t.role is Role.PRODUCT_MAKER]
     carried: tuple[str, ...] = ()
-    if len(set(names)) < 2 and lx.refers_back(text):
+    if len(set(names)) < 2 and (lx.refers_back(text) or (not mentions and previous)):
         carried = tuple(previous)
         names = names + list(previous)
     return Context(
