@@ -352,6 +352,7 @@ def sentence_claims(ctx: Context) -> list[Claim]:
 # ------------------------------------------------------------------ the article
 
 
+_SINGULAR_START = re.compile(r"^\W*(?:It|Its)\b")
 #: a sentence that opens on the deal just told: "The agreement comes ...", "The pact runs ..."
 _DEAL_REFERENCE = re.compile(
     r"^\W*(?:The|That|This|Its|Their) (?:[\w-]+ )?(?:deal|agreement|contract|pact|arrangement|partnership|lease)\b"
@@ -426,6 +427,8 @@ class _Reader:
             return None
         topic = self.topic[0] if self.topic and self.topic[1] == surface.sentence.paragraph else None
         previous = self.last_deal if self.last_deal and (continues or _DEAL_REFERENCE.match(text)) else self.previous
+        if _SINGULAR_START.match(text) and self.subject:
+            previous = (self.subject,)  # "It said ...": one company, the one just named
         ctx = read_sentence(surface, mentions, self.entities, previous, self.reference_year, self.reference, topic)
         ctx.previous_subject = self.subject
         subject = last_subject(ctx)

@@ -370,10 +370,14 @@ def _fallback_counterparty(
     ("IREN said Microsoft had agreed to ..."), the companies the sentence refers back to, a
     "with X" later in the sentence, any other company in the sentence, or a list item's topic."""
     first = actors[0] if actors else None
+    actor_starts = [t.start for t in _parties(ctx) if t.name in actors and t.start < pos]
     before = [
         t
         for t in _parties(ctx)
-        if t.start < pos and t.name not in actors and _REPORTING.match(ctx.text, t.end, pos)
+        if t.start < pos
+        and t.name not in actors
+        and (m := _REPORTING.match(ctx.text, t.end, pos))
+        and (not actor_starts or any(0 <= a - m.end() <= 6 for a in actor_starts))
     ]
     if before:
         return [before[-1].name], ", reported by"
