@@ -27,7 +27,7 @@ from watcher.differ.context import (
 )
 from watcher.differ.document import Sentence, Zone, read_document
 from watcher.differ.entities import EntityIndex, Mention
-from watcher.differ.frames import clause_parties, last_subject, roles_at, trigger_near
+from watcher.differ.frames import clause_parties, last_subject, roles_at, subject_of, trigger_near
 from watcher.differ.mentions import type_mentions
 from watcher.differ.quantities import Quantity, parse_number
 from watcher.differ.valuecompare import encode_period, period_in
@@ -74,6 +74,9 @@ def _money_attribute(ctx: Context, q: Quantity) -> str | None:
     return attribute if attribute != "?" else None
 
 
+_PAST_SPAN = re.compile(r"\b(?:over|in|during|for|across) the (?:past|last|previous)\s+$")
+
+
 def attribute_of(ctx: Context, q: Quantity) -> str | None:
     """What a quantity in a sentence measures, in the baseline's attribute vocabulary."""
     kind = q.value.type
@@ -87,6 +90,8 @@ def attribute_of(ctx: Context, q: Quantity) -> str | None:
             return "downloads"
         return "stake" if lx.STAKE_CUE.rx.search(window) else None
     if kind is ValueType.DURATION:
+        if _PAST_SPAN.search(ctx.low_slice(max(0, q.span.start - 30), q.span.start)):
+            return None  # "over the past seven years": how long something has gone on, not a term
         return "deal_duration" if ctx.deal or lx.DEAL_NOUN.rx.search(window) else None
     if kind is ValueType.COUNT:
         return "catalog_size" if lx.CATALOG_CUE.rx.search(window) else None
@@ -293,15 +298,40 @@ def _integration_status(ctx: Context, hedge: Hedge) -> str:
     return "planned" if hedge in (Hedge.PLANNED, Hedge.TALKS, Hedge.SPECULATIVE) else "yes"
 
 
+def _made_claims(ctx: Context) -> list[Claim]:
+    """What a company builds or launches: its own models or chips, a data centre, named models."""
+    claims: list[Claim] = []
+    for attribute, pattern, text in (
+        ("in_house_models", lx.IN_HOUSE, "yes"),
+        ("data_center", lx.DATA_CENTER_LAUNCH, "launched"),
+    ):
+        m = pattern.search_low(ctx.low)
+        parties = subject_of(ctx, m.start()) if m else ()
+        if m and parties:
+            value = Value(ValueType.STATUS, text=text)
+            claims.append(_claim(ctx, parties, attribute, attribute, value, hedge_at(ctx, m.start()), set()))
+    launch = lx.MODEL_LAUNCH.search(ctx.text)
+    if launch:
+        names = [n.strip() for n in re.split(r",\s*(?:and\s+)?|\s+and\s+", launch.group("names")) if n.strip()]
+        parties = subject_of(ctx, launch.start())
+        if names and parties:
+            value = Value(ValueType.TEXT, text=", ".join(names))
+            claims.append(_claim(ctx, parties, "launch", "product_launch", value, hedge_at(ctx, launch.start()), set()))
+    return claims
+
+
 def _status_claims(ctx: Context) -> list[Claim]:
-    claims = _rights_claims(ctx)
+    claims = _rights_claims(ctx) + _made_claims(ctx)
     loss = lx.OPERATING_LOSS.search_low(ctx.low)
     if loss and clause_parties(ctx, loss.start()):
         value = Value(ValueType.STATUS, text="yes")
         hedge = hedge_at(ctx, loss.start())
         claims.append(_claim(ctx, clause_parties(ctx, loss.start()), "loss", "operating_loss", value, hedge, set()))
-    if len(ctx.parties) >= 2 and lx.MODEL_NAMES.search(ctx.text):
-        offer = lx.MODEL_OFFER.rx.search(ctx.low)
+    named = lx.MODEL_NAMES.search(ctx.text) if len(ctx.parties) >= 2 else None
+    if named:
+        # the offering word nearest the model names ("offering models from ...", "Claude in Copilot")
+        offers = list(lx.MODEL_OFFER.rx.finditer(ctx.low, max(0, named.start() - 60), named.end() + 40))
+        offer = min(offers, key=lambda m: abs(m.start() - named.start())) if offers else None
         if offer:
             hedge = hedge_at(ctx, offer.start())
             roles = roles_at(ctx, offer.start())

@@ -392,7 +392,7 @@ def _fallback_counterparty(
     if ctx.carried:
         return [c for c in ctx.carried if c != first], ", carried"
     start, _ = ctx.clause(pos)
-    if start > 0 and _PARALLEL.search(ctx.text, max(0, start - 12), start + 1):
+    if start > 0 and _PARALLEL.search(ctx.text, max(0, start - 12), start + 10):
         # "Nvidia will invest $100bn in OpenAI, while AMD contributed capacity ...": the earlier
         # clause's counterparty
         objects = [t.name for t in _parties(ctx) if t.start < start and t.name not in actors and not _is_subject(ctx, t, 0)]
@@ -456,3 +456,10 @@ def clause_parties(ctx: Context, pos: int) -> tuple[str, ...]:
     if not names:
         names = list(ctx.carried)
     return tuple(dict.fromkeys(names))
+
+
+def subject_of(ctx: Context, pos: int) -> tuple[str, ...]:
+    """Who does what stands at ``pos``: the sentence's subject before it, else the companies of
+    its clause (see :func:`clause_parties`)."""
+    subjects = _subjects(ctx, 0, pos)
+    return (subjects[0].name,) if subjects else clause_parties(ctx, pos)[:1]

@@ -301,3 +301,24 @@ NON_PARTY_BEFORE = re.compile(
 NON_PARTY_AFTER = re.compile(
     r"(?:['’]s)?\s+(?:analysts?|economists?|strategists?|research (?:note|analyst)s?)\b"
 )
+
+
+# ------------------------------------------------------------------ what a company builds or launches
+
+#: "is developing its own AI models and chips"
+IN_HOUSE = Folded(
+    r"\b(?:develop\w*|build\w*|design\w*|mak(?:e|es|ing)|train\w*)\s+(?:its|their)\s+own\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:models?|chips?|silicon|processors?|accelerators?)\b",
+    needles=(" own ",),
+)
+#: "launching its Norway-based data center project", "switched on its first data centre"
+DATA_CENTER_LAUNCH = Folded(
+    r"\b(?:launch\w*|open(?:s|ed|ing)|inaugurat\w*|switch\w* on|went live|goes live|came online|comes online)\s+"
+    r"(?:(?:its|their|the|a|an)\s+)?(?:[\w-]+\s+){0,4}?data[- ]?cent(?:er|re)s?\b",
+    needles=("data",),
+)
+#: "launched its first in-house models, MAI-Voice 1 and MAI-1-preview"
+MODEL_LAUNCH = re.compile(
+    r"\blaunch\w*\s+(?:its|their)\s+(?:first\s+)?(?:in-house|own|homegrown)\s+(?:AI\s+)?models?,?\s+"
+    r"(?P<names>[A-Z][^.;:]*)"
+)
