@@ -389,6 +389,12 @@ _DEAL_REFERENCE = re.compile(
 )
 
 
+def _rare_first_word(word: str) -> bool:
+    from wordfreq import zipf_frequency  # a word-frequency table, loaded on first use
+
+    return len(word) >= 4 and word[:1].isupper() and zipf_frequency(word.lower(), "en") < 2.5
+
+
 class ArticleNames:
     """Unlisted companies an article names somewhere by their shape ("Lumenfield, the Denver GPU
     cloud, ..."): every other mention of the same name in the article is the same company."""
@@ -402,14 +408,17 @@ class ArticleNames:
     def of(cls, unknown: dict[str, list[Mention]]) -> ArticleNames:
         """The names of ``unknown`` (each sentence's :meth:`EntityIndex.find_unknown`)."""
         found = {m.name for mentions in unknown.values() for m in mentions}
-        return cls(frozenset(n for n in found if len(n) > 2))
+        # "Rheinwerk" for "Rheinwerk Rechenzentren": the first word of a longer unlisted name, when
+        # that word is no ordinary English word
+        short = {n.split()[0] for n in found if " " in n and _rare_first_word(n.split()[0])}
+        return cls(frozenset(n for n in found | short if len(n) > 2))
 
     def add_to(self, text: str, mentions: list[Mention]) -> list[Mention]:
         """``mentions`` with the article's other names in ``text`` added, in text order."""
         if self.rx is None:
             return mentions
-        extra = [
-            Mention(m.group(0), m.start(), m.end(), known=False)
+        extra = [  # known: the article shows elsewhere that the name is a company's
+            Mention(m.group(0), m.start(), m.end(), known=True)
             for m in self.rx.finditer(text)
             if not any(o.start < m.end() and m.start() < o.end for o in mentions)
         ]

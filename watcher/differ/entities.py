@@ -175,6 +175,8 @@ class EntityIndex:
                 rf"(?:^|[.;]\s|,\s)(?P<name>{_NAME})(?:,[^,]{{1,90}},|\s(?:and|&)\s[A-Z][\w.-]*(?:\s[A-Z][\w.-]*)?)?"
                 rf"\s(?:has\s|have\s|had\s|will\s|would\s|is\s|are\s|also\s|to\s)?(?:{'|'.join(_SUBJECT_VERBS)})\b"
             ),
+            # "Rheinwerk Rechenzentren, a Hanau-based colocation operator"
+            re.compile(rf"(?P<name>{_NAME}),\s(?:a|an|the)\s(?:[\w-]+\s){{0,5}}?(?:{descriptors})\b"),
         )
 
     def find_lowercase(self, text: str) -> list[Mention]:
@@ -221,6 +223,8 @@ class EntityIndex:
             return not words.isdisjoint(self.org_descriptors)
         if number == 2:
             return "'s" in text or "’s" in text
+        if number == 5:
+            return (", a " in text or ", an " in text or ", the " in text) and not words.isdisjoint(self.org_descriptors)
         return not words.isdisjoint(_BEFORE_WORDS if number == 3 else _SUBJECT_WORDS)
 
     def _clean_name(self, raw: str) -> str | None:
@@ -284,9 +288,14 @@ _LOWER_SLOTS = (
 _LOWER_TOKEN = re.compile(r"(?<![\w.-])[a-z][a-z0-9-]*[a-z0-9](?:\.(?:ai|io|cloud|com|net|dev|tech|co))?(?![\w-])")
 
 
+_DATE_LIKE = re.compile(r"(?:mid|early|late|pre|post|end|fy|q[1-4]|h[12])?-?\d|.*\d{3,}|[a-z]+-\d{2,}$")
+
+
 @functools.lru_cache(maxsize=4096)
 def _unusual_word(word: str) -> bool:
     """Whether a lower-case word is no ordinary English word (so it can be a company's name)."""
+    if _DATE_LIKE.match(word):
+        return False  # "mid-2027", "q3", "fy2026", "2027-28"
     if any(c.isdigit() for c in word) or "." in word:
         return True
     if len(word) < 4:

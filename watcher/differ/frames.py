@@ -276,6 +276,8 @@ def roles_at(
         (t for t in _parties(ctx) if t.end <= pos and t.start >= start and not ctx.text[t.end : pos].strip(" '’s-")),
         None,
     )
+    if modifier is not None and modifier.start < _segment(ctx, value_start, value_end)[0]:
+        modifier = None  # it names another amount's deal ("the $300bn Oracle agreement to the $22bn ...")
     if modifier is not None and lx.DEAL_NOUN.rx.match(ctx.low, pos):
         roles = roles_at(ctx, modifier.start, value_start=value_start, value_end=value_end, money=money)
         if roles.actors and modifier.name not in roles.actors:
