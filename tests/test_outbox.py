@@ -101,7 +101,7 @@ def test_alert_carries_evidence_and_link_and_buttons(
     (msg,) = api.sent_to(CHAT)
     assert "NEW DEAL" in msg.text and "Acme 0" in msg.text
     assert "OpenAI signed a $9.7 billion contract with Acme 0 Ltd." in msg.text
-    assert "https://news.example/a0" in msg.text
+    assert 'href="https://news.example/a0"' in msg.raw  # the title is the link
     (call,) = api.calls_to("sendMessage")
     assert "confirm:" in str(call.params.get("reply_markup")) and "dismiss:" in str(
         call.params.get("reply_markup")

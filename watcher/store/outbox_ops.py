@@ -35,6 +35,8 @@ class DeliveryJob:
     site: str | None
     published: datetime | None
     sources: int
+    story_id: int | None = None
+    signature: str = ""
 
 
 def finding_from_row(row: FindingRow) -> Finding:
@@ -49,6 +51,7 @@ def finding_from_row(row: FindingRow) -> Finding:
         confidence=row.confidence,
         explanation=row.explanation,
         baseline_sentence=row.baseline_sentence,
+        status=row.deal_status,
     )
 
 
@@ -110,6 +113,8 @@ class OutboxOps:
             site=art.site,
             published=art.published,
             sources=sources,
+            story_id=f.story_id,
+            signature=f.signature,
         )
 
     def pending_deliveries(self, now: datetime) -> int:
