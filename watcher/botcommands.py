@@ -89,8 +89,11 @@ class BotHandler:
         if not rows:
             return "No flagged findings yet."
         return "\n\n".join(
-            f"#{r['id']} {r['kind'].upper()} {', '.join(r['parties'])}: {r['attribute']} "
-            f"{r['new_value'] or ''}\n{r['evidence']}\n{r['url']}"
+            f"#{r['id']} {r['kind'].replace('_', ' ').upper()} {' & '.join(r['parties'])}: "
+            f"{r['attribute'].replace('_', ' ')} {r['new_value'] or ''}"
+            + (f" ({r['deal_status']})" if r["deal_status"] else "")
+            + f"\n“{r['evidence']}”\n"
+            + "\n".join(f"{s['outlet']}: {s['url']}" for s in r["sources"])
             for r in rows
         )
 

@@ -6,10 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
+from watcher.notify.items import StoryItem, group_records, newest_first, reason
 from watcher.store import Store
-from watcher.store.schema import ArticleRow, FindingRow
 
 if TYPE_CHECKING:
     from watcher.app import Watcher
@@ -17,6 +15,61 @@ if TYPE_CHECKING:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def story_items(
+    store: Store,
+    *,
+    kinds: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    party: str | None = None,
+    deal_status: str | None = None,
+    reviews: Sequence[str] = ("active", "confirmed"),
+    limit: int = 50,
+) -> list[StoryItem]:
+    """Findings newest first, one item per story and fact with all its sources.
+
+    ``party`` matches a company name in part, case-insensitively; ``deal_status`` a word of the
+    deal's status ('talks' finds 'in talks, reported')."""
+    records = store.finding_records(kinds=kinds, since=since, until=until, reviews=reviews,
+                                    limit=limit * 10 if (party or deal_status) else limit * 4)  # fmt: skip
+    items = newest_first(group_records(records))
+    if party:
+        needle = party.lower().strip()
+        items = [i for i in items if any(needle in p.lower() for p in i.finding.parties)]
+    if deal_status:
+        word = deal_status.lower().strip()
+        items = [i for i in items if word in (i.finding.status or "").lower()]
+    return items[:limit]
+
+
+def item_json(item: StoryItem) -> dict[str, Any]:
+    """The `watcher findings --json` form of one item: the finding once, its sources under it."""
+    f, first = item.finding, item.sources[0]
+    return {
+        "id": item.id,
+        "first_seen_at": _iso(item.first_seen),
+        "kind": str(f.kind),
+        "parties": list(f.parties),
+        "attribute": f.attribute,
+        "baseline_fact": f.baseline_fact,
+        "baseline_value": f.baseline_value,
+        "new_value": f.new_value,
+        "deal_status": f.status,
+        "evidence": first.evidence,
+        "confidence": f.confidence,
+        "reason": reason(f),
+        "explanation": f.explanation,
+        "status": item.review,
+        "title": first.title,
+        "url": first.url,
+        "sources": [
+            {"outlet": s.outlet, "title": s.title, "url": s.url, "first_seen_at": _iso(s.first_seen),
+             "evidence": s.evidence, "finding_id": s.finding_id}
+            for s in item.sources
+        ],  # fmt: skip
+    }
 
 
 def list_findings(
@@ -27,43 +80,8 @@ def list_findings(
     party: str | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Findings newest first, as plain dicts (the `watcher findings --json` form)."""
-    with store.session() as s:
-        q = (
-            select(FindingRow, ArticleRow)
-            .join(ArticleRow, ArticleRow.id == FindingRow.article_id)
-            .where(FindingRow.status != "retracted")
-            .order_by(FindingRow.first_seen_at.desc(), FindingRow.id.desc())
-        )
-        if kinds:
-            q = q.where(FindingRow.kind.in_(list(kinds)))
-        if since:
-            q = q.where(FindingRow.first_seen_at >= since)
-        rows = s.execute(q.limit(limit * 5 if party else limit)).all()
-    out = []
-    for f, a in rows:
-        if party and party.lower() not in (p.lower() for p in f.parties):
-            continue
-        out.append(
-            {
-                "id": f.id,
-                "first_seen_at": _iso(f.first_seen_at),
-                "kind": f.kind,
-                "parties": f.parties,
-                "attribute": f.attribute,
-                "baseline_fact": f.baseline_fact,
-                "baseline_value": f.baseline_value,
-                "new_value": f.new_value,
-                "evidence": f.evidence,
-                "confidence": f.confidence,
-                "explanation": f.explanation,
-                "status": f.status,
-                "title": a.title,
-                "url": a.url,
-                "partial": a.partial,
-            }
-        )
-    return out[:limit]
+    """Findings newest first, one per story and fact, as plain dicts (the `watcher findings --json` form)."""
+    return [item_json(i) for i in story_items(store, kinds=kinds, since=since, party=party, limit=limit)]
 
 
 def status_report(w: Watcher) -> dict[str, Any]:

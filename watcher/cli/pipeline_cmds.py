@@ -186,20 +186,22 @@ def findings(kind: tuple[str, ...], since: str | None, party: str | None, limit:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False, default=str))
         return
-    table = Table(title=f"{len(rows)} findings")
-    for col in ("id", "seen", "kind", "parties", "attribute", "new value", "baseline", "conf", "article"):
+    table = Table(title=f"{len(rows)} findings (one row per story and fact)")
+    for col in ("id", "seen", "kind", "parties", "value", "status", "sources"):
         table.add_column(col, overflow="fold")
     for r in rows:
+        value = f"{r['attribute'].replace('_', ' ')}: {r['new_value'] or 'n/a'}"
+        if r["kind"] == "contradiction" and r["baseline_value"]:
+            value += f" (baseline {r['baseline_value']})"
+        sources = "\n".join(f"{s['outlet']}: {s['url']}" for s in r["sources"])
         table.add_row(
             str(r["id"]),
-            r["first_seen_at"][:16],
-            r["kind"],
-            ", ".join(r["parties"]),
-            r["attribute"],
-            r["new_value"] or "",
-            r["baseline_fact"] or "",
-            f"{r['confidence']:.2f}",
-            r["url"],
+            (r["first_seen_at"] or "")[:16],
+            r["kind"].replace("_", " "),
+            " & ".join(r["parties"]),
+            value,
+            r["deal_status"] or "",
+            f"{len(r['sources'])}\n{sources}",
         )
     Console().print(table)
 

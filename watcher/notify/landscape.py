@@ -89,7 +89,7 @@ def deal_bars(views: Sequence[AlertView], period_start: datetime, limit: int = 1
         seen = seen if seen.tzinfo else seen.replace(tzinfo=UTC)
         bars.append(
             Bar(label=parties_label(v.finding),
-                value=v.finding.new_value if amount else "value not stated",
+                value=(v.finding.new_value or "") if amount else "value not stated",
                 status=v.finding.status or "", day=seen.strftime("%Y-%m-%d"),
                 pct=max(2, round(100 * amount / top)) if amount and top else 2,
                 in_period=seen >= period_start, amount=amount)  # fmt: skip
