@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     extract_timeout: float = Field(10.0, gt=0, description="time budget for extracting one page")
     health_port: int = Field(0, ge=0, le=65535, description="port of /healthz and /metrics (0 = off)")
     instance_id: str | None = Field(None, description="name of this instance (default host:pid)")
+    web_host: str = Field("127.0.0.1", description="address the web dashboard listens on")
+    web_port: int = Field(8765, ge=0, le=65535, description="port of the web dashboard in `watcher run` (0 = off)")
+    web_token: SecretStr | None = Field(None, description="access token of the web dashboard (required beyond loopback)")
 
     @classmethod
     def settings_customise_sources(

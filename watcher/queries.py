@@ -72,6 +72,42 @@ def item_json(item: StoryItem) -> dict[str, Any]:
     }
 
 
+def item_by_id(store: Store, finding_id: int) -> StoryItem | None:
+    """The item (story and fact) a finding belongs to, with every source; None for no such finding."""
+    from watcher.store.schema import FindingRow
+
+    with store.session() as s:
+        row = s.get(FindingRow, finding_id)
+        if row is None:
+            return None
+        story_id, signature = row.story_id, row.signature
+    reviews = ("active", "confirmed", "dismissed")
+    records = (
+        store.story_sources(story_id, signature)
+        if story_id is not None
+        else [r for r in store.finding_records(reviews=reviews) if r.finding_id == finding_id]
+    )
+    items = group_records(records)
+    return items[0] if items else None
+
+
+def baseline_versions(store: Store, limit: int = 100) -> list[dict[str, Any]]:
+    """Baseline versions newest first: the file's and each confirmed alert's, with their facts."""
+    import yaml
+    from sqlalchemy import select
+
+    from watcher.store.schema import BaselineVersionRow
+
+    with store.session() as s:
+        rows = list(s.scalars(select(BaselineVersionRow).order_by(BaselineVersionRow.id.desc()).limit(limit)))
+    out = []
+    for row in rows:
+        facts = (yaml.safe_load(row.facts_yaml) or {}).get("facts", []) if row.source == "confirmed" else []
+        out.append({"version": row.version, "source": row.source, "note": row.note,
+                    "created_at": row.created_at, "facts": facts})  # fmt: skip
+    return out
+
+
 def list_findings(
     store: Store,
     *,

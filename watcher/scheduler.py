@@ -84,6 +84,7 @@ def run_forever(w: Watcher) -> None:
     """Runs until SIGTERM/SIGINT; running jobs finish (and record what they sent) before exit."""
     from watcher.botcommands import start_listener
     from watcher.health import start_health_server
+    from watcher.web.app import start_web
 
     sched = build_scheduler(w)
     stopping = threading.Event()
@@ -98,6 +99,7 @@ def run_forever(w: Watcher) -> None:
     signal.signal(signal.SIGINT, stop)
     listener = start_listener(w)
     health = start_health_server(w, sched) if w.settings.health_port else None
+    web = start_web(w)
     log.warning(
         "watcher %s running: polling every %ss, digest at %s %s, database %s",
         w.owner,
@@ -113,4 +115,6 @@ def run_forever(w: Watcher) -> None:
             listener.stop()
         if health is not None:
             health.shutdown()
+        if web is not None:
+            web.shutdown()
         log.warning("watcher stopped")

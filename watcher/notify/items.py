@@ -161,13 +161,15 @@ def _numbers(value: str | None) -> set[str]:
 def pick_evidence(finding: Finding, title: str, text: str) -> str:
     """The sentence that carries the claim: the differ's evidence, unless that is the headline and
     the body has a sentence naming the same parties (and the same figure, when there is one)."""
-    if not is_headline(finding.evidence, title) or not text:
+    first_line = text.strip().split("\n", 1)[0] if text else ""
+    heads = [h for h in (title, first_line if len(first_line) < 200 else "") if h]
+    if not text or not any(is_headline(finding.evidence, h) for h in heads):
         return finding.evidence
     names = [p.split()[0].lower() for p in finding.parties if p.strip()]
     figures = _numbers(finding.new_value)
     best: str | None = None
     for sentence in split_sentences(text):
-        if is_headline(sentence, title) or len(sentence) < 25:
+        if any(is_headline(sentence, h) for h in heads) or len(sentence) < 25:
             continue
         low = sentence.lower()
         if not all(n in low for n in names):
