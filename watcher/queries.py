@@ -100,9 +100,12 @@ def baseline_versions(store: Store, limit: int = 100) -> list[dict[str, Any]]:
 
     with store.session() as s:
         rows = list(s.scalars(select(BaselineVersionRow).order_by(BaselineVersionRow.id.desc()).limit(limit)))
+    from watcher.baseline import FactModel
+
     out = []
     for row in rows:
-        facts = (yaml.safe_load(row.facts_yaml) or {}).get("facts", []) if row.source == "confirmed" else []
+        raw = (yaml.safe_load(row.facts_yaml) or {}).get("facts", []) if row.source == "confirmed" else []
+        facts = [FactModel.model_validate(f).to_fact() for f in raw]
         out.append({"version": row.version, "source": row.source, "note": row.note,
                     "created_at": row.created_at, "facts": facts})  # fmt: skip
     return out

@@ -250,7 +250,8 @@ def reason(finding: Finding, origin: str | None = None) -> str:
     baseline = "the baseline" + (f", from {origin}," if origin else "")
     new = f.new_value or "a value it does not state"
     if f.kind == FindingKind.CONTRADICTION:
-        return f"The article puts {what} at {new}; {baseline} says {f.baseline_value or 'otherwise'}."
+        old = _bare(f.baseline_value) or "otherwise"
+        return f"The article puts {what} at {_bare(new)}; {baseline} says {old}."
     if f.kind == FindingKind.NEW_DEAL:
         noun = DEAL_WORDS.get(f.attribute, "deal")
         worth = f" worth {f.new_value}" if f.new_value and f.attribute in _VALUED else ""
@@ -265,6 +266,11 @@ def reason(finding: Finding, origin: str | None = None) -> str:
             f"had only as reported ({f.baseline_value or 'no value'})."
         )
     return f"The article agrees with {baseline.rstrip(',')}: {what} {f.baseline_value or new}."
+
+
+def _bare(value: str | None) -> str | None:
+    """'through 2034' -> '2034' (the sentence already says where the value puts the thing)."""
+    return re.sub(r"^(through|until|to)\s+", "", value) if value else value
 
 
 _VALUED = frozenset({"compute_deal", "investment", "project_value", "capacity", "spending", "valuation"})

@@ -199,7 +199,7 @@ def _baseline_block(view: AlertView, *, markup: bool) -> list[str]:
     if not f.baseline_fact:
         return []
     esc = tg_escape if markup else str
-    where = f" ({view.origin})" if view.origin else ""
+    where = f" (from {view.origin})" if view.origin else ""
     lines = [f"Baseline{esc(where)}: {esc(f.baseline_value or 'n/a')}"]
     if f.baseline_sentence:
         quoted = f"“{esc(f.baseline_sentence)}”"
