@@ -73,12 +73,21 @@ def set_width(driver, width: int, height: int = 900) -> None:  # type: ignore[no
 
 def shoot(driver, path: Path, width: int) -> None:  # type: ignore[no-untyped-def]
     """A full-page screenshot at ``width``; the page must not scroll sideways."""
-    set_width(driver, width)
+    set_width(driver, width, 300)
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
-    set_width(driver, width, min(max(height, 400), 4000))
+    set_width(driver, width, min(max(height, 300), 4000))
     assert driver.execute_script("return document.documentElement.scrollWidth") <= width, "scrolls sideways"
     driver.save_screenshot(str(path))
     assert path.stat().st_size > 5_000
+
+
+def wait_for(driver, css: str):  # type: ignore[no-untyped-def]
+    """The element once the page that has it has loaded (a click on a form button navigates)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, 20).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css)))
 
 
 def no_alert_fired(driver) -> bool:  # type: ignore[no-untyped-def]
@@ -107,20 +116,21 @@ def test_dashboard_in_chromium_confirm_and_dismiss(browser, served: WebServer, d
 
     set_width(browser, 1280)
     browser.find_element(By.LINK_TEXT, "OpenAI & Acme Cloud").click()
+    wait_for(browser, "#confirm")
     sources = browser.find_elements(By.CSS_SELECTOR, ".card.source")
     assert len(sources) == 2 and "OpenAI signed a $9.7 billion contract" in sources[0].text
     shoot(browser, out / "dashboard-finding-1280.png", 1280)
     set_width(browser, 1280)
     browser.find_element(By.ID, "confirm").click()
-    assert "Accepted into the baseline as confirmed-" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+    assert "Accepted into the baseline as confirmed-" in wait_for(browser, ".flash").text
     (fact,) = confirmed_facts(dashboard_watcher.store)
     assert fact.parties == ("OpenAI", "Acme Cloud")
 
     browser.get(served.url + "findings?kind=contradiction")
     browser.find_element(By.LINK_TEXT, "Microsoft & OpenAI").click()
-    assert "from the seed of" in browser.find_element(By.ID, "why").text
+    assert "from the seed of" in wait_for(browser, "#why").text
     browser.find_element(By.ID, "dismiss").click()
-    assert "dismissed as a false alert" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+    assert "dismissed as a false alert" in wait_for(browser, ".flash").text
 
     for page, heading in (("baseline", "Baseline"), ("feeds", "Feeds"), ("landscape", "Deals of the last")):
         browser.get(served.url + page)

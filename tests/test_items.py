@@ -74,6 +74,7 @@ def test_a_confirmed_source_makes_the_item_confirmed() -> None:
         (None, "The Register", "https://www.theregister.com/a", "The Register"),
         (None, "backfill:urls", "https://www.theregister.com/a", "theregister.com"),
         (None, None, "file:///tmp/saved/term%20page.html", "saved page term page.html"),
+        ("127.0.0.1", "demo", "http://127.0.0.1:8000/a.html", "demo"),  # an address is no name
     ],
 )
 def test_outlets_have_names_never_unknown(site: str | None, feed: str | None, url: str, expected: str) -> None:

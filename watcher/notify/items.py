@@ -117,8 +117,9 @@ class StoryItem:
 
 
 def outlet_name(site: str | None, feed: str | None, url: str) -> str:
-    """The outlet's name: the page's site name, else the feed's name, else the host, else the file name."""
-    if site and site.strip():
+    """The outlet's name: the page's site name, else the feed's name, else the host, else the file name.
+    A site that is only an IP address (a local test server) gives way to the feed's name."""
+    if site and site.strip() and not (feed and _is_address(site) and not feed.startswith("backfill:")):
         return site.strip()
     if feed and not feed.startswith("backfill:"):
         return feed
@@ -131,6 +132,16 @@ def outlet_name(site: str | None, feed: str | None, url: str) -> str:
         return host[4:] if host.startswith("www.") else host
     name = PurePosixPath(unquote(parts.path)).name
     return f"saved page {name}" if name else "a saved page"
+
+
+def _is_address(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.strip().strip("[]"))
+    except ValueError:
+        return host.strip().lower() == "localhost"
+    return True
 
 
 def _fold(text: str) -> str:
