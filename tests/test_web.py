@@ -8,10 +8,13 @@ import sys
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from watcher.app import Watcher, make_watcher
+from watcher.backfill import rediff_all
 from watcher.botcommands import confirmed_facts
 from watcher.errors import ConfigError
+from watcher.store.schema import FindingRow
 from watcher.web.app import WebServer, create_app
 from watcher.web.auth import is_loopback
 
@@ -94,6 +97,9 @@ def test_confirm_adds_a_baseline_version_the_next_run_uses(client: FlaskClient, 
     assert fact.parties == ("OpenAI", "Acme Cloud") and fact.provenance.seed == "https://wire.example/acme"
     fresh = make_watcher(dashboard_watcher.settings, store=dashboard_watcher.store)  # what `watcher rediff` builds
     assert fresh.baseline.get(fact.id) is not None
+    changes = rediff_all(fresh, progress=False)
+    assert any(c["change"] == "appeared" and c["kind"] == "confirmation" and "Acme Cloud" in c["parties"]
+               for c in changes), changes  # fmt: skip
     versions = client.get("/baseline").get_data(as_text=True)
     assert "confirmed by the analyst" in versions and "the article" in versions
 
@@ -141,6 +147,21 @@ def test_listening_beyond_loopback_needs_a_token(dashboard_watcher: Watcher) -> 
         WebServer(dashboard_watcher, "0.0.0.0", 0, None)
     server = WebServer(dashboard_watcher, "127.0.0.1", 0, None)
     server._server.server_close()
+
+
+def test_a_stranger_gets_401_from_the_served_dashboard(dashboard_watcher: Watcher) -> None:
+    import httpx
+
+    server = WebServer(dashboard_watcher, "127.0.0.1", 0, TOKEN).start()
+    try:
+        assert httpx.get(server.url + "findings").status_code == 401
+        assert httpx.post(server.url + "findings/1/dismiss").status_code == 401
+        owner = httpx.get(server.url + "findings", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert owner.status_code == 200 and "OpenAI &amp; Acme Cloud" in owner.text
+    finally:
+        server.shutdown()
+    with dashboard_watcher.store.session() as s:
+        assert {row.status for row in s.scalars(select(FindingRow))} == {"active"}
 
 
 def test_the_cli_loads_flask_only_for_the_web_command() -> None:

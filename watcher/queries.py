@@ -27,12 +27,13 @@ def story_items(
     deal_status: str | None = None,
     reviews: Sequence[str] = ("active", "confirmed"),
     limit: int = 50,
+    with_text: bool = True,
 ) -> list[StoryItem]:
     """Findings newest first, one item per story and fact with all its sources.
 
     ``party`` matches a company name in part, case-insensitively; ``deal_status`` a word of the
     deal's status ('talks' finds 'in talks, reported')."""
-    records = store.finding_records(kinds=kinds, since=since, until=until, reviews=reviews,
+    records = store.finding_records(kinds=kinds, since=since, until=until, reviews=reviews, with_text=with_text,
                                     limit=limit * 10 if (party or deal_status) else limit * 4)  # fmt: skip
     items = newest_first(group_records(records))
     if party:
@@ -74,19 +75,10 @@ def item_json(item: StoryItem) -> dict[str, Any]:
 
 def item_by_id(store: Store, finding_id: int) -> StoryItem | None:
     """The item (story and fact) a finding belongs to, with every source; None for no such finding."""
-    from watcher.store.schema import FindingRow
-
-    with store.session() as s:
-        row = s.get(FindingRow, finding_id)
-        if row is None:
-            return None
-        story_id, signature = row.story_id, row.signature
-    reviews = ("active", "confirmed", "dismissed")
-    records = (
-        store.story_sources(story_id, signature)
-        if story_id is not None
-        else [r for r in store.finding_records(reviews=reviews) if r.finding_id == finding_id]
-    )
+    record = store.finding_record(finding_id)
+    if record is None:
+        return None
+    records = store.story_sources(record.story_id, record.signature) if record.story_id is not None else [record]
     items = group_records(records)
     return items[0] if items else None
 
@@ -119,8 +111,11 @@ def list_findings(
     party: str | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Findings newest first, one per story and fact, as plain dicts (the `watcher findings --json` form)."""
-    return [item_json(i) for i in story_items(store, kinds=kinds, since=since, party=party, limit=limit)]
+    """Findings newest first (dismissed ones too), one per story and fact, as plain dicts (the
+    `watcher findings --json` form)."""
+    items = story_items(store, kinds=kinds, since=since, party=party, limit=limit,
+                        reviews=("active", "confirmed", "dismissed"))  # fmt: skip
+    return [item_json(i) for i in items]
 
 
 def status_report(w: Watcher) -> dict[str, Any]:

@@ -59,9 +59,11 @@ class DigestService:
         start = last if last is not None and last < end else end - timedelta(hours=24)
         return start, end
 
-    def items(self, start: datetime, end: datetime, kinds: tuple[str, ...] = ()) -> list[AlertView]:
+    def items(
+        self, start: datetime, end: datetime, kinds: tuple[str, ...] = (), *, with_text: bool = True
+    ) -> list[AlertView]:
         """One view per story and fact first seen in [start, end), oldest first, with all its sources."""
-        records = self.store.finding_records(since=start, until=end, kinds=kinds)
+        records = self.store.finding_records(since=start, until=end, kinds=kinds, with_text=with_text)
         grouped = [i for i in group_records(records) if start <= i.first_seen < end]
         grouped.sort(key=lambda i: (i.first_seen, i.id))
         return [view_of_item(i, self.origin_of(i.finding.baseline_fact)) for i in grouped]
@@ -80,7 +82,8 @@ class DigestService:
                 else updates
             )
             target.append(view)
-        landscape = self.items(end - timedelta(days=LANDSCAPE_DAYS), end, kinds=(str(FindingKind.NEW_DEAL),))
+        landscape = self.items(end - timedelta(days=LANDSCAPE_DAYS), end, kinds=(str(FindingKind.NEW_DEAL),),
+                               with_text=False)  # fmt: skip
         failing = [(f.name, f.url, f.last_error or "", f.last_success_at) for f in self.store.failing_feeds()]
         return DigestView(
             period_start=start,

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, literal, select
 
 from watcher.notify.items import FindingRecord
 from watcher.store.outbox_ops import finding_from_row
 from watcher.store.schema import ArticleRow, EntryRow, FeedRow, FindingRow
 
 SHOWN = ("active", "confirmed")  # review states a person sees by default
+NOT_RETRACTED = ("active", "confirmed", "dismissed")
 
 
 class ReadOps:
@@ -28,79 +30,79 @@ class ReadOps:
         since: datetime | None = None,
         until: datetime | None = None,
         reviews: Sequence[str] = SHOWN,
-        story_keys: Sequence[tuple[int | None, str]] = (),
         limit: int | None = None,
+        with_text: bool = True,
     ) -> list[FindingRecord]:
-        """Findings (newest first) with their article, outlet and feed name.
+        """Findings first seen in [since, until) (newest first, at most ``limit``), with their article,
+        outlet and feed name, plus the other sources of the same (story, signature) groups whenever
+        those were seen, so that each item lists all its sources.
 
-        ``story_keys`` widens the result to every source of those (story, signature) groups,
-        whenever they were seen, so an item lists all its sources."""
-        feed_of = _feed_names()
-        q = (
-            select(FindingRow, ArticleRow, feed_of.c.feed)
-            .join(ArticleRow, ArticleRow.id == FindingRow.article_id)
-            .outerjoin(feed_of, feed_of.c.article_id == ArticleRow.id)
-            .where(FindingRow.status.in_(list(reviews)))
-            .order_by(FindingRow.first_seen_at.desc(), FindingRow.id.desc())
-        )
+        ``with_text`` loads the article text, which picking the evidence sentence needs; lists that
+        show no evidence leave it out."""
+        q = _records_query(with_text).where(FindingRow.status.in_(list(reviews)))
         if kinds:
             q = q.where(FindingRow.kind.in_(list(kinds)))
         if since is not None:
             q = q.where(FindingRow.first_seen_at >= since)
         if until is not None:
             q = q.where(FindingRow.first_seen_at < until)
+        q = q.order_by(FindingRow.first_seen_at.desc(), FindingRow.id.desc())
         with self.session() as s:  # type: ignore[attr-defined]
-            rows = s.execute(q.limit(limit) if limit else q).all()
-            found = [_record(f, a, feed) for f, a, feed in rows]
-            keys = {(r.story_id, r.signature) for r in found} | set(story_keys)
-            story_ids = {sid for sid, _ in keys if sid is not None}
-            if story_ids:  # the other sources of the same groups, seen before `since` or beyond the limit
+            found = [_record(row) for row in s.execute(q.limit(limit) if limit else q)]
+            keys = {(r.story_id, r.signature) for r in found if r.story_id is not None}
+            if keys:
                 have = {r.finding_id for r in found}
                 more = s.execute(
-                    select(FindingRow, ArticleRow, feed_of.c.feed)
-                    .join(ArticleRow, ArticleRow.id == FindingRow.article_id)
-                    .outerjoin(feed_of, feed_of.c.article_id == ArticleRow.id)
-                    .where(FindingRow.story_id.in_(story_ids), FindingRow.status.in_(list(reviews)))
-                ).all()
+                    _records_query(with_text).where(
+                        FindingRow.story_id.in_({sid for sid, _ in keys}),
+                        FindingRow.status.in_(list(reviews)),
+                    )
+                )
                 found += [
-                    _record(f, a, feed)
-                    for f, a, feed in more
-                    if f.id not in have and (f.story_id, f.signature) in keys
+                    r for r in map(_record, more) if r.finding_id not in have and (r.story_id, r.signature) in keys
                 ]
         return found
 
     def story_sources(self, story_id: int | None, signature: str) -> list[FindingRecord]:
-        """Every source of one story's finding (not retracted), for an alert's list of outlets."""
+        """Every source of one story's finding (not retracted), oldest first: an alert's outlets."""
         if story_id is None:
             return []
-        feed_of = _feed_names()
+        q = _records_query(True).where(
+            FindingRow.story_id == story_id,
+            FindingRow.signature == signature,
+            FindingRow.status.in_(NOT_RETRACTED),
+        )
         with self.session() as s:  # type: ignore[attr-defined]
-            rows = s.execute(
-                select(FindingRow, ArticleRow, feed_of.c.feed)
-                .join(ArticleRow, ArticleRow.id == FindingRow.article_id)
-                .outerjoin(feed_of, feed_of.c.article_id == ArticleRow.id)
-                .where(
-                    FindingRow.story_id == story_id,
-                    FindingRow.signature == signature,
-                    FindingRow.status != "retracted",
-                )
-                .order_by(FindingRow.first_seen_at, FindingRow.id)
-            ).all()
-            return [_record(f, a, feed) for f, a, feed in rows]
+            return [_record(row) for row in s.execute(q.order_by(FindingRow.first_seen_at, FindingRow.id))]
+
+    def finding_record(self, finding_id: int) -> FindingRecord | None:
+        """One finding with its article (any review state but retracted)."""
+        q = _records_query(True).where(FindingRow.id == finding_id, FindingRow.status.in_(NOT_RETRACTED))
+        with self.session() as s:  # type: ignore[attr-defined]
+            row = s.execute(q).first()
+            return _record(row) if row is not None else None
 
 
-def _feed_names():  # type: ignore[no-untyped-def]
-    """article id -> the name of a feed that listed it (the first by name)."""
-    return (
+def _records_query(with_text: bool) -> Select[Any]:
+    """Findings joined with the article columns a record needs and the name of a feed that listed it."""
+    feed_of = (
         select(EntryRow.article_id, func.min(FeedRow.name).label("feed"))
         .join(FeedRow, FeedRow.id == EntryRow.feed_id)
         .where(EntryRow.article_id.is_not(None))
         .group_by(EntryRow.article_id)
         .subquery()
     )
+    text = ArticleRow.text if with_text else literal("").label("text")
+    return (
+        select(FindingRow, ArticleRow.title, ArticleRow.url, ArticleRow.site, ArticleRow.published, text,
+               feed_of.c.feed)  # fmt: skip
+        .join(ArticleRow, ArticleRow.id == FindingRow.article_id)
+        .outerjoin(feed_of, feed_of.c.article_id == ArticleRow.id)
+    )
 
 
-def _record(f: FindingRow, a: ArticleRow, feed: str | None) -> FindingRecord:
+def _record(row: Any) -> FindingRecord:
+    f: FindingRow = row[0]
     return FindingRecord(
         finding_id=f.id,
         story_id=f.story_id,
@@ -108,10 +110,10 @@ def _record(f: FindingRow, a: ArticleRow, feed: str | None) -> FindingRecord:
         finding=finding_from_row(f),
         review=f.status,
         first_seen=f.first_seen_at,
-        title=a.title,
-        url=a.url,
-        site=a.site,
-        published=a.published,
-        text=a.text,
-        feed=feed,
+        title=row.title,
+        url=row.url,
+        site=row.site,
+        published=row.published,
+        text=row.text or "",
+        feed=row.feed,
     )

@@ -93,7 +93,7 @@ def create_app(w: Watcher, *, token: str | None = None, secret_key: bytes | None
         f = _filters(w.clock())
         items = story_items(w.store, kinds=(f["kind"],) if f["kind"] else (), since=f["since"],
                             party=f["company"] or None, deal_status=f["status"] or None,
-                            reviews=REVIEWS[f["review"]], limit=200)  # fmt: skip
+                            reviews=REVIEWS[f["review"]], limit=200, with_text=False)  # fmt: skip
         return render_template("findings.html", items=[_row(i) for i in items], f=f, kinds=list(FindingKind),
                                statuses=DEAL_STATUSES, periods=list(PERIODS), reviews=list(REVIEWS))  # fmt: skip
 
@@ -135,7 +135,7 @@ def create_app(w: Watcher, *, token: str | None = None, secret_key: bytes | None
     def landscape() -> Any:
         end = w.clock()
         start = end - timedelta(days=LANDSCAPE_DAYS)
-        items = story_items(w.store, kinds=(str(FindingKind.NEW_DEAL),), since=start, limit=500)
+        items = story_items(w.store, kinds=(str(FindingKind.NEW_DEAL),), since=start, limit=500, with_text=False)
         views = [view_of_item(i) for i in items]
         bars = deal_bars(views, end - timedelta(days=7), limit=40)
         return render_template("landscape.html", bars=bars, days=LANDSCAPE_DAYS)
