@@ -57,5 +57,5 @@ def setup_logging(level: int = logging.WARNING, *, json_lines: bool | None = Non
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "trafilatura", "telegram", "apscheduler", "alembic"):
+    for noisy in ("httpx", "httpcore", "trafilatura", "telegram", "apscheduler", "alembic", "werkzeug"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
