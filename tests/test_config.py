@@ -76,3 +76,11 @@ def test_every_setting_is_documented_in_readme() -> None:
     for variable, _default, meaning in describe_settings():
         assert variable in readme, f"{variable} missing from README's configuration table"
         assert meaning, f"{variable} has no description"
+
+
+def test_a_dashboard_beyond_loopback_needs_a_token() -> None:
+    with pytest.raises(ConfigError, match="WATCHER_WEB_TOKEN is required"):
+        load_settings(web_host="0.0.0.0")
+    assert load_settings(web_host="0.0.0.0", web_token="long-random").web_token is not None
+    assert load_settings(web_host="0.0.0.0", web_port=0).web_port == 0  # dashboard off: nothing listens
+    assert load_settings(web_host="::1").web_host == "::1"

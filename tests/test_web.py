@@ -167,3 +167,19 @@ def test_a_stranger_gets_401_from_the_served_dashboard(dashboard_watcher: Watche
 def test_the_cli_loads_flask_only_for_the_web_command() -> None:
     code = "import sys, watcher.cli; assert 'flask' not in sys.modules, 'flask imported at start-up'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_busy_port_leaves_run_without_a_dashboard_not_dead(dashboard_watcher: Watcher, caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    import socket
+    from dataclasses import replace
+
+    from watcher.web.app import start_web
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        w = replace(dashboard_watcher, settings=dashboard_watcher.settings.model_copy(update={"web_port": port}))
+        assert start_web(w) is None
+    assert any("dashboard not started" in r.getMessage() for r in caplog.records)
+    assert start_web(replace(w, settings=w.settings.model_copy(update={"web_port": 0}))) is None  # 0 = off

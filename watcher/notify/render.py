@@ -175,16 +175,6 @@ def source_line(source: Source, tz: ZoneInfo | None = None) -> str:
     return f"{source.outlet} · first seen {when}" if when else source.outlet
 
 
-def meta_line(view: AlertView, tz: ZoneInfo | None = None) -> str:
-    """'Reuters · 3 sources · 2026-11-02 14:05 UTC · confidence 0.82' in plain text."""
-    bits = [view.all_sources[0].outlet, sources_label(view.count)]
-    when = format_time(view.published, tz)
-    if when:
-        bits.append(when)
-    bits.append(f"confidence {view.finding.confidence:.2f}")
-    return " · ".join(bits)
-
-
 # -- Telegram alerts -----------------------------------------------------------------
 
 

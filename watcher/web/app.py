@@ -19,6 +19,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
 from watcher.botcommands import BotHandler
+from watcher.errors import ConfigError
 from watcher.notify.items import StoryItem, reason
 from watcher.notify.landscape import LANDSCAPE_DAYS, deal_bars
 from watcher.notify.render import attribute_label, format_time, kind_label, safe_url, view_of_item
@@ -186,7 +187,13 @@ class WebServer:
     def __init__(self, w: Watcher, host: str, port: int, token: str | None) -> None:
         check_exposure(host, token)
         self.app = create_app(w, token=token)
-        self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True)
+        try:
+            self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True)
+        except (OSError, SystemExit) as exc:  # werkzeug calls sys.exit on a port in use
+            raise ConfigError(
+                f"the dashboard cannot listen on {host}:{port} ({exc if isinstance(exc, OSError) else 'in use'}): "
+                "choose another WATCHER_WEB_PORT (or --port)"
+            ) from None
         self.host, self.port = host, self._server.server_port
         self._thread: threading.Thread | None = None
 
@@ -218,6 +225,6 @@ def start_web(w: Watcher) -> WebServer | None:
     token = s.web_token.get_secret_value() if s.web_token else None
     try:
         return WebServer(w, s.web_host, s.web_port, token).start()
-    except OSError as exc:
-        log.error("dashboard not started on %s:%s: %s (set WATCHER_WEB_PORT)", s.web_host, s.web_port, exc)
+    except ConfigError as exc:  # polling and alerts go on without the dashboard
+        log.error("dashboard not started: %s", exc)
         return None

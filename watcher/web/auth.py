@@ -10,9 +10,9 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import secrets
 
+from watcher.config import is_loopback_host
 from watcher.errors import ConfigError
 
 CSRF_FIELD = "csrf_token"
@@ -20,12 +20,7 @@ CSRF_FIELD = "csrf_token"
 
 def is_loopback(host: str) -> bool:
     """True for 127.0.0.0/8, ::1 and 'localhost'."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(host)
 
 
 def check_exposure(host: str, token: str | None) -> None:
