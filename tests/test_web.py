@@ -95,6 +95,10 @@ def test_confirm_adds_a_baseline_version_the_next_run_uses(client: FlaskClient, 
     assert resp.status_code == 200 and "Accepted into the baseline as confirmed-" in resp.get_data(as_text=True)
     (fact,) = confirmed_facts(dashboard_watcher.store)
     assert fact.parties == ("OpenAI", "Acme Cloud") and fact.provenance.seed == "https://wire.example/acme"
+    again = client.post(f"/findings/{fid}/confirm", data={"csrf_token": token}, follow_redirects=True)
+    assert "already in the baseline" in again.get_data(as_text=True)  # a second press adds nothing
+    assert len(confirmed_facts(dashboard_watcher.store)) == 1
+    assert [f.id for f in dashboard_watcher.baseline.facts].count(fact.id) == 1
     fresh = make_watcher(dashboard_watcher.settings, store=dashboard_watcher.store)  # what `watcher rediff` builds
     assert fresh.baseline.get(fact.id) is not None
     changes = rediff_all(fresh, progress=False)

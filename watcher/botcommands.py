@@ -115,6 +115,8 @@ class BotHandler:
             frow = s.get(FindingRow, finding_id)
             if frow is None:
                 return f"No finding #{finding_id}."
+            if frow.status == "confirmed":  # a second press (or the other of Telegram and the dashboard)
+                return f"Finding #{finding_id} is already in the baseline as confirmed-{finding_id}."
             arow = s.get_one(ArticleRow, frow.article_id)
             fact = fact_from_finding(finding_id, frow, arow)
             frow.status = "confirmed"
