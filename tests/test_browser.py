@@ -163,3 +163,15 @@ def test_digest_html_shows_the_table_and_the_chart_at_800_and_400_px(browser, da
         bar = browser.find_element(By.CSS_SELECTOR, "td[bgcolor]")
         assert bar.size["width"] > 20 and bar.size["height"] >= 10  # the bar is drawn
         shoot(browser, out / f"digest-{width}.png", width)
+
+
+def test_ci_fails_instead_of_skipping_without_chromium(monkeypatch: pytest.MonkeyPatch) -> None:
+    import test_browser as me
+
+    monkeypatch.setattr(me, "CHROMIUM", None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the browser tests"):
+        me._require_browser()
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception, match="chromium-driver"):
+        me._require_browser()
