@@ -29,11 +29,13 @@ def shared_path(*parts: str) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never see the developer's own WATCHER_* settings, and run from the repo root."""
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never see the developer's own WATCHER_* settings nor their user data folder, and run
+    from the repo root."""
     for name in list(os.environ):
         if name.startswith("WATCHER_") and name != PG_ENV:
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
     monkeypatch.chdir(ROOT)
 
 

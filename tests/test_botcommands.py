@@ -130,3 +130,43 @@ def test_dismiss_marks_a_false_alert(app, commands: TelegramCommands, botapi: Bo
     commands.poll_once()
     with app.store.session() as s:
         assert s.scalars(select(FindingRow.status)).one() == "dismissed"
+
+
+def test_only_admins_may_confirm_when_admin_ids_are_set(app, botapi: BotApiServer) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13 (8): in a group chat on the allow-list any member could press Confirm and change the
+    baseline. With WATCHER_TELEGRAM_ADMIN_IDS set, a member who is not an admin gets a polite refusal
+    and nothing changes; an admin's press works. The setting is read and passed by start_listener."""
+    group, admin, member = -1001, 7, 8
+    settings = load_settings(database_url="sqlite://", telegram_admin_ids="7, 9")
+    assert settings.telegram_admin_ids == (7, 9)
+    sender = TelegramSender(botapi.token, api_url=botapi.url, timeout=5)
+    listener = TelegramCommands(sender, BotHandler(app), [group], poll_timeout=0,
+                                admin_ids=settings.telegram_admin_ids)  # fmt: skip
+    try:
+        fid = finding_id(app)
+        refused = botapi.push_callback(group, f"confirm:{fid}", user_id=member)
+        listener.poll_once()
+        assert confirmed_facts(app.store) == []
+        (answer,) = botapi.calls_to("answerCallbackQuery")
+        assert (
+            answer.params["callback_query_id"] == refused
+            and "only the watcher's admins" in answer.params["text"]
+        )
+        botapi.push_callback(group, f"confirm:{fid}", user_id=admin)
+        listener.poll_once()
+        assert len(confirmed_facts(app.store)) == 1
+    finally:
+        sender.close()
+
+
+def test_without_admin_ids_any_member_of_an_allowed_chat_may_confirm(app, botapi: BotApiServer) -> None:  # type: ignore[no-untyped-def]
+    """Unset WATCHER_TELEGRAM_ADMIN_IDS keeps the old behaviour (documented in README)."""
+    sender = TelegramSender(botapi.token, api_url=botapi.url, timeout=5)
+    listener = TelegramCommands(sender, BotHandler(app), [-1001], poll_timeout=0,
+                                admin_ids=load_settings(database_url="sqlite://").telegram_admin_ids or None)  # fmt: skip
+    try:
+        botapi.push_callback(-1001, f"confirm:{finding_id(app)}", user_id=8)
+        listener.poll_once()
+        assert len(confirmed_facts(app.store)) == 1
+    finally:
+        sender.close()

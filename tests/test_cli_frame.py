@@ -88,3 +88,35 @@ def test_library_errors_become_one_line_and_exit_code_1(monkeypatch: pytest.Monk
     monkeypatch.setenv("WATCHER_TIMEZONE", "Mars/Olympus")
     bad = CliRunner().invoke(cli, ["status"])
     assert bad.exit_code == 1 and "WATCHER_TIMEZONE" in bad.output
+
+
+def test_verbose_shows_watchers_debug_lines_not_third_party_ones() -> None:
+    import logging
+
+    from watcher.logs import setup_logging
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        result = CliRunner().invoke(cli, ["-v", "feeds", "--help"])
+        assert result.exit_code == 0
+        assert logging.getLogger("watcher.pipeline").isEnabledFor(logging.DEBUG)
+        for lib in ("tzlocal", "apscheduler", "httpx", "some.other.library"):
+            assert not logging.getLogger(lib).isEnabledFor(logging.INFO), lib
+        assert not logging.getLogger("trafilatura").isEnabledFor(logging.ERROR)  # watcher reports extraction
+        setup_logging(logging.DEBUG, libraries=logging.DEBUG)  # -vv
+        assert logging.getLogger("some.other.library").isEnabledFor(logging.DEBUG)
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        logging.getLogger("watcher").setLevel(logging.NOTSET)
+
+
+def test_counts_in_output_use_the_right_plural() -> None:
+    from watcher.pipeline import CycleReport, report_lines
+    from watcher.text import article, plural
+
+    line = next(iter(report_lines(CycleReport(feeds_polled=1, entries_new=1, articles=2, findings=1))))
+    assert line.startswith("1 feed polled") and "1 new entry," in line and "2 articles" in line
+    assert "1 finding," in line and "0 alerts queued" in line
+    assert plural(0, "finding") == "0 findings" and article("investment") == "an investment"

@@ -87,3 +87,34 @@ def test_readable_report(corpus: Path) -> None:
     code, out, _ = invoke([str(corpus / "b.txt")])
     assert code == 0
     assert "CONTRADICTION" in out and "2034" in out
+
+
+EXPLAINED = (
+    "Acme deal\nPublished: 2026-02-01\n\n"
+    "Microsoft signed a $2bn contract with Quasar Cloud for capacity built on Nvidia's processors.\n"
+    "In 2019 Microsoft invested $1 billion in OpenAI.\n"
+)
+
+
+def test_explain_says_what_each_company_is_and_why_each_claim_made_a_finding(tmp_path: Path) -> None:
+    path = tmp_path / "e.txt"
+    path.write_text(EXPLAINED)
+    code, out, _ = invoke([str(path), "--explain", "--json"])
+    assert code == 0
+    first, second = (json.loads(line) for line in out.splitlines())
+    roles = {m["name"]: m["role"] for m in first["mentions"]}
+    assert roles == {"Microsoft": "organisation", "Quasar Cloud": "organisation", "Nvidia": "product maker"}
+    (deal,) = [c for c in first["claims"] if c["attribute"] == "compute_deal"]
+    assert set(deal["parties"]) == {"Microsoft", "Quasar Cloud"}
+    assert deal["findings"] and deal["findings"][0].startswith("new_deal")
+    (old,) = second["claims"]
+    assert old["history"] is True and old["findings"] == [] and old["reason"]
+
+
+def test_explain_in_words_fits_the_terminal(tmp_path: Path) -> None:
+    path = tmp_path / "e.txt"
+    path.write_text(EXPLAINED)
+    code, out, _ = invoke([str(path), "--explain"])
+    assert code == 0
+    assert "product maker" in out and "no finding" in out
+    assert max(len(line) for line in out.splitlines()) <= 80

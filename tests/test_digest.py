@@ -9,9 +9,9 @@ from factories import store_article
 from smtpserver import SmtpServer
 
 from watcher.notify.channels import EmailDigestSink
-from watcher.notify.digest import DigestService, latest_slot
+from watcher.notify.digest import FIRST_START_KEY, DigestService, latest_slot
 from watcher.notify.email import EmailSender
-from watcher.types import Article, FeedSource, Finding, FindingKind
+from watcher.types import Article, FeedSource, Fetched, Finding, FindingKind
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -33,7 +33,10 @@ class Sink:
         return message_id
 
 
-def service(store, clock: Clock, sink) -> DigestService:  # type: ignore[no-untyped-def]
+def service(store, clock: Clock, sink, *, fresh: bool = False) -> DigestService:  # type: ignore[no-untyped-def]
+    """A digest service; unless ``fresh``, of an instance that has been running since 2026-01-01."""
+    if not fresh:
+        store.set_state(FIRST_START_KEY, datetime(2026, 1, 1, tzinfo=UTC).isoformat())
     return DigestService(store=store, sink=sink, digest_time=time(7, 30), tz=BERLIN, owner="me", clock=clock)
 
 
@@ -126,3 +129,28 @@ def test_the_digest_arrives_by_smtp_as_text_and_html(store, smtp_server: SmtpSer
     assert kinds == ["text/plain", "text/html"]
     html = next(p for p in msg.walk() if p.get_content_type() == "text/html").get_content()
     assert "<script" not in html.lower() and "&lt;b&gt;" in html
+
+
+def test_a_fresh_database_sends_no_catch_up_digest_for_the_day_before(store) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock(datetime(2026, 1, 10, 8, 0, tzinfo=UTC))  # installed after today's 07:30 slot
+    sink = Sink()
+    d = service(store, clock, sink, fresh=True)
+    assert not d.send_due() and sink.sent == []
+    clock.now = datetime(2026, 1, 10, 20, 0, tzinfo=UTC)  # restarted the same day: still nothing
+    assert not d.send_due()
+    clock.now = datetime(2026, 1, 11, 6, 31, tzinfo=UTC)  # the first slot after installation
+    assert d.send_due() and len(sink.sent) == 1
+
+
+def test_feed_health_is_claimed_only_after_a_poll(store) -> None:  # type: ignore[no-untyped-def]
+    store.sync_feeds([FeedSource("Never polled", "https://quiet.example/rss")])
+    d = service(store, Clock(datetime(2026, 1, 10, 8, 0, tzinfo=UTC)), Sink())
+    _subject, text, html = d.preview()
+    assert "All feeds are fetching normally" not in text and "All feeds are fetching normally" not in html
+    assert "No feed has been polled yet" in text
+    fid = next(r.id for r in store.feed_rows())
+    at = datetime(2026, 1, 10, 7, 0, tzinfo=UTC)
+    fetched = Fetched(url="https://quiet.example/rss", status=304, content=None)
+    store.record_feed_success(fid, fetched, at, at + timedelta(minutes=15))
+    _subject, text, _html = d.preview()
+    assert "All feeds are fetching normally" in text

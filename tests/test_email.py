@@ -65,6 +65,17 @@ def test_login_and_wrong_password(smtp_server_factory: Callable[..., SmtpServer]
     assert error.permanent and "WATCHER_SMTP_USER/PASSWORD" in str(error)
 
 
+@pytest.mark.parametrize("user", ["watcher", "wätcher"])
+def test_a_non_ascii_password_logs_in(smtp_server_factory: Callable[..., SmtpServer], user: str) -> None:
+    """Issue 13 (6): smtplib encodes AUTH as ASCII, so 'pässwörd €' raised UnicodeEncodeError (a raw
+    traceback); now it is sent as UTF-8 (RFC 4616) and the login works; a wrong one is refused cleanly."""
+    server = smtp_server_factory(users={user: "pässwörd €"})
+    sender(server, user=user, password="pässwörd €").send(["a@example.com"], "s", "t", HTML)
+    assert server.logins == [user] and len(server.messages) == 1
+    error = failure(sender(server, user=user, password="pässwörd £"))
+    assert error.permanent and "WATCHER_SMTP_USER/PASSWORD" in str(error) and "pässwörd" not in str(error)
+
+
 def test_starttls_with_a_trusted_certificate(smtp_server_factory: Callable[..., SmtpServer]) -> None:
     server = smtp_server_factory(tls=True, users={"watcher": PASSWORD})
     mail = sender(

@@ -238,7 +238,8 @@ def test_feeds_yaml_round_trip(tmp_path: Path) -> None:
             "repeats",
         ),
         ("feeds: {a: 1}\n", "'feeds:' list"),
-        ("feeds: [\n", "cannot read"),
+        ("feeds: [\n", "line 2: not valid YAML"),
+        ("feed:\n  - name: A\n    url: https://x.example/\n", r"line 1: unknown key 'feed' \(did you mean 'feeds'"),
     ],
 )
 def test_feeds_yaml_errors_name_file_and_entry(tmp_path: Path, yaml_text: str, message: str) -> None:

@@ -90,7 +90,7 @@ def test_opml_export_then_import_skips_duplicates(feeds_file: Path, tmp_path: Pa
         "</outline></body></opml>"
     )
     code, out, _ = run("feeds", "import-opml", str(other))
-    assert code == 0 and "imported 1 feeds" in out and "1 already present" in out
+    assert code == 0 and "imported 1 feed into" in out and "1 already present" in out
     assert [(f.name, f.tags) for f in load_feeds(feeds_file)][-1] == ("MS Blog", ("AI",))
 
 

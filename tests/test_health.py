@@ -102,3 +102,24 @@ def test_logs_never_carry_secrets(formatter: logging.Formatter) -> None:
 
 def test_redact_keeps_ordinary_text() -> None:
     assert redact("feed demo failed: HTTP 503 at 10:45:00") == "feed demo failed: HTTP 503 at 10:45:00"
+
+
+def test_healthz_goes_stale_after_two_poll_intervals_without_a_finished_poll(watcher_app) -> None:  # type: ignore[no-untyped-def]
+    """Issue #13: a poll held up forever used to leave /healthz at ok (no poll ever finished)."""
+    from datetime import timedelta
+
+    from watcher.health import health
+
+    w, sched = watcher_app, Sched()
+    interval = timedelta(seconds=w.settings.poll_interval)
+    start = w.metrics.started_at
+    ok, checks = health(w, sched, now=start + interval)
+    assert ok and checks["starting"] and not checks["poll_recent"]  # the first cycle may take its time
+    ok, checks = health(w, sched, now=start + 2 * interval + timedelta(seconds=1))
+    assert not ok and not checks["starting"] and checks["last_poll_age_seconds"] is None  # never polled
+    w.poll_once()
+    last = w.metrics.last_poll_ok
+    ok, checks = health(w, sched, now=last + 2 * interval)
+    assert ok and checks["poll_recent"] and checks["poll_limit_seconds"] == 2 * w.settings.poll_interval
+    ok, checks = health(w, sched, now=last + 2 * interval + timedelta(seconds=1))
+    assert not ok and not checks["poll_recent"]  # the last poll is too old: stalled

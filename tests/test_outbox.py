@@ -191,22 +191,20 @@ def test_muted_alerts_wait_and_are_sent_after(store, api: BotApiServer, sender: 
     assert outbox(store, sender, t).drain().sent == 1
 
 
-def test_a_failure_mid_long_message_resumes_without_resending_sent_parts(
-    store,
-    api: BotApiServer,  # type: ignore[no-untyped-def]
-    sender: TelegramSender,
-) -> None:
+def test_a_failure_mid_long_message_resumes_without_resending_sent_parts(store, api: BotApiServer) -> None:  # type: ignore[no-untyped-def]
+    from watcher.notify.telegram import ChatPacer
     from watcher.store.schema import FindingRow
 
     queue(store)
-    with store.session() as s:  # a long evidence sentence: the alert needs three messages
-        s.query(FindingRow).update({"evidence": "OpenAI signed a contract with Acme. " * 300})
+    with store.session() as s:  # a long evidence sentence and short messages: the alert needs three parts
+        s.query(FindingRow).update({"evidence": "OpenAI signed a contract with Acme. " * 30})
     api.fail("sendMessage", Fault.slow(0), Fault.server_error(500))  # part 1 goes out, part 2 fails once
-    report = outbox(store, sender, FakeTime()).drain(deadline=60)
+    with TelegramSender(api.token, api_url=api.url, timeout=5, pacer=ChatPacer(0), limit=600) as short:
+        report = outbox(store, short, FakeTime()).drain(deadline=60)
     assert report.pending == 0 and report.retried == 1
     texts = [m.text for m in api.sent_to(CHAT)]
     assert len(texts) == 3  # parts 1, 2, 3: part 1 was not sent again
-    assert "".join(texts).count("OpenAI signed a contract with Acme.") == 300
+    assert "".join(texts).count("OpenAI signed a contract with Acme.") == 30
 
 
 def test_console_channel_when_no_bot_is_configured(store) -> None:  # type: ignore[no-untyped-def]
@@ -249,3 +247,111 @@ def test_retry_delay_honours_retry_after_and_backs_off() -> None:
     assert retry_delay(0, 13) == timedelta(seconds=13)
     assert [retry_delay(a, None).total_seconds() for a in (0, 1, 2)] == [2, 4, 8]
     assert retry_delay(50, None) == timedelta(minutes=30)
+
+
+# -- issue 13: leases that outlast a slow send, bounded alerts, summaries marked at once ---------
+
+
+class SlowChannel:
+    """TelegramChannel whose every send takes ``seconds`` on the outbox's fake clock; ``during`` runs
+    once mid-way (after the clock moved), as a second drain of the same instance would under `watcher run`."""
+
+    def __init__(self, inner: TelegramChannel, t: FakeTime, seconds: float, during) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.t, self.seconds, self.during = inner, t, seconds, during
+        self.name = inner.name
+
+    def _tick(self) -> None:
+        self.t.now += timedelta(seconds=self.seconds)
+        if self.during is not None and self.t.now >= T0 + timedelta(seconds=130):
+            during, self.during = self.during, None
+            during()
+
+    def send(self, target, view, *, finding_id, resume):  # type: ignore[no-untyped-def]
+        remote = self.inner.send(target, view, finding_id=finding_id, resume=resume)
+        self._tick()
+        return remote
+
+    def send_summary(self, target, views):  # type: ignore[no-untyped-def]
+        remote = self.inner.send_summary(target, views)
+        self._tick()
+        return remote
+
+    def edit(self, target, remote_id, view, *, finding_id):  # type: ignore[no-untyped-def]
+        self.inner.edit(target, remote_id, view, finding_id=finding_id)
+
+
+def test_a_slow_bot_api_does_not_let_a_second_drain_send_again(
+    store, api: BotApiServer, sender: TelegramSender
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13 (4): 50 s per send, 4 alerts claimed at once under a 2 min lease; a second drain of
+    the same instance runs at 150 s. Before: rows 3 and 4 went out twice (their lease ran out while
+    they waited in the first drain's batch). Now each row's lease is renewed right before its send,
+    and a row taken over by the other drain is skipped: every alert once."""
+    queue(store, 4)
+    t = FakeTime()
+    second: list = []
+    inner = TelegramChannel(sender)
+    first = Outbox(store=store, channels={}, owner="me", clock=t.clock, sleep=t.sleep)
+    other = Outbox(store=store, channels={"telegram": inner}, owner="me", clock=t.clock, sleep=t.sleep)
+    first.channels["telegram"] = SlowChannel(inner, t, 50, lambda: second.append(other.drain()))
+    report = first.drain()
+    assert second and second[0].sent >= 1  # the second drain really ran and took over what had expired
+    finding_ids = [m.text.split("Acme ")[1].split()[0] for m in api.sent_to(CHAT)]
+    assert sorted(finding_ids) == ["0", "1", "2", "3"]
+    assert report.sent + second[0].sent == 4
+    assert store.delivery_counts() == {"sent": 4} and store.pending_deliveries(t.now) == 0
+
+
+def test_a_600_kb_headline_is_one_message_with_the_title_cut(
+    store, api: BotApiServer, sender: TelegramSender
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13 (4): a 600 KB headline became one alert of 294 messages; now one message."""
+    queue(store, title="Enormous headline " * 33_000)
+    report = outbox(store, sender, FakeTime()).drain()
+    assert report.sent == 1
+    (msg,) = api.sent_to(CHAT)
+    (title,) = [line for line in msg.text.splitlines() if line.startswith("Enormous headline")]
+    assert title.endswith("…") and len(title) <= 300
+    assert len(msg.text) < 4096 and "https://news.example/a0" in msg.text  # the link survives the cut
+
+
+def test_a_summary_is_marked_sent_in_one_transaction(store, api: BotApiServer, sender: TelegramSender) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13 (5): the process dies right after the first commit that follows a summary of 20.
+    Before: one row was marked, 19 stayed leased and went out again in a second summary. Now the 20
+    rows commit together with the message id: all sent, and nothing goes out again."""
+    from contextlib import contextmanager
+
+    queue(store, 20)
+    t = FakeTime()
+    real_session = store.session
+    dead: list[bool] = []
+
+    @contextmanager
+    def dying_session():  # type: ignore[no-untyped-def]
+        if dead:
+            raise SystemExit("killed")  # the process is gone: nothing after this point runs
+        with real_session() as s:
+            yield s
+        if api.calls_to("sendMessage"):
+            dead.append(True)  # the first commit after the summary went out
+
+    store.session = dying_session
+    with pytest.raises(SystemExit):
+        outbox(store, sender, t).drain()
+    store.session = real_session
+    assert len(api.sent_to(CHAT)) == 1
+    assert store.delivery_counts() == {"sent": 20}
+    t.now += timedelta(minutes=10)  # every lease long gone
+    assert outbox(store, sender, t).drain().summarised == 0
+    (msg,) = api.sent_to(CHAT)
+    assert all(f"Acme {i}" in msg.text for i in range(20))
+
+
+def test_a_drain_does_not_wait_for_rows_another_drain_holds(store, api: BotApiServer, sender: TelegramSender) -> None:  # type: ignore[no-untyped-def]
+    """Found with issue 13 (4): a drain polled (0.2 s sleeps) until another drain's lease ran out,
+    then took the row over. Rows another sender holds are its business: return at once."""
+    queue(store, 1)
+    t = FakeTime()
+    store.claim_deliveries(t.now, "someone", timedelta(minutes=2))
+    report = outbox(store, sender, t).drain(deadline=600)
+    assert t.slept == [] and report.pending == 1 and api.calls_to("sendMessage") == []

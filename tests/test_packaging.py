@@ -41,3 +41,36 @@ def test_dependencies_have_lower_bounds() -> None:
         assert ">=" in dep, dep
     assert project["scripts"]["watcher"] == "watcher.cli:main"
     assert "test" in project["optional-dependencies"] and "postgres" in project["optional-dependencies"]
+
+
+def test_docker_compose_matches_the_compose_specification() -> None:
+    import json
+    from importlib import resources
+
+    import jsonschema
+
+    schema_file = resources.files("check_jsonschema") / "builtin_schemas" / "vendor" / "compose-spec.json"
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    compose = yaml.safe_load(Path("docker-compose.yml").read_text())
+    jsonschema.validate(compose, schema)
+
+
+def test_compose_images_are_pinned_and_watcher_is_health_checked() -> None:
+    services = yaml.safe_load(Path("docker-compose.yml").read_text())["services"]
+    for name, service in services.items():
+        if "image" in service:
+            image = service["image"]
+            assert ":" in image and not image.endswith(":latest"), f"{name}: {image} is not pinned"
+    watcher = services["watcher"]
+    assert watcher["environment"]["WATCHER_HEALTH_HOST"] == "0.0.0.0"  # reachable from outside the container
+    port = watcher["environment"]["WATCHER_HEALTH_PORT"]
+    assert f":{port}/healthz" in " ".join(watcher["healthcheck"]["test"])
+
+
+def test_distribution_name_license_and_package_data() -> None:
+    pyproject = tomllib.loads(Path("pyproject.toml").read_text())
+    assert pyproject["project"]["name"] == "watcher-deals"  # "watcher" is taken on the package index
+    assert pyproject["project"]["license"] == "MIT"
+    assert "MIT License" in Path("LICENSE").read_text()
+    for pattern in pyproject["tool"]["setuptools"]["package-data"]["watcher"]:
+        assert list(Path("watcher").glob(pattern)), f"package-data entry {pattern} matches no file"

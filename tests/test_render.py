@@ -206,3 +206,27 @@ def test_quiet_digest_with_healthy_feeds() -> None:
     )
     assert subject == "watcher digest 2026-11-02: nothing new"
     assert "All feeds are fetching normally." in text
+
+
+# -- bounds on one story's sources (issue-13 bounds applied to one item per story) ---------
+
+
+def test_a_story_with_many_long_sources_is_one_bounded_alert() -> None:
+    from watcher.notify.items import Source
+    from watcher.notify.render import FIELD_LIMITS, MAX_ALERT_SOURCES
+
+    outlets = tuple(
+        Source(f"Outlet {i} " + "o" * 5_000, f"Title {i} " + "t" * 50_000, f"https://news{i}.example/x", T, T,
+               "Evidence " + "e" * 50_000, i + 1)
+        for i in range(12)
+    )  # fmt: skip
+    v = AlertView(finding(), title=outlets[0].title, url=outlets[0].url, site=outlets[0].outlet, sources=12,
+                  published=T, outlets=outlets, origin="o" * 10_000)  # fmt: skip
+    markup = render_alert_html(v)
+    shown = parse_telegram_html(markup)
+    assert len(shown) < 4096  # one Telegram message
+    assert "12 sources" in shown and f"and {12 - MAX_ALERT_SOURCES} more sources" in shown
+    assert shown.count("https://") == 0 and markup.count('href="https://news') == MAX_ALERT_SOURCES + 1
+    assert all(len(line) <= FIELD_LIMITS["evidence"] + 4 for line in shown.splitlines())
+    text = render_alert_text(v)
+    assert len(text) < 4096 and f"and {12 - MAX_ALERT_SOURCES} more sources" in text

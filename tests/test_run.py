@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -80,3 +81,48 @@ def test_run_polls_serves_health_and_the_dashboard_and_stops_on_sigterm(tmp_path
     assert proc.returncode == 0, err
     assert "NEW DEAL" in out and "northwind.html" in out  # alerts went to the console
     assert "stopping after running jobs finish" in err and "watcher stopped" in err
+    # one info line per cycle saying what ran and when the next one is; text logs carry timestamps
+    cycle = next(line for line in err.splitlines() if "poll cycle done" in line)
+    assert re.match(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} INFO watcher\.scheduler: ", cycle), cycle
+    assert "1 feed polled" in cycle and "next poll at" in cycle
+    # a fresh database sends no catch-up digest for the day before it was installed
+    assert "first run: no digest" in err
+    assert "WARNING" not in err, err  # the banner and a requested stop are info
+
+
+HUNG_JOB = """
+import logging
+import time
+logging.basicConfig(level=logging.INFO)  # the start banner is an info line
+from watcher import scheduler
+from watcher.app import make_watcher
+from watcher.config import load_settings
+
+w = make_watcher(load_settings())
+w.poll_once = lambda **kw: time.sleep(300)  # a job that no cancellation reaches
+scheduler.run_forever(w, grace=1.0)
+"""
+
+
+def test_sigterm_abandons_a_job_that_outlives_the_grace(tmp_path: Path) -> None:
+    """The safety net behind fetch cancellation: whatever a job is stuck in, the process ends."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    env.update({"WATCHER_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+                "WATCHER_FEEDS_FILE": str(tmp_path / "none.yaml")})  # fmt: skip
+    log = tmp_path / "stderr.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen([sys.executable, "-c", HUNG_JOB], cwd=ROOT, env=env, text=True,
+                                stdout=subprocess.DEVNULL, stderr=sink)  # fmt: skip
+        try:
+            assert wait_until(lambda: "running: polling every" in log.read_text(), 60), log.read_text()
+            time.sleep(0.5)  # the poll job starts at once and sleeps
+            started = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+            stopped = time.monotonic() - started
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    err = log.read_text()
+    assert proc.returncode == 1, err
+    assert "exiting without them" in err and stopped < 1.0 + 5, (stopped, err)

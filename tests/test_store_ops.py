@@ -157,7 +157,7 @@ def test_a_second_outlet_adds_a_source_instead_of_a_new_alert(store) -> None:  #
     jobs = store.claim_deliveries(T0, "me", LEASE)
     assert len(jobs) == 2 and all(j.sources == 1 and not j.is_edit for j in jobs)
     for j in jobs:
-        store.mark_sent(j.id, "me", f"m{j.id}", j.sources, T0)
+        store.mark_sent(j.id, j.lease, f"m{j.id}", j.sources, T0)
     r = store_entry(
         store,
         fid,
@@ -194,7 +194,7 @@ def test_delivery_leases_retries_and_permanent_failures(store) -> None:  # type:
     assert store.claim_deliveries(T0 + timedelta(seconds=29), "two", LEASE) == []
     (again,) = store.claim_deliveries(T0 + timedelta(seconds=30), "two", LEASE)
     assert again.id == tg.id and again.attempts == 1
-    store.mark_sent(tg.id, "two", "555", 1, T0)
+    assert store.mark_sent(again.id, again.lease, "555", 1, T0)
     assert store.delivery_counts() == {"sent": 1, "failed": 1}
     assert store.pending_deliveries(T0) == 0
 
@@ -236,3 +236,22 @@ def test_two_instances_claim_disjoint_feeds_on_postgres(pg_url: str) -> None:
         t.join()
     all_ids = [i for ids in claimed.values() for i in ids]
     assert len(all_ids) == len(set(all_ids)) == 60
+
+
+def test_only_the_lease_holder_marks_a_delivery_sent(store) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13 (4): a sender whose lease ran out and was taken over marks nothing, renews nothing."""
+    fid = feed_id(store)
+    store_entry(store, fid, "a", article("http://one/x"), [finding()])
+    first = store.claim_deliveries(T0, "me", LEASE)
+    later = T0 + LEASE + timedelta(seconds=1)
+    second = store.claim_deliveries(later, "me", LEASE)  # the same instance, another drain
+    assert {j.id for j in first} == {j.id for j in second} and first[0].lease != second[0].lease
+    ids = [j.id for j in first]
+    assert store.renew_leases(ids, first[0].lease, later + LEASE) == set()
+    assert store.mark_sent(first[0].id, first[0].lease, "m1", 1, later) is False
+    store.mark_retry(first[1].id, "late answer", later, lease=first[1].lease)  # ignored: not the holder
+    assert store.delivery_counts() == {"pending": 2}
+    assert store.renew_leases(ids, second[0].lease, later + LEASE) == set(ids)
+    assert store.mark_sent_many([(j.id, 1) for j in second], second[0].lease, "m2", later) == ids
+    assert store.delivery_counts() == {"sent": 2}
+    assert store.renew_leases(ids, second[0].lease, later + LEASE) == set()  # finished: nothing to renew

@@ -155,6 +155,7 @@ def test_long_message_is_split_and_every_part_accepted(
         f"<b>Finding {n}</b>\n<blockquote>{'Evidence words &amp; more. ' * 30}</blockquote>"
         for n in range(30)
     ]
+    telegram_sender.max_parts = 10  # this test is about splitting; the cap has its own test below
     ids = telegram_sender.send(
         CHAT, "\n\n".join(paragraphs), plain_fallback="x", reply_markup_buttons=[("D", "d:1")]
     )
@@ -163,6 +164,20 @@ def test_long_message_is_split_and_every_part_accepted(
     assert all(m.parse_mode == "HTML" for m in messages)
     assert [m.reply_markup is not None for m in messages] == [False] * (len(ids) - 1) + [True]
     assert sum(m.text.count("Finding ") for m in messages) == 30
+
+
+def test_one_message_never_becomes_more_than_max_parts(
+    botapi: BotApiServer, telegram_sender: TelegramSender
+) -> None:
+    """Issue 13 (4): a 600 KB headline became 294 messages; now at most three, the last one cut with a note."""
+    from watcher.notify.render import MAX_ALERT_PARTS
+
+    huge = "<b>" + "Headline words &amp; more. " * 24_000 + "</b>"  # ~600 KB
+    ids = telegram_sender.send(CHAT, huge, plain_fallback="x", reply_markup_buttons=[("D", "d:1")])
+    messages = botapi.sent_to(CHAT)
+    assert len(ids) == len(messages) == MAX_ALERT_PARTS == 3
+    assert messages[-1].text.endswith("…(cut: too long)") and messages[-1].reply_markup is not None
+    assert all(m.parse_mode == "HTML" for m in messages)  # every part valid HTML, accepted as such
 
 
 def test_a_failed_part_reports_what_went_out_and_resumes(
@@ -347,6 +362,30 @@ def test_buttons_are_answered_with_answer_callback_query(
     }
     assert answers == {first: "confirmed #42", second: FAILED, third: "Unknown button."}
     assert botapi.calls_to("sendMessage") == []
+
+
+@pytest.mark.parametrize(
+    "data", ["dismiss:²", "confirm:٣", "confirm:", "confirm:-1", "confirm:1.5", "nope:1"]
+)
+def test_buttons_take_only_ascii_digits(
+    botapi: BotApiServer, commands: TelegramCommands, handler: Handler, data: str
+) -> None:
+    """Issue 13 (6): 'dismiss:²' raised in the bot (str.isdigit, then int) and 'confirm:٣' was taken as 3."""
+    botapi.push_callback(CHAT, data)
+    commands.poll_once()
+    assert handler.calls == []
+    (answer,) = botapi.calls_to("answerCallbackQuery")
+    assert answer.params.get("text") == "Unknown button."
+
+
+@pytest.mark.parametrize("text", ["/latest ²", "/latest ٣", "/mute ٣", "/mute ²"])
+def test_commands_take_only_ascii_numbers(
+    botapi: BotApiServer, commands: TelegramCommands, handler: Handler, text: str
+) -> None:
+    """Issue 13 (6): '/latest ²' raised (the analyst got 'Sorry, that failed'); now it gets the usage."""
+    botapi.push_command(CHAT, text)
+    commands.poll_once()
+    assert handler.calls == [] and botapi.sent_to(CHAT)[0].text.startswith("Usage: /")
 
 
 def test_background_listener_answers_and_stops_cleanly(

@@ -6,18 +6,23 @@ documentation ranges, multicast, ULA, and IPv6 addresses embedding such an IPv4)
 :func:`guarded_transport`: the host is resolved once, *every* address is checked, and the socket
 connects to a checked address (no second lookup, so DNS rebinding cannot swap it). A refusal raises
 :class:`AddressRefused`, which :mod:`watcher.http` turns into ``FetchError(kind="refused")``.
-Limits: ``getaddrinfo`` has no timeout of its own.
+Name resolution runs under the connect time-out (``getaddrinfo`` has none of its own; see
+:func:`watcher.deadlines.call_within`), and the transport's backend is wrapped in a
+:class:`~watcher.deadlines.DeadlineBackend`, so a fetch's whole-request budget bounds every step.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpcore
 import httpx
+
+from watcher.deadlines import DeadlineBackend, call_within, cap_timeout
 
 Resolver = Callable[[str, int], list[str]]
 """``(host, port) -> [ip, ...]``: how the guard resolves names (injectable for tests)."""
@@ -59,6 +64,14 @@ def is_public_address(address: str) -> bool:
     return True
 
 
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
 def system_resolver(host: str, port: int) -> list[str]:
     """All addresses ``getaddrinfo`` gives for ``host`` (order kept, duplicates dropped)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -83,10 +96,15 @@ class GuardedBackend(httpcore.SyncBackend):
         self._resolver = resolver
         self._policy = policy
 
-    def addresses(self, host: str, port: int) -> list[str]:
-        """The checked addresses to try; raises AddressRefused if any resolved address is private."""
+    def addresses(self, host: str, port: int, timeout: float | None = None) -> list[str]:
+        """The checked addresses to try; raises AddressRefused if any resolved address is private.
+
+        Resolution is bounded by ``timeout`` (``getaddrinfo`` has none of its own)."""
         try:
-            found = self._resolver(host, port)
+            if _is_literal(host):  # nothing to look up: no helper thread
+                found = self._resolver(host, port)
+            else:
+                found = call_within(lambda: self._resolver(host, port), timeout, f"resolving {host}")
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         if not found:
@@ -106,9 +124,10 @@ class GuardedBackend(httpcore.SyncBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         error: Exception | None = None
-        for address in self.addresses(host, port):
-            try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+        for address in self.addresses(host, port, timeout):
+            try:  # each attempt gets what is left of the fetch's budget
+                wait = cap_timeout(timeout, httpcore.ConnectTimeout)
+                return super().connect_tcp(address, port, wait, local_address, socket_options)
             except httpcore.ConnectError as exc:  # try the next checked address
                 error = exc
         assert error is not None
@@ -120,12 +139,22 @@ def guarded_transport(
     allow_private: bool = False,
     resolver: Resolver = system_resolver,
     policy: Callable[[str], bool] = is_public_address,
+    cancel: threading.Event | None = None,
 ) -> httpx.BaseTransport:
-    """httpx's own transport with its connection pool rebuilt on a :class:`GuardedBackend`.
+    """httpx's own transport on a :class:`GuardedBackend` under a :class:`DeadlineBackend`.
+
+    ``policy`` says which resolved addresses are acceptable (tests pass a narrower one); setting
+    ``cancel`` makes every fetch on this transport fail at its next network operation.
+    """
+    guard = GuardedBackend(allow_private=allow_private, resolver=resolver, policy=policy)
+    return transport_on(DeadlineBackend(guard, cancel or threading.Event()))
+
+
+def transport_on(backend: httpcore.NetworkBackend) -> httpx.BaseTransport:
+    """httpx's own transport with its connection pool rebuilt on ``backend``.
 
     httpx 0.28 has no public ``network_backend`` argument, so the pool (the private ``_pool``
     attribute, stable since httpx 0.18) is replaced; ``tests/test_http.py`` pins this.
-    ``policy`` says which resolved addresses are acceptable (tests pass a narrower one).
     """
     transport = httpx.HTTPTransport(trust_env=False, retries=0)
     transport._pool = httpcore.ConnectionPool(
@@ -133,6 +162,6 @@ def guarded_transport(
         max_connections=100,
         max_keepalive_connections=20,
         keepalive_expiry=5.0,
-        network_backend=GuardedBackend(allow_private=allow_private, resolver=resolver, policy=policy),
+        network_backend=backend,
     )
     return transport

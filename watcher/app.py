@@ -22,12 +22,13 @@ from watcher.botcommands import confirmed_facts
 from watcher.config import Settings
 from watcher.differ import analyse
 from watcher.differ.entities import EntityIndex, load_entities
-from watcher.errors import WatcherError
+from watcher.errors import ConfigError, WatcherError
 from watcher.health import Metrics
 from watcher.http import HttpClient
 from watcher.notify.channels import ConsoleChannel, ConsoleDigestSink, EmailDigestSink, TelegramChannel
 from watcher.notify.digest import DigestService
-from watcher.notify.outbox import Channel, DrainReport, Outbox
+from watcher.notify.outbox import Channel, DrainReport, Outbox, send_lease
+from watcher.notify.render import MAX_ALERT_PARTS
 from watcher.pipeline import CycleReport, Pipeline
 from watcher.store import Store, open_store
 from watcher.store.article_ops import AlertPolicy
@@ -96,7 +97,7 @@ class Watcher:
         by default WATCHER_DELIVERY_DEADLINE)."""
         self.sync_feeds()
         report = self.pipeline.poll_cycle()
-        self.metrics.observe_cycle(report)
+        self.metrics.observe_cycle(report, at=self.clock())
         self.store.set_state(
             "last_poll",
             {"at": self.clock().isoformat(), "duration": report.duration, "errors": len(report.errors)},
@@ -106,10 +107,15 @@ class Watcher:
         return report, drained
 
     def sync_feeds(self) -> None:
-        """Makes the database's feed list match WATCHER_FEEDS_FILE (when it exists)."""
+        """Makes the database's feed list match WATCHER_FEEDS_FILE; a missing file or a folder is an error
+        (polling on with the feeds stored earlier would hide that the configured list is not read)."""
         path = Path(self.settings.feeds_file)
         if not path.is_file():
-            return
+            what = "is a folder, not a file" if path.is_dir() else "does not exist"
+            raise ConfigError(
+                f"WATCHER_FEEDS_FILE: {path} {what}; point it at the feeds YAML "
+                "(see config/feeds.yaml, or create it with `watcher feeds add`)"
+            )
         stamp = (path.stat().st_mtime_ns, path.stat().st_size)
         if stamp != self._feeds_stamp:  # unchanged file: nothing to sync
             self.store.sync_feeds(feeds.load_feeds(path))
@@ -119,6 +125,11 @@ class Watcher:
         report = self.outbox.drain(deadline)
         self.metrics.observe_drain(report)
         return report
+
+    def cancel_fetches(self) -> None:
+        """Cancels every fetch in flight and later (stopping): the poll cycle ends at once and its
+        unfinished feeds and entries are left for the next start. Thread-safe."""
+        self.http.abort()
 
     def alert_policy(self, *, alert: bool = True) -> AlertPolicy:
         return self.pipeline.policy if alert else AlertPolicy(self.pipeline.policy.targets, enabled=False)
@@ -229,10 +240,12 @@ def make_watcher(
         poll_interval=timedelta(seconds=settings.poll_interval),
         extract_timeout=settings.extract_timeout,
         max_bytes=settings.max_page_bytes,
+        max_new_entries=settings.max_new_entries_per_feed,
         clock=clock,
     )
     pipeline.notifier = ChannelNotifier(channels, policy.targets)
-    outbox = Outbox(store=store, channels=channels, owner=owner, clock=clock)
+    lease = send_lease(settings.http_timeout, MAX_ALERT_PARTS)
+    outbox = Outbox(store=store, channels=channels, owner=owner, clock=clock, lease=lease)
     if digest_sink is None:
         digest_sink = (
             EmailDigestSink.from_settings(settings)
@@ -262,6 +275,7 @@ def make_watcher(
         channels=channels,
         clock=clock,
         owner=owner,
+        metrics=Metrics(started_at=clock()),
         _closers=closers,
     )
     outbox.origin_of = digest.origin_of = fact_origins(lambda: w.baseline, Path(settings.seeds_dir))

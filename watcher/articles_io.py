@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from watcher.errors import ExtractionError, WatcherError
 
@@ -79,35 +80,72 @@ def parse_html(source: str, content: bytes | str) -> ArticleText:
     that end no sentence (sidebar links, section labels) are dropped."""
     from watcher.extract import Extractor  # local: only HTML inputs pay for the import
 
+    url = source if is_url(source) else None
     try:
-        doc = Extractor(isolated=False).run(content, url=source if is_url(source) else None, timeout=None)
+        doc = Extractor(isolated=False).run(content, url=url, timeout=None)
     except ExtractionError:
         raise
     except Exception as exc:  # trafilatura raises assorted lxml/ValueError types
-        raise ExtractionError(f"cannot extract the article text: {exc}", url=source) from exc
+        raise ExtractionError(f"cannot extract the article text: {exc}", url=url) from exc
     if doc is None or not (doc.text or "").strip():
-        raise ExtractionError("no article text found in the page", url=source)
+        raise ExtractionError("no article text found in the page", url=url)
     title = (doc.title or "").strip()
     text = _drop_link_lines(doc.text, title)
     return ArticleText(source, title, text, _date(doc.date), partial=_looks_partial(text))
 
 
 def read_path(path: Path) -> ArticleText:
-    """Reads a .txt or .html article file."""
+    """Reads a .txt or .html article file; refuses a folder without articles, an empty file and a
+    binary one with a reason."""
+    if path.is_dir():
+        raise WatcherError(f"no {'/'.join(ARTICLE_SUFFIXES)} articles in this folder")
     try:
         data = path.read_bytes()
+    except FileNotFoundError:
+        raise WatcherError("no such file") from None
     except OSError as exc:
-        raise WatcherError(f"cannot read {path}: {exc.strerror}") from exc
+        raise WatcherError(f"cannot read the file: {exc.strerror}") from exc
+    if not data.strip():
+        raise WatcherError("the file is empty")
+    if looks_binary(data):
+        raise WatcherError("not a text or HTML file (binary content); give a .txt or .html article")
     if path.suffix.lower() in (".html", ".htm"):
         return parse_html(str(path), data)
     return parse_txt(str(path), data.decode("utf-8", errors="replace"))
 
 
-def fetch_url(url: str, *, timeout: float = 20.0) -> ArticleText:
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes, or mostly undecodable, in the first 8 KiB: an image, a PDF, an archive."""
+    head = data[:8192]
+    if b"\x00" in head:
+        return True
+    text = head.decode("utf-8", errors="replace")
+    return text.count("\ufffd") > max(8, len(text) // 10)
+
+
+def fetcher(settings: Any) -> Callable[[str], ArticleText]:
+    """``fetch_url`` with the HTTP policy of the settings (time-out, size cap, private networks)."""
+
+    def fetch(url: str) -> ArticleText:
+        return fetch_url(
+            url,
+            timeout=settings.http_timeout,
+            max_bytes=settings.max_page_bytes,
+            allow_private_networks=settings.allow_private_networks,
+        )
+
+    return fetch
+
+
+def fetch_url(
+    url: str, *, timeout: float = 20.0, max_bytes: int = 5_000_000, allow_private_networks: bool = False
+) -> ArticleText:
     """Fetches a page through watcher's HTTP policy and extracts it."""
     from watcher.http import HttpClient  # local: paths need no HTTP stack
 
-    with HttpClient(timeout=timeout) as client:
+    with HttpClient(
+        timeout=timeout, max_bytes=max_bytes, allow_private_networks=allow_private_networks
+    ) as client:
         fetched = client.fetch(url)
     if not fetched.content:
         raise ExtractionError(f"empty response (HTTP {fetched.status})", url=url)
@@ -121,23 +159,34 @@ def is_url(source: str) -> bool:
 
 
 def expand_sources(sources: Iterable[str]) -> list[str]:
-    """Folders become their .txt/.html files, sorted; paths and URLs stay as given."""
+    """Folders become their .txt/.html files, sorted (a folder without any stays, to be refused
+    by :func:`read_source`); paths and URLs stay as given."""
     out: list[str] = []
     for source in sources:
         path = Path(source)
-        if not is_url(source) and path.is_dir():
-            out.extend(
+        if not _has_scheme(source) and path.is_dir():
+            found = [
                 str(p) for p in sorted(path.iterdir()) if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file()
-            )
+            ]
+            out.extend(found or [source])
         else:
             out.append(source)
     return out
 
 
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def _has_scheme(source: str) -> bool:
+    return bool(_SCHEME.match(source))
+
+
 def read_source(source: str, *, fetch: Callable[[str], ArticleText] = fetch_url) -> ArticleText:
-    """One article from a path or a URL."""
+    """One article from a path, a file:// URL or an http(s) URL; other schemes are refused."""
     if source.startswith("file://"):
         return read_path(Path(source[len("file://") :]))
     if is_url(source):
         return fetch(source)
+    if m := _SCHEME.match(source):
+        raise WatcherError(f"unsupported URL scheme {m.group(1)}:// (give an http(s) URL or a file path)")
     return read_path(Path(source))

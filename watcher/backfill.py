@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from watcher import feeds, stories
-from watcher.articles_io import parse_txt
-from watcher.errors import FeedParseError, FetchError
+from watcher import extract, feeds, stories
+from watcher.articles_io import looks_binary, parse_txt
+from watcher.errors import ExtractionError, FeedParseError, FetchError, WatcherError
 from watcher.http import FEED_ACCEPT
 from watcher.pipeline import CycleReport
 from watcher.store.outbox_ops import finding_from_row
@@ -41,6 +41,7 @@ class BackfillReport:
     partial: int = 0
     findings: int = 0
     alerts_queued: int = 0
+    failed: int = 0  # items refused or unreadable: not stored
     errors: list[str] = field(default_factory=list)
 
     def absorb(self, cycle: CycleReport) -> None:
@@ -92,7 +93,22 @@ def backfill_dir(
                 report.skipped += 1
                 bar.advance(task)
                 continue
-            entry, page, article = _file_item(path, identity, content)
+            try:
+                entry, page, article = _file_item(path, identity, content)
+                if page is not None:  # a saved page without article text is refused, not stored as a stub
+                    article = extract.extract_article(
+                        page,
+                        fallback_title=entry.title,
+                        fallback_summary="",
+                        timeout=w.settings.extract_timeout,
+                        max_bytes=w.settings.max_page_bytes,
+                    )
+                    page = None
+            except (ExtractionError, WatcherError) as exc:
+                report.failed += 1
+                report.errors.append(f"{path}: {exc}")
+                bar.advance(task)
+                continue
             if since and entry.published and entry.published < since:
                 report.skipped += 1
                 bar.advance(task)
@@ -108,6 +124,10 @@ def backfill_dir(
 
 def _file_item(path: Path, identity: str, content: bytes) -> tuple[FeedEntry, Fetched | None, Article | None]:
     uri = path.resolve().as_uri()
+    if not content.strip():
+        raise WatcherError("the file is empty")
+    if looks_binary(content):
+        raise WatcherError("not a text or HTML file (binary content)")
     if path.suffix.lower() in TEXT_SUFFIXES:
         parsed = parse_txt(str(path), content.decode("utf-8", errors="replace"))
         published = (

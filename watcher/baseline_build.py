@@ -66,6 +66,12 @@ def _same(a: Fact, b: Fact) -> bool:
     )
 
 
+def _identical(a: Fact, b: Fact) -> bool:
+    """The same statement twice: same parties, attribute and value ("over $13bn" and "over $10bn"
+    are two statements, though compatible)."""
+    return a.attribute == b.attribute and frozenset(a.parties) == frozenset(b.parties) and a.value == b.value
+
+
 def draft_facts(seeds: Mapping[str, Seed], entities: EntityIndex) -> list[Fact]:
     """One fact per distinct (parties, attribute, value) the seeds state, in seed and text order."""
     facts: list[Fact] = []
@@ -84,7 +90,7 @@ def draft_facts(seeds: Mapping[str, Seed], entities: EntityIndex) -> list[Fact]:
                 claim.hedge,
                 Provenance(name, claim.evidence),
             )
-            if any(_same(candidate, f) for f in facts):
+            if any(_identical(candidate, f) for f in facts):
                 continue
             used[base] = used.get(base, 0) + 1
             fid = base if used[base] == 1 else f"{base}-{used[base]}"

@@ -144,6 +144,11 @@ def start_listener(w: Watcher) -> Any:
         return None
     from watcher.notify.telegram_commands import TelegramCommands
 
-    listener = TelegramCommands(channel.sender, BotHandler(w), w.settings.telegram_chat_ids)  # type: ignore[attr-defined]
+    listener = TelegramCommands(
+        channel.sender,  # type: ignore[attr-defined]
+        BotHandler(w),
+        w.settings.telegram_chat_ids,
+        admin_ids=w.settings.telegram_admin_ids or None,
+    )
     listener.start()
     return listener

@@ -26,6 +26,8 @@ from pydantic_settings import (
 )
 
 from watcher.errors import ConfigError
+from watcher.paths import DEFAULT_FILES, default_database_url, resolve_default
+from watcher.yamlfile import parse_yaml, reject_unknown_keys
 
 PREFIX = "WATCHER_"
 DEFAULT_CONFIG_FILE = "config/watcher.yaml"
@@ -36,8 +38,44 @@ def _config_file() -> str | None:
     if path:
         if not Path(path).is_file():
             raise ConfigError(f"WATCHER_CONFIG_FILE: no such file: {path}")
-        return path
-    return DEFAULT_CONFIG_FILE if Path(DEFAULT_CONFIG_FILE).is_file() else None
+    else:
+        path = DEFAULT_CONFIG_FILE if Path(DEFAULT_CONFIG_FILE).is_file() else None
+    if path:
+        _check_config_file(Path(path))
+    return path
+
+
+def _check_config_file(path: Path) -> None:
+    """The file must be UTF-8 YAML holding a mapping (or nothing): anything else is a ConfigError."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot read it: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or "cannot parse it"
+        raise ConfigError(f"config file {where} is not valid YAML: {problem}") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(
+            f"config file {path}: expected a mapping of settings (e.g. 'poll_interval: 600'), "
+            f"found a {type(data).__name__}"
+        )
+
+
+class _CheckedYamlSource(YamlConfigSettingsSource):
+    """The config file, with YAML errors and unknown keys (``poll_intervall``) named by file and line."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        text = Path(file_path).read_text(encoding="utf-8")
+        data = parse_yaml(file_path, text) or {}
+        if isinstance(data, dict):
+            reject_unknown_keys(file_path, text, data, Settings.model_fields)
+        return data  # type: ignore[no-any-return]
 
 
 class Settings(BaseSettings):
@@ -45,15 +83,30 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="ignore", case_sensitive=False)
 
-    database_url: str = Field("sqlite:///data/watcher.db", description="SQLAlchemy URL of the store")
-    feeds_file: Path = Field(Path("config/feeds.yaml"), description="YAML list of feeds")
-    baseline_file: Path = Field(Path("baseline/facts.yaml"), description="curated baseline facts")
-    entities_file: Path = Field(Path("config/entities.yaml"), description="known companies and aliases")
-    seeds_dir: Path = Field(Path("seeds"), description="seed documents the baseline comes from")
+    database_url: str = Field(default_factory=default_database_url, description="SQLAlchemy URL of the store")
+    feeds_file: Path = Field(
+        default_factory=lambda: resolve_default(DEFAULT_FILES["feeds_file"]), description="YAML list of feeds"
+    )
+    baseline_file: Path = Field(
+        default_factory=lambda: resolve_default(DEFAULT_FILES["baseline_file"]),
+        description="curated baseline facts",
+    )
+    entities_file: Path = Field(
+        default_factory=lambda: resolve_default(DEFAULT_FILES["entities_file"]),
+        description="known companies and aliases",
+    )
+    seeds_dir: Path = Field(
+        default_factory=lambda: resolve_default(DEFAULT_FILES["seeds_dir"]),
+        description="seed documents the baseline comes from",
+    )
 
     telegram_token: SecretStr | None = Field(None, description="Telegram bot token")
     telegram_chat_ids: Annotated[tuple[int, ...], NoDecode] = Field(
         (), description="comma-separated chat ids"
+    )
+    telegram_admin_ids: Annotated[tuple[int, ...], NoDecode] = Field(
+        (),
+        description="comma-separated user ids allowed to press Confirm/Dismiss (empty: anyone in an allowed chat)",
     )
     telegram_api_url: str = Field("https://api.telegram.org", description="Bot API server root")
 
@@ -62,20 +115,36 @@ class Settings(BaseSettings):
     smtp_user: str | None = Field(None, description="SMTP login user")
     smtp_password: SecretStr | None = Field(None, description="SMTP login password")
     smtp_starttls: bool = Field(True, description="use STARTTLS")
-    smtp_timeout: float = Field(30.0, gt=0, description="SMTP timeout in seconds")
+    smtp_timeout: float = Field(
+        30.0, gt=0, le=3600, allow_inf_nan=False, description="SMTP timeout in seconds"
+    )
     digest_from: str = Field("watcher@localhost", description="digest sender address")
     digest_to: Annotated[tuple[str, ...], NoDecode] = Field((), description="comma-separated recipients")
     digest_time: time = Field(time(7, 0), description="HH:MM local time of the daily digest")
     timezone: str = Field("UTC", description="IANA time zone for the digest")
 
-    poll_interval: int = Field(900, ge=10, description="seconds between poll cycles")
+    poll_interval: int = Field(900, ge=10, le=7 * 86_400, description="seconds between poll cycles")
     allow_private_networks: bool = Field(False, description="allow fetching private/loopback addresses")
-    delivery_deadline: float = Field(60.0, ge=0, description="seconds one-shot commands retry deliveries")
-    alert_min_confidence: float = Field(0.5, ge=0, le=1, description="lowest confidence that alerts")
-    http_timeout: float = Field(20.0, gt=0, description="HTTP timeout in seconds")
-    max_page_bytes: int = Field(5_000_000, ge=1024, description="size cap for a fetched page or feed")
-    extract_timeout: float = Field(10.0, gt=0, description="time budget for extracting one page")
+    delivery_deadline: float = Field(
+        60.0, ge=0, le=86_400, allow_inf_nan=False, description="seconds one-shot commands retry deliveries"
+    )
+    alert_min_confidence: float = Field(
+        0.5, ge=0, le=1, allow_inf_nan=False, description="lowest confidence that alerts"
+    )
+    http_timeout: float = Field(
+        20.0, gt=0, le=3600, allow_inf_nan=False, description="HTTP timeout in seconds"
+    )
+    max_page_bytes: int = Field(
+        5_000_000, ge=1024, le=2**31, description="size cap for a fetched page or feed"
+    )
+    extract_timeout: float = Field(
+        10.0, gt=0, le=3600, allow_inf_nan=False, description="time budget for extracting one page"
+    )
+    max_new_entries_per_feed: int = Field(
+        50, ge=1, le=100_000, description="new entries one feed may bring per poll cycle (newest first)"
+    )
     health_port: int = Field(0, ge=0, le=65535, description="port of /healthz and /metrics (0 = off)")
+    health_host: str = Field("127.0.0.1", description="address /healthz and /metrics bind to (0.0.0.0 in a container)")
     instance_id: str | None = Field(None, description="name of this instance (default host:pid)")
     web_host: str = Field("127.0.0.1", description="address the web dashboard listens on")
     web_port: int = Field(8765, ge=0, le=65535, description="port of the web dashboard in `watcher run` (0 = off)")
@@ -93,14 +162,18 @@ class Settings(BaseSettings):
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         path = _config_file()
         if path:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+            sources.append(_CheckedYamlSource(settings_cls, yaml_file=path))
         return tuple(sources)
 
-    @field_validator("telegram_chat_ids", mode="before")
+    @field_validator("telegram_chat_ids", "telegram_admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return tuple(int(p) for p in re.split(r"[,\s]+", value.strip()) if p)
+            parts = [p for p in re.split(r"[,\s]+", value.strip()) if p]
+            bad = [p for p in parts if not re.fullmatch(r"-?[0-9]+", p)]
+            if bad:
+                raise ValueError(f"expected comma-separated numeric ids, got {bad[0]!r}")
+            return tuple(int(p) for p in parts)
         if isinstance(value, int):
             return (value,)
         return value
@@ -188,8 +261,9 @@ def load_settings(**overrides: Any) -> Settings:
 def describe_settings() -> list[tuple[str, str, str]]:
     """(variable, default, meaning) for every setting: used by README tests and `watcher status`."""
     rows = []
+    shown = {**{k: str(v) for k, v in DEFAULT_FILES.items()}, "database_url": "watcher.db in the user data folder"}
     for name, field in Settings.model_fields.items():
-        default = field.default
+        default = shown.get(name, field.default)
         if isinstance(default, tuple):
             default = ",".join(str(x) for x in default)
         rows.append((PREFIX + name.upper(), "" if default is None else str(default), field.description or ""))

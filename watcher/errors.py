@@ -44,6 +44,15 @@ class FetchError(WatcherError):
         self.retry_after = retry_after
 
 
+class FetchCancelled(WatcherError):
+    """A fetch was cancelled because watcher is stopping (SIGTERM). Not a failure of the feed or
+    page: whatever it was for is left unprocessed and done on the next cycle."""
+
+    def __init__(self, *, url: str):
+        super().__init__(f"fetch cancelled: watcher is stopping; it is retried on the next start ({url})")
+        self.url = url
+
+
 class FeedParseError(WatcherError):
     """A feed's bytes could not be parsed into entries."""
 
@@ -55,13 +64,23 @@ class FeedParseError(WatcherError):
 class ExtractionError(WatcherError):
     """Article text could not be extracted from a page."""
 
-    def __init__(self, message: str, *, url: str):
-        super().__init__(f"{message} ({url})")
-        self.url = url
+    def __init__(self, message: str, *, url: str | None):
+        super().__init__(f"{message} ({url})" if url else message)  # no url: a local file, named by the caller
+        self.url = url or ""
 
 
 class StorageError(WatcherError):
-    """The database could not be reached or migrated."""
+    """The database could not be reached or migrated, or refused what was written.
+
+    ``transient`` is True when the database went away (restart, network) or failed as a whole
+    (SQLite locked, disk full): the transaction's work is retried as a whole later. Otherwise the
+    database refused this one statement (a constraint, a value it cannot store) and the caller
+    records it against the item in hand.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 class DeliveryError(WatcherError):

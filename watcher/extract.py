@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from watcher.cleantext import clean, clean_fields
 from watcher.errors import ExtractionError
 from watcher.extract_worker import Worker
 from watcher.stories import canonical_url, content_hash, site_of
@@ -353,15 +354,15 @@ def extract_article(
     found = (extractor or default_extractor()).run(
         content, content_type=fetched.content_type, url=url, timeout=timeout
     )
-    text = (found.text if found else "").strip()
+    text = clean(found.text if found else "").strip()  # hashed below: cleaned first
     wall = is_wall(text)
     partial = wall or len(text) < MIN_TEXT_CHARS
-    summary = fallback_summary.strip()
+    summary = clean(fallback_summary).strip()
     if partial and (wall or len(summary) > len(text)) and summary:
         text = summary
     if not text:
         raise ExtractionError("no article text on the page and no feed summary to fall back on", url=url)
-    return Article(
+    article = Article(
         url=url,
         canonical_url=choose_canonical(url, found.url if found else None),
         title=((found.title if found else "") or fallback_title).strip(),
@@ -371,6 +372,7 @@ def extract_article(
         content_hash=content_hash(text),
         partial=partial,
     )
+    return clean_fields(article)
 
 
 def extract_text_from_html(html: str | bytes, url: str | None = None, *, timeout: float | None = None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import html
 import io
 import os
@@ -27,9 +28,11 @@ import feedparser
 import yaml
 from defusedxml import DefusedXmlException
 
+from watcher.cleantext import clean, clean_fields, drop_bad_charrefs
 from watcher.errors import ConfigError, FeedParseError
 from watcher.stories import canonical_url, content_hash
 from watcher.types import FeedEntry, FeedSource, Fetched
+from watcher.yamlfile import parse_yaml, reject_unknown_keys
 
 MIN_INTERVAL = 60
 _FEED_KEYS = {"name", "url", "interval", "tags", "enabled"}
@@ -120,15 +123,17 @@ def load_feeds(path: Path | str) -> list[FeedSource]:
     """The feeds in a feeds.yaml (``feeds:`` a list); every problem is a ConfigError naming file and entry."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such feeds file (set WATCHER_FEEDS_FILE or create it)") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the feeds file: {exc}") from exc
+    data = parse_yaml(path, text)
     if data is None:
         return []
     if not isinstance(data, dict) or not isinstance(data.get("feeds", []), list):
         raise ConfigError(f"{path}: expected a mapping with a 'feeds:' list")
+    reject_unknown_keys(path, text, data, ["feeds"])
     feeds = []
     for i, raw in enumerate(data.get("feeds") or []):
         try:
@@ -175,26 +180,30 @@ def import_opml(data: bytes, where: str = "OPML") -> list[FeedSource]:
     return feeds
 
 
-def _collect_outlines(parent: Any, tags: tuple[str, ...], out: list[FeedSource], where: str) -> None:
-    for outline in parent.findall("outline"):
+def _collect_outlines(body: Any, tags: tuple[str, ...], out: list[FeedSource], where: str) -> None:
+    """Walks the outlines in document order without recursion (a 5,000-deep nesting is fine)."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(o, tags) for o in reversed(body.findall("outline"))]
+    while stack:
+        outline, tags = stack.pop()
         label = (outline.get("title") or outline.get("text") or "").strip()
         url = outline.get("xmlUrl")
         if url:
-            extra = tuple(
-                t.strip() for t in (outline.get("category") or "").replace("/", ",").split(",") if t.strip()
-            )
-            try:
-                out.append(
-                    FeedSource(
-                        name=label or urlsplit(url).hostname or url,
-                        url=_check_url(url),
-                        tags=tuple(dict.fromkeys(tags + extra)),
-                    )
-                )
-            except ValueError as exc:
-                raise ConfigError(f"{where}: outline {label or url!r}: {exc}") from None
+            out.append(_outline_feed(outline, label, url, tags, where))
         else:
-            _collect_outlines(outline, tags + ((label,) if label else ()), out, where)
+            inner = tags + ((label,) if label else ())
+            stack.extend((o, inner) for o in reversed(outline.findall("outline")))
+
+
+def _outline_feed(outline: Any, label: str, url: str, tags: tuple[str, ...], where: str) -> FeedSource:
+    extra = tuple(t.strip() for t in (outline.get("category") or "").replace("/", ",").split(",") if t.strip())
+    try:
+        return FeedSource(
+            name=label or urlsplit(url).hostname or url,
+            url=_check_url(url),
+            tags=tuple(dict.fromkeys(tags + extra)),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{where}: outline {label or url!r}: {exc}") from None
 
 
 def export_opml(feeds: Sequence[FeedSource], title: str = "watcher feeds") -> bytes:
@@ -336,13 +345,15 @@ def _entry_link(entry: Any) -> str | None:
     return link
 
 
+MAX_IDENTITY = 1000  # the length of entries.identity: a longer id is stored as its hash
+
+
 def _entry_id(entry: Any, link: str | None, title: str, summary: str) -> str:
-    guid = (entry.get("id") or "").strip()
-    if guid:
-        return guid
-    if link:
-        return canonical_url(link)
-    return "sha256:" + content_hash(title + "\n" + summary)
+    guid = clean((entry.get("id") or "").strip())
+    identity = guid or (canonical_url(link) if link else "sha256:" + content_hash(title + "\n" + summary))
+    if len(identity) > MAX_IDENTITY:  # kept whole it would be clipped by the store and never match again
+        return "sha256:" + hashlib.sha256(identity.encode("utf-8")).hexdigest()
+    return identity
 
 
 def parse_feed(fetched: Fetched, feed_name: str) -> list[FeedEntry]:
@@ -355,14 +366,15 @@ def parse_feed(fetched: Fetched, feed_name: str) -> list[FeedEntry]:
     if fetched.content_type:
         headers["content-type"] = fetched.content_type
     try:
-        result = feedparser.parse(io.BytesIO(fetched.content), response_headers=headers, sanitize_html=True)
+        body = drop_bad_charrefs(fetched.content)  # one `&#xD800;` must not cost the feed's other entries
+        result = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=True)
     except Exception as exc:  # feedparser should not raise; a hostile body still must not crash a cycle
         raise FeedParseError(f"feedparser failed: {type(exc).__name__}: {exc}", url=url) from exc
     if not result.get("version") and not result.entries:
         cause = result.get("bozo_exception")
         why = f" ({type(cause).__name__}: {cause})" if cause else ""
         raise FeedParseError(f"not an RSS/Atom feed{why}; check the feed URL in a browser", url=url)
-    return [_to_entry(e, feed_name) for e in result.entries]
+    return [clean_fields(_to_entry(e, feed_name)) for e in result.entries]
 
 
 def _to_entry(entry: Any, feed_name: str) -> FeedEntry:

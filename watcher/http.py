@@ -9,15 +9,20 @@ Policy, in order of a fetch:
   are checked here before any connection;
 * at most 2 requests in flight per host (thread-safe), a real User-Agent, conditional GET
   (``If-None-Match`` / ``If-Modified-Since``; a 304 is ``Fetched(content=None)``);
-* timeouts per network operation *and* a total deadline per fetch (a slow drip cannot stall a cycle);
+* a whole-request deadline per fetch (``timeout`` seconds for connect, every redirect hop, headers,
+  informational responses and body together), enforced on the network stream by
+  :mod:`watcher.deadlines`: a server dripping a status line, a header, ``102 Processing``, a chunk
+  extension or a trailer one byte a second cannot hold a fetch past it; :meth:`HttpClient.abort`
+  cancels every fetch at once (``watcher run`` on SIGTERM);
 * a size cap on the body as read and as decompressed (we decode gzip/deflate ourselves with a
   bounded inflater, so a gzip bomb is refused after ``max_bytes`` of output, not after it filled RAM);
 * ``Retry-After`` (seconds or HTTP date) and ``Cache-Control: max-age`` parsed into :class:`Fetched`.
 
 Failures raise :class:`~watcher.errors.FetchError` with ``kind`` one of
-``network | timeout | status | too_large | refused | redirects | decode``. No httpx object leaves
-this module. Limits of the guard: name resolution uses the system resolver (``getaddrinfo``), which
-has no timeout of its own, and a custom ``transport=`` (tests) bypasses the connect-time check.
+``network | timeout | status | too_large | refused | redirects | decode``; a cancelled fetch raises
+:class:`~watcher.errors.FetchCancelled`. No httpx object leaves this module. Limits: a custom
+``transport=`` (tests) bypasses the connect-time address check, and with a transport that is not
+built by :func:`guarded_transport` the deadline is checked between body chunks only.
 ``is_public_address``, ``guarded_transport`` and ``system_resolver`` are re-exported from
 :mod:`watcher.addresses` so ``from watcher.http import ...`` keeps working.
 """
@@ -41,12 +46,15 @@ import httpx
 from watcher import __version__
 from watcher.addresses import (
     AddressRefused,
+    GuardedBackend,
     Resolver,
-    guarded_transport,  # re-exported
+    guarded_transport,  # noqa: F401 - re-exported
     is_public_address,  # re-exported
     system_resolver,  # re-exported
+    transport_on,
 )
-from watcher.errors import FetchError
+from watcher.deadlines import Budget, Cancelled, DeadlineBackend, bounded
+from watcher.errors import FetchCancelled, FetchError
 from watcher.types import Fetched
 
 USER_AGENT = f"watcher/{__version__} (self-hosted news monitoring bot; python-httpx)"
@@ -201,8 +209,14 @@ class HttpClient:
         self._limiter = _HostLimiter(per_host_limit)
         self._clock = clock
         self._now = now
+        self._cancel = threading.Event()
+        self._backend: DeadlineBackend | None = None
+        if transport is None:
+            guard = GuardedBackend(allow_private=allow_private_networks, resolver=resolver)
+            self._backend = DeadlineBackend(guard, self._cancel)
+            transport = transport_on(self._backend)
         self._client = httpx.Client(
-            transport=transport or guarded_transport(allow_private=allow_private_networks, resolver=resolver),
+            transport=transport,
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
             trust_env=False,
@@ -223,6 +237,14 @@ class HttpClient:
     def close(self) -> None:
         self._client.close()
 
+    def abort(self) -> None:
+        """Cancels every fetch in flight (their sockets are shut down) and every later one.
+
+        Thread-safe; used when ``watcher run`` stops. The fetches raise :class:`FetchCancelled`."""
+        self._cancel.set()
+        if self._backend is not None:
+            self._backend.abort()
+
     def __enter__(self) -> HttpClient:
         return self
 
@@ -238,7 +260,27 @@ class HttpClient:
         accept: str = HTML_ACCEPT,
     ) -> Fetched:
         """GETs ``url`` under the policy above. Validators are sent on the first hop only."""
-        deadline = self._clock() + self._timeout
+        budget = Budget(self._timeout, clock=self._clock, cancel=self._cancel)
+        try:
+            with bounded(budget):
+                return self._fetch(url, budget, etag, last_modified, accept)
+        except (FetchError, Cancelled) as exc:
+            if self._cancel.is_set():
+                raise FetchCancelled(url=url) from exc
+            if isinstance(exc, FetchError) and exc.kind in ("timeout", "network") and budget.expired():
+                raise FetchError(
+                    f"no complete response within {self._timeout:g}s (WATCHER_HTTP_TIMEOUT bounds connect, "
+                    "headers and body together); the server is too slow or stalling",
+                    url=url,
+                    kind="timeout",
+                ) from exc
+            raise
+
+    def _fetch(
+        self, url: str, budget: Budget, etag: str | None, last_modified: str | None, accept: str
+    ) -> Fetched:
+        if self._cancel.is_set():
+            raise Cancelled("watcher is stopping")
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
@@ -247,14 +289,14 @@ class HttpClient:
         current = url
         for _hop in range(self._max_redirects + 1):
             host = self._check_url(current)
-            with _translated(current), self._limiter.slot(host, deadline - self._clock()):
+            with _translated(current), self._limiter.slot(host, budget.remaining()):
                 response = self._client.send(
                     self._client.build_request("GET", current, headers=headers), stream=True
                 )
                 try:
                     location = response.headers.get("location")
                     if response.status_code not in _REDIRECT_CODES or not location:
-                        return self._finish(url, current, response, deadline, etag, last_modified)
+                        return self._finish(url, current, response, budget, etag, last_modified)
                 finally:
                     response.close()
             current = urljoin(current, location.strip())
@@ -288,7 +330,7 @@ class HttpClient:
         url: str,
         current: str,
         response: httpx.Response,
-        deadline: float,
+        budget: Budget,
         etag: str | None,
         last_modified: str | None,
     ) -> Fetched:
@@ -315,7 +357,7 @@ class HttpClient:
                 status=status,
                 retry_after=retry_after,
             )
-        body = self._read_body(current, response, deadline)
+        body = self._read_body(current, response, budget)
         return Fetched(
             url=url,
             status=status,
@@ -328,7 +370,7 @@ class HttpClient:
             max_age=parse_max_age(headers.get("cache-control")),
         )
 
-    def _read_body(self, url: str, response: httpx.Response, deadline: float) -> bytes:
+    def _read_body(self, url: str, response: httpx.Response, budget: Budget) -> bytes:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._max_bytes:
             raise FetchError(
@@ -339,7 +381,7 @@ class HttpClient:
         try:
             reader = _BodyReader(response.headers.get("content-encoding", ""), self._max_bytes)
             for chunk in response.iter_raw():
-                if self._clock() > deadline:
+                if budget.expired():  # also checked on every read when the transport is ours
                     raise FetchError(
                         f"body not received within {self._timeout:g}s (WATCHER_HTTP_TIMEOUT)",
                         url=url,

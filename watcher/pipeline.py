@@ -9,6 +9,7 @@ know is a bug and propagates.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -20,8 +21,17 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from watcher import extract, feeds, stories
-from watcher.errors import ExtractionError, FeedParseError, FetchError
+from watcher.cleantext import clean_fields
+from watcher.errors import (
+    ExtractionError,
+    FeedParseError,
+    FetchCancelled,
+    FetchError,
+    StorageError,
+    WatcherError,
+)
 from watcher.http import FEED_ACCEPT, HttpClient
+from watcher.logs import mask_url_passwords
 from watcher.store import Store
 from watcher.store.article_ops import STORY_WINDOW, AlertPolicy
 from watcher.store.feed_ops import FeedState
@@ -52,6 +62,7 @@ class CycleReport:
     entries_seen: int = 0
     entries_new: int = 0
     entries_irrelevant: int = 0
+    entries_deferred: int = 0
     articles: int = 0
     partial: int = 0
     findings: int = 0
@@ -68,6 +79,7 @@ class CycleReport:
             "entries_seen",
             "entries_new",
             "entries_irrelevant",
+            "entries_deferred",
             "articles",
             "partial",
             "findings",
@@ -79,13 +91,28 @@ class CycleReport:
             self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + n
 
     def error(self, kind: str, message: str) -> None:
-        self.errors.append(message)
+        self.errors.append(mask_url_passwords(message))  # shown by `poll` and kept in --json output
         self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + 1
 
 
 def entry_hash(entry: FeedEntry) -> str:
     """What tells an edited feed item from the one we processed."""
     return hashlib.sha256(f"{entry.link}\n{entry.title}\n{entry.summary}".encode()).hexdigest()[:32]
+
+
+def newest_first(
+    pending: list[tuple[FeedEntry, str]], limit: int | None
+) -> tuple[list[tuple[FeedEntry, str]], int]:
+    """The ``limit`` newest of the entries to process, and how many wait (pure).
+
+    Newest by ``published``; undated entries keep the feed's order after the dated ones (feeds
+    list newest first). ``limit=None`` takes them all (backfill)."""
+    if limit is None or len(pending) <= limit:
+        return pending, 0
+    dated = [(p[0].published, p) for p in pending if p[0].published is not None]
+    dated.sort(key=lambda pair: pair[0], reverse=True)
+    ordered = [p for _, p in dated] + [p for p in pending if p[0].published is None]
+    return ordered[:limit], len(pending) - limit
 
 
 class StoryClusterer:
@@ -119,11 +146,13 @@ class Pipeline:
     extract_timeout: float = 10.0
     max_bytes: int = 5_000_000
     failure_threshold: int = 5
+    max_new_entries: int | None = 50
     workers: int = 8
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
     notifier: FailureNotifier | None = None
     _stories: StoryClusterer | None = field(default=None, init=False, repr=False)
     _stories_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _store_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def stories(self) -> StoryClusterer:
         """The story index, seeded from the store's recent articles on first use."""
@@ -181,7 +210,11 @@ class Pipeline:
         if fetched.content is None:
             report.not_modified += 1
         else:
-            self.process_entries(feed.id, entries, report)
+            deferred = self.process_entries(feed.id, entries, report, limit=self.max_new_entries)
+            self.store.record_entries_deferred(feed.id, deferred, self.clock())
+            if deferred:  # no validators kept: the next fetch gets the whole feed, not a 304
+                log.info("feed %s: %d new entries deferred to later cycles", feed.name, deferred)
+                fetched = dataclasses.replace(fetched, etag=None, last_modified=None)
         self.store.record_feed_success(feed.id, fetched, self.clock(), self._next_poll(fetched, interval))
 
     def _next_poll(self, fetched: Fetched, interval: timedelta) -> datetime:
@@ -220,16 +253,19 @@ class Pipeline:
         *,
         source: str = "feed",
         policy: AlertPolicy | None = None,
-    ) -> None:
-        """Processes the entries not processed before (new identities, or edited ones)."""
+        limit: int | None = None,
+    ) -> int:
+        """Processes the entries not processed before (new identities, or edited ones), at most
+        ``limit`` of them, newest first; returns how many were left for a later cycle."""
         report.entries_seen += len(entries)
         done = self.store.processed_identities(feed_id, [e.entry_id for e in entries])
-        for entry in entries:
-            h = entry_hash(entry)
-            if done.get(entry.entry_id) == h:
-                continue
+        pending = [(e, h) for e in entries if done.get(e.entry_id) != (h := entry_hash(e))]
+        chosen, deferred = newest_first(pending, limit)
+        report.entries_deferred += deferred
+        for entry, h in chosen:
             report.entries_new += 1
             self.process_entry(feed_id, entry, h, report, source=source, policy=policy)
+        return deferred
 
     def process_entry(
         self,
@@ -243,23 +279,20 @@ class Pipeline:
         article: Article | None = None,
         policy: AlertPolicy | None = None,
     ) -> None:
-        """Fetches, extracts, analyses and stores one entry; a failure is recorded, not raised."""
+        """Fetches, extracts, analyses and stores one entry; a failure is recorded, not raised.
+
+        Text from outside is cleaned here (NUL, lone surrogates: :mod:`watcher.cleantext`); a write the
+        database refuses is this entry's failure too. Only a lost database stops the cycle."""
+        entry = clean_fields(entry)
         try:
             article = article or self._article(entry, report, page)
+        except FetchCancelled:
+            raise  # stopping: the entry stays unprocessed for the next cycle
         except Exception as exc:  # noqa: BLE001 - one entry's failure never stops the cycle
-            log.exception("entry %s of feed %s failed", entry.link or entry.entry_id, entry.feed)
-            report.error("entry", f"{entry.link or entry.entry_id}: {type(exc).__name__}: {exc}")
-            attempts = self.store.record_entry_error(
-                feed_id=feed_id,
-                identity=entry.entry_id,
-                link=entry.link,
-                title=entry.title,
-                error=str(exc),
-                now=self.clock(),
-            )
-            if attempts < MAX_ENTRY_ATTEMPTS:
+            if self._entry_failed(feed_id, entry, exc, report) < MAX_ENTRY_ATTEMPTS:
                 return
             article = self._summary_article(entry)
+        article = clean_fields(article)
         relevant = feeds.is_relevant((entry.title, entry.summary, article.text), self.tracked_names)
         if not relevant:
             report.entries_irrelevant += 1
@@ -268,30 +301,63 @@ class Pipeline:
         else:
             claims, findings = self.analyser.analyse(article)
         sketch = stories.fingerprint(article.text) if article.text else None
-        hint = self.stories().find(sketch, article.canonical_url) if sketch is not None else None
-        stored = self.store.store_processed_entry(
-            feed_id=feed_id,
-            identity=entry.entry_id,
-            entry_hash=h,
-            link=entry.link,
-            title=entry.title,
-            published=entry.published,
-            article=article,
-            fingerprint=sketch.to_bytes() if sketch is not None else None,
-            story_hint=hint,
-            claims=claims,
-            findings=findings,
-            baseline_version=self.analyser.version,
-            policy=policy or self.policy,
-            now=self.clock(),
-            source=source,
-        )
-        if sketch is not None:
-            self.stories().add(sketch, article.canonical_url, stored.story_id)
+        try:
+            with self._store_lock:  # the story hint, the write and the index update as one step
+                hint = self.stories().find(sketch, article.canonical_url) if sketch is not None else None
+                stored = self.store.store_processed_entry(
+                    feed_id=feed_id,
+                    identity=entry.entry_id,
+                    entry_hash=h,
+                    link=entry.link,
+                    title=entry.title,
+                    published=entry.published,
+                    article=article,
+                    fingerprint=sketch.to_bytes() if sketch is not None else None,
+                    story_hint=hint,
+                    claims=claims,
+                    findings=findings,
+                    baseline_version=self.analyser.version,
+                    policy=policy or self.policy,
+                    now=self.clock(),
+                    source=source,
+                )
+                if sketch is not None:
+                    self.stories().add(sketch, article.canonical_url, stored.story_id)
+        except StorageError as exc:
+            if exc.transient:  # the whole cycle's work waits for the database, not this entry
+                raise
+            self._entry_failed(feed_id, entry, exc, report)
+            return
         report.articles += 1
         report.partial += int(article.partial)
         report.findings += stored.new_findings
         report.alerts_queued += stored.new_deliveries
+
+    def _entry_failed(self, feed_id: int, entry: FeedEntry, exc: Exception, report: CycleReport) -> int:
+        """Records one entry's failure (retried next cycle); returns its attempts so far."""
+        log.error(
+            "entry %s of feed %s failed: %s: %s",
+            entry.link or entry.entry_id,
+            entry.feed,
+            type(exc).__name__,
+            exc,
+            exc_info=not isinstance(exc, WatcherError),
+        )
+        report.error("entry", f"{entry.link or entry.entry_id}: {type(exc).__name__}: {exc}")
+        try:
+            return self.store.record_entry_error(
+                feed_id=feed_id,
+                identity=entry.entry_id,
+                link=entry.link,
+                title=entry.title,
+                error=str(exc),
+                now=self.clock(),
+            )
+        except StorageError as again:
+            if again.transient:
+                raise
+            log.error("could not record the failure of entry %s either: %s", entry.entry_id, again)
+            return 0
 
     def _article(self, entry: FeedEntry, report: CycleReport, page: Fetched | None) -> Article:
         if page is None:
@@ -331,12 +397,17 @@ class Pipeline:
 
 
 def report_lines(report: CycleReport) -> Iterable[str]:
+    from watcher.text import plural
+
     yield (
-        f"{report.feeds_polled} feeds polled ({report.not_modified} not modified, {report.feeds_failed} failed), "
-        f"{report.entries_new} new entries, {report.articles} articles ({report.partial} partial), "
-        f"{report.findings} findings, {report.alerts_queued} alerts queued in {report.duration:.1f}s"
+        f"{plural(report.feeds_polled, 'feed')} polled ({report.not_modified} not modified, "
+        f"{report.feeds_failed} failed), {plural(report.entries_new, 'new entry', 'new entries')}"
+        + (f" ({report.entries_deferred} more deferred to later cycles)" if report.entries_deferred else "")
+        + f", {plural(report.articles, 'article')} ({report.partial} partial), "
+        f"{plural(report.findings, 'finding')}, {plural(report.alerts_queued, 'alert')} queued "
+        f"in {report.duration:.1f}s"
     )
     for err in report.errors[:20]:
         yield f"  error: {err}"
     if len(report.errors) > 20:
-        yield f"  ... and {len(report.errors) - 20} more errors"
+        yield f"  ... and {plural(len(report.errors) - 20, 'more error')}"

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from watcher.logs import mask_url_passwords
 from watcher.notify.items import StoryItem, group_records, newest_first, reason
 from watcher.store import Store
 
@@ -119,16 +120,18 @@ def list_findings(
 
 
 def status_report(w: Watcher) -> dict[str, Any]:
+    deferred = w.store.entries_deferred()
     feeds = [
         {
             "name": f.name,
-            "url": f.url,
+            "url": mask_url_passwords(f.url),
             "enabled": f.enabled,
             "last_success_at": _iso(f.last_success_at),
-            "last_error": f.last_error,
+            "last_error": mask_url_passwords(f.last_error) if f.last_error else f.last_error,
             "last_error_kind": f.last_error_kind,
             "consecutive_failures": f.consecutive_failures,
             "next_poll_at": _iso(f.next_poll_at),
+            "entries_deferred": deferred.get(f.id, 0),
         }
         for f in w.store.feed_rows()
         if not f.name.startswith("backfill:")

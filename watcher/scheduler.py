@@ -3,12 +3,14 @@
 One scheduler per process. Poll cycles run every WATCHER_POLL_INTERVAL seconds with jitter,
 the outbox is drained every few seconds, the digest runs at WATCHER_DIGEST_TIME in
 WATCHER_TIMEZONE with no misfire limit (a late run still sends) and is also checked at start
-and every half hour, so a digest missed while watcher was down goes out once.
+and every half hour, so a digest missed while watcher was down goes out once (but none for the
+time before the database's first start: a fresh install sends its first digest at the next slot).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -19,13 +21,15 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher.errors import WatcherError
+from watcher.errors import FetchCancelled, WatcherError
+from watcher.text import plural
 
 if TYPE_CHECKING:
     from watcher.app import Watcher
 
 log = logging.getLogger(__name__)
 DELIVER_EVERY = 10  # seconds
+STOP_GRACE = 5.0  # seconds a signal gives running jobs before the process exits regardless
 
 
 def guarded(name: str, fn: Callable[[], Any], w: Watcher) -> Callable[[], None]:
@@ -34,6 +38,8 @@ def guarded(name: str, fn: Callable[[], Any], w: Watcher) -> Callable[[], None]:
     def job() -> None:
         try:
             fn()
+        except FetchCancelled as exc:
+            log.warning("%s stopped: %s", name, exc)
         except WatcherError as exc:
             log.error("%s failed: %s", name, exc)
         except Exception:
@@ -47,12 +53,37 @@ def guarded(name: str, fn: Callable[[], Any], w: Watcher) -> Callable[[], None]:
     return job
 
 
+def cycle_summary(report: Any) -> str:
+    """``13 feeds polled, 4 new entries, 2 findings, 1 alert queued, 1 feed failed``."""
+    return ", ".join(
+        [
+            plural(report.feeds_polled, "feed") + " polled",
+            plural(report.entries_new, "new entry", "new entries"),
+            plural(report.findings, "finding"),
+            plural(report.alerts_queued, "alert") + " queued",
+            plural(report.feeds_failed, "feed") + " failed",
+        ]
+    )
+
+
 def build_scheduler(w: Watcher) -> BlockingScheduler:
     s = w.settings
     sched = BlockingScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
     jitter = max(1, min(60, s.poll_interval // 10))
+
+    def poll() -> None:
+        report, _ = w.poll_once(deadline=0)
+        job = sched.get_job("poll")
+        upcoming = job.next_run_time if job is not None else None
+        log.info(
+            "poll cycle done in %.1fs: %s; next poll at %s",
+            report.duration,
+            cycle_summary(report),
+            upcoming.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if upcoming else "(stopping)",
+        )
+
     sched.add_job(
-        guarded("poll", lambda: w.poll_once(deadline=0), w),
+        guarded("poll", poll, w),
         IntervalTrigger(seconds=s.poll_interval, jitter=jitter),
         id="poll",
         next_run_time=datetime.now(UTC),
@@ -80,27 +111,39 @@ def build_scheduler(w: Watcher) -> BlockingScheduler:
     return sched
 
 
-def run_forever(w: Watcher) -> None:
-    """Runs until SIGTERM/SIGINT; running jobs finish (and record what they sent) before exit."""
+def run_forever(w: Watcher, *, grace: float = STOP_GRACE) -> None:
+    """Runs until SIGTERM/SIGINT. On the signal, fetches in flight are cancelled (their feeds and
+    entries are left for the next start) and other running jobs finish; whatever still runs after
+    ``grace`` seconds (a hung extraction, a database call) is abandoned by exiting with status 1 --
+    its leases expire and the work is redone, as after a crash."""
     from watcher.botcommands import start_listener
     from watcher.health import start_health_server
     from watcher.web.app import start_web
 
     sched = build_scheduler(w)
     stopping = threading.Event()
+    finished = threading.Event()
+
+    def exit_if_stuck() -> None:
+        if not finished.wait(grace):
+            log.error("jobs still running %.0fs after the signal: exiting without them", grace)
+            logging.shutdown()
+            os._exit(1)
 
     def stop(signum: int, _frame: Any) -> None:
         if not stopping.is_set():
             stopping.set()
-            log.warning("signal %s: stopping after running jobs finish", signum)
+            log.info("signal %s: stopping after running jobs finish (fetches in flight cancelled)", signum)
+            w.cancel_fetches()
             threading.Thread(target=sched.shutdown, kwargs={"wait": True}, daemon=True).start()
+            threading.Thread(target=exit_if_stuck, name="stop-grace", daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     listener = start_listener(w)
-    health = start_health_server(w, sched) if w.settings.health_port else None
+    health = start_health_server(w, sched, w.settings.health_host) if w.settings.health_port else None
     web = start_web(w)
-    log.warning(
+    log.info(
         "watcher %s running: polling every %ss, digest at %s %s, database %s",
         w.owner,
         w.settings.poll_interval,
@@ -117,4 +160,5 @@ def run_forever(w: Watcher) -> None:
             health.shutdown()
         if web is not None:
             web.shutdown()
-        log.warning("watcher stopped")
+        finished.set()
+        log.info("watcher stopped")

@@ -81,6 +81,7 @@ class ClaimFlag(enum.StrEnum):
     EXISTING = "existing"  # "already rents", "continues to"
     QUOTE = "quote"  # said inside a quotation
     REPORTED = "reported"  # attributed to reports or unnamed sources
+    PER_YEAR = "per_year"  # "$60bn a year": a yearly figure, not a total
 
 
 class FindingKind(enum.StrEnum):
@@ -128,6 +129,7 @@ class Claim:
     span: Span
     historical: bool = False  # about the past ("in 2019 ... invested $1 billion")
     notes: frozenset[str] = frozenset()  # ClaimFlag values, and a period marker for flows
+    frame: tuple[str, ...] = ()  # every company of the deal frame (co-investors included)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,10 @@ the rest of the cycle goes on: the good feed polled in the same cycle is always 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import io
 import json
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +20,7 @@ import yaml
 from botapi import BotApiServer
 from httpserver import LocalServer, Route, gzip_bomb, huge_body
 from sqlalchemy import select
+from stallserver import STALLS, StallServer
 
 from watcher.app import Watcher, make_watcher
 from watcher.config import load_settings
@@ -35,8 +38,10 @@ GOOD = ["Brightwater", "Castlerock", "Dunmore"]
 
 def loopback_only(host: str, port: int) -> list[str]:
     """The guard's resolver in these tests: loopback answers, every other name fails at once."""
-    if host in ("127.0.0.1", "localhost"):
+    if host == "localhost":
         return ["127.0.0.1"]
+    if host.startswith("127."):  # loopback literals (the stall servers use several)
+        return [host]
     raise OSError(f"no network in tests: {host}")
 
 
@@ -241,6 +246,45 @@ def test_hostile_feeds_and_pages_fail_alone_and_the_cycle_goes_on(  # type: igno
     assert len(latin) == 1 and "Latincaf\u00e9" in latin[0].title, [e.title for e in latin]
     assert expected["pages"][1] in texts["cp1252.html"].text, texts["cp1252.html"].text
     assert "Sixteenbit Cloud" in texts["utf16.html"].text and "Z\u00fcrich" in texts["utf16.html"].text
+    assert_good_feed_processed(w, api, ledger, kit)
+
+
+def test_stalling_feeds_and_pages_fail_alone_within_the_deadline(  # type: ignore[no-untyped-def]
+    site: LocalServer, make, api, ledger, kit
+) -> None:
+    """Issue #13, item 1: each stall form (a header, a status line byte by byte, 102 Processing again
+    and again, a chunk extension, a trailer) dripped every 0.1 s against a 2 s whole-request deadline,
+    as a feed and as an article page; the good feed in the same cycle is processed and alerted once."""
+    with contextlib.ExitStack() as stack:
+        # one loopback address each: watcher allows 2 fetches in flight per host, and stalls on one
+        # host would starve that host's other feeds (same host: their wait counts against the deadline)
+        servers = {
+            form: stack.enter_context(StallServer(stall, host=f"127.0.0.{10 + i}"))
+            for i, (form, stall) in enumerate(STALLS.items())
+        }
+        feeds = {"good": site.url("/good.xml")} | {f"stall-{f}": s.url("/feed.xml") for f, s in servers.items()}
+        page = stack.enter_context(StallServer(STALLS["header"], host="127.0.0.20"))
+        site.routes["/stalled-page.xml"] = Route.text(
+            rss([("OpenAI signs deal with Slowpage Cloud", page.url("/a.html"), "OpenAI and Slowpage Cloud.")]),
+            "application/rss+xml",
+        )
+        feeds["stalled-page"] = site.url("/stalled-page.xml")
+        w = make(feeds)
+        ledger.inject("stall:feed", len(servers))
+        ledger.inject("stall:page", 1)
+        started = time.monotonic()
+        report, _ = w.poll_once()
+        elapsed = time.monotonic() - started
+    rows = feed_rows(w)
+    for form in STALLS:
+        assert rows[f"stall-{form}"].last_error_kind == "timeout", (form, rows[f"stall-{form}"].last_error)
+        assert "WATCHER_HTTP_TIMEOUT" in (rows[f"stall-{form}"].last_error or "")
+    assert rows["stalled-page"].last_error is None and report.errors_by_kind.get("page_timeout") == 1
+    with w.store.session() as s:
+        slow = s.scalar(select(ArticleRow).where(ArticleRow.url == page.url("/a.html")))
+    assert slow is not None and slow.partial  # the page gave up, the feed's summary stood in
+    # feeds are polled in parallel: the cycle lasts about one deadline (2 s), not one per stall
+    assert elapsed < 2 * 2 + 6, f"cycle took {elapsed:.1f}s"
     assert_good_feed_processed(w, api, ledger, kit)
 
 

@@ -192,3 +192,43 @@ def test_sigkill_mid_cycle_then_restart_loses_nothing_and_repeats_nothing(
         _, err = again.communicate(timeout=120)
         assert again.returncode == 0, err
     assert_exactly_once(db_url, api)
+
+
+def test_sigterm_stops_watcher_run_within_seconds_while_a_fetch_stalls(
+    db_url: str, tmp_path: Path, site: LocalServer, ledger
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue #13, item 1: SIGTERM while `watcher run` waits on a feed that drips a header byte every
+    0.1 s (against a 60 s deadline, so only cancelling can end the fetch): the process exits in a
+    few seconds, status 0, the stalled feed is not marked failed and its lease is released."""
+    from stallserver import STALLS, StallServer
+
+    with StallServer(STALLS["header"], limit=90) as stall:
+        feeds = tmp_path / "feeds.yaml"
+        feeds.write_text(yaml.safe_dump({"feeds": [{"name": "stalled", "url": stall.url("/feed.xml")}]}))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+        env.update({"WATCHER_DATABASE_URL": db_url, "WATCHER_FEEDS_FILE": str(feeds),
+                    "WATCHER_ALLOW_PRIVATE_NETWORKS": "true", "WATCHER_HTTP_TIMEOUT": "60",
+                    "WATCHER_POLL_INTERVAL": "600"})  # fmt: skip
+        upgrade(db_url, env)
+        proc = watcher("run", env=env)
+        try:
+            assert wait_until(lambda: stall.connections > 0, timeout=60), "the feed was never fetched"
+            time.sleep(0.5)  # the fetch is now blocked in recv, dripped at
+            ledger.inject("stall:sigterm", 1)
+            started = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=60)
+            stopped = time.monotonic() - started
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 0, err
+    assert stopped < 8, f"took {stopped:.1f}s to stop"
+    assert "poll stopped: fetch cancelled" in err and "watcher stopped" in err, err
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT consecutive_failures, lease_owner FROM feeds WHERE name = 'stalled'")).one()
+    engine.dispose()
+    assert row == (0, None)  # not a failure of the feed; free for the next start
+    ledger.outcome(items=1, lost=0, duplicated=0)

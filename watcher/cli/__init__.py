@@ -30,7 +30,9 @@ class WatcherGroup(click.Group):
 
 @click.group(cls=WatcherGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="watcher")
-@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option(
+    "-v", "--verbose", count=True, help="Debug lines of watcher on stderr (-vv: of every library too)."
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 def cli(verbose: int, quiet: bool) -> None:
     """watcher: follows Microsoft/OpenAI and AI-compute news, compares each article's
@@ -40,8 +42,12 @@ def cli(verbose: int, quiet: bool) -> None:
     """
     from watcher.logs import setup_logging
 
-    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose + 1, 2)]
-    setup_logging(level)
+    if quiet:
+        setup_logging(logging.ERROR, libraries=logging.ERROR)
+    else:
+        setup_logging(
+            logging.DEBUG if verbose else logging.INFO, libraries=logging.DEBUG if verbose > 1 else None
+        )
 
 
 # Command modules register themselves on `cli` when imported.

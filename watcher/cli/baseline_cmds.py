@@ -6,12 +6,9 @@ import json
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from watcher.baseline import check_baseline, load_baseline
 from watcher.cli import cli
-from watcher.config import load_settings
+from watcher.cli.output import WIDE_OPTION
 
 
 @cli.group()
@@ -20,6 +17,8 @@ def baseline() -> None:
 
 
 def _paths(file: str | None) -> tuple[Path, Path]:
+    from watcher.config import load_settings
+
     settings = load_settings()
     return (Path(file) if file else settings.baseline_file), settings.seeds_dir
 
@@ -35,6 +34,8 @@ def baseline_check(file: str | None, as_json: bool) -> None:
     In-baseline tensions (two facts on the same parties and attribute with different values)
     are reported but do not fail the check. Exit code 1 when there are problems.
     """
+    from watcher.baseline import check_baseline
+
     path, seeds_dir = _paths(file)
     report = check_baseline(path, seeds_dir)
     if as_json:
@@ -65,9 +66,12 @@ def baseline_check(file: str | None, as_json: bool) -> None:
     "--file", "file", type=click.Path(dir_okay=False), help="Fact file (default: WATCHER_BASELINE_FILE)."
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per fact per line.")
-@click.option("--sentences", is_flag=True, help="Also show each fact's seed sentence.")
-def baseline_show(file: str | None, as_json: bool, sentences: bool) -> None:
+@click.option("--sentences", is_flag=True, help="Also show each fact's seed sentence (implies --wide).")
+@WIDE_OPTION
+def baseline_show(file: str | None, as_json: bool, sentences: bool, wide: bool) -> None:
     """Print the baseline facts as a table."""
+    from watcher.baseline import load_baseline
+
     path, _ = _paths(file)
     facts = load_baseline(path).facts
     if as_json:
@@ -87,24 +91,26 @@ def baseline_show(file: str | None, as_json: bool, sentences: bool) -> None:
                 )
             )
         return
-    table = Table(title=f"Baseline: {path} ({len(facts)} facts)", show_lines=sentences)
-    for col in ("id", "parties", "attribute", "value", "hedge", "seed"):
-        table.add_column(col, overflow="fold")
+    from watcher.cli.output import print_table
+    from watcher.text import plural
+
+    columns: list[tuple[str, int, int | None]] = [
+        ("id", 16, None),
+        ("parties", 10, 30),
+        ("attribute", 10, None),
+        ("value", 10, 30),
+        ("hedge", 8, None),
+        ("seed", 3, None),
+    ]
     if sentences:
-        table.add_column("sentence", overflow="fold")
+        columns.append(("sentence", 20, None))
+    rows = []
     for f in facts:
-        row = [
-            f.id,
-            ", ".join(f.parties),
-            f.attribute,
-            f.value.display(),
-            str(f.hedge),
-            f.provenance.seed[:12],
-        ]
+        row = [f.id, ", ".join(f.parties), f.attribute, f.value.display(), str(f.hedge), f.provenance.seed]
         if sentences:
             row.append(f.provenance.sentence)
-        table.add_row(*row)
-    Console().print(table)
+        rows.append(row)
+    print_table(f"Baseline: {path} ({plural(len(facts), 'fact')})", columns, rows, wide=wide or sentences)
 
 
 @baseline.command("build")
@@ -124,12 +130,17 @@ def baseline_build(out: str | None, force: bool, as_json: bool) -> None:
     unless --force is given. The report lists facts in both (same parties, attribute and
     value), only in the draft and only in the curated file. Exit code 1 on refusal.
     """
-    from watcher.baseline import dump_facts
+    from watcher.baseline import dump_facts, load_baseline
     from watcher.baseline_build import build_draft_from_dir, compare_fact_sets
+    from watcher.config import load_settings
     from watcher.differ.entities import load_entities
 
     settings = load_settings()
     curated_path = settings.baseline_file
+    from watcher.paths import is_shipped
+
+    if out is None and is_shipped(curated_path):
+        raise click.UsageError("the baseline in use is the one shipped with watcher: give --out for the draft")
     out_path = Path(out) if out else curated_path.with_name("facts.draft.yaml")
     if out_path.resolve() == curated_path.resolve() and not force:
         click.echo(

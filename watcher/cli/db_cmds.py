@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 
 from watcher.cli import cli
-from watcher.config import load_settings
-from watcher.store import db
 
 
 @cli.group("db")
@@ -18,6 +16,9 @@ def db_group() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target Alembic revision.")
 def db_upgrade(revision: str) -> None:
     """Apply migrations to WATCHER_DATABASE_URL (SQLite is upgraded automatically by other commands)."""
+    from watcher.config import load_settings
+    from watcher.store import db
+
     settings = load_settings()
     engine = db.make_engine(settings.database_url)
     db.upgrade(engine, revision)
@@ -27,5 +28,8 @@ def db_upgrade(revision: str) -> None:
 @db_group.command("current")
 def db_current() -> None:
     """Print the database's current and the code's head revision."""
+    from watcher.config import load_settings
+    from watcher.store import db
+
     engine = db.make_engine(load_settings().database_url)
     click.echo(f"current: {db.current_revision(engine) or 'none'}  head: {db.head_revision()}")

@@ -6,12 +6,18 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from watcher.cli import EXIT_ERROR, cli
 from watcher.errors import WatcherError
 from watcher.types import Finding, FindingKind
+
+if TYPE_CHECKING:
+    from watcher.articles_io import ArticleText
+    from watcher.baseline import Baseline
+    from watcher.differ.entities import EntityIndex
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +49,55 @@ def _report(console: object, source: str, title: str, findings: list[Finding]) -
         console.print(f"    evidence: {escape(f.evidence)}", style="dim")
 
 
+def _explain(
+    console: object,
+    source: str,
+    article: ArticleText,
+    baseline: Baseline,
+    entities: EntityIndex,
+    as_json: bool,
+) -> None:
+    from watcher.differ.explain import explain_article
+
+    year = article.published.year if article.published else None
+    reports = explain_article(
+        article.text, baseline, entities, title=article.title, partial=article.partial, reference_year=year
+    )
+    if as_json:
+        for r in reports:
+            sys.stdout.write(json.dumps({"source": source, **r.to_json()}, ensure_ascii=False) + "\n")
+        return
+    from rich.console import Console
+    from rich.markup import escape
+
+    assert isinstance(console, Console)
+    console.rule(f"[bold]{escape(source)}[/bold]")
+    for r in reports:
+        console.print(escape(r.text), style="italic")
+        named = "; ".join(f"{n} ({role})" for n, role in r.mentions)
+        console.print(f"  companies: {escape(named) or '-'}", style="dim")
+        for c in r.claims:
+            cl = c.claim
+            value = cl.value.display() if cl.value else "-"
+            flags = ", ".join(sorted(str(n) for n in cl.notes if not str(n).startswith("period:")))
+            head = f"  claim: {', '.join(cl.parties) or '(no company)'} · {cl.attribute} · {value} · {cl.hedge.value}"
+            console.print(escape(head + (f" [{flags}]" if flags else "")))
+            for f in c.findings:
+                console.print(f"    -> [{_STYLE[f.kind]}]{f.kind.value}[/] {escape(f.explanation)} ({f.confidence:.2f})")
+            if not c.findings:
+                console.print(f"    -> no finding: {escape(c.reason)}", style="dim")
+
+
 @cli.command()
 @click.argument("sources", nargs=-1, required=True)
 @click.option(
     "--json", "as_json", is_flag=True, help="One JSON object per finding per line, nothing else on stdout."
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Per sentence: the companies named and what each is there, the claims read, and why each "
+    "made a finding or none (with --json: one object per sentence).",
 )
 @click.option(
     "--baseline",
@@ -61,7 +112,11 @@ def _report(console: object, source: str, title: str, findings: list[Finding]) -
     help="Entity list (default: WATCHER_ENTITIES_FILE).",
 )
 def diff(
-    sources: tuple[str, ...], as_json: bool, baseline_file: str | None, entities_file: str | None
+    sources: tuple[str, ...],
+    as_json: bool,
+    explain: bool,
+    baseline_file: str | None,
+    entities_file: str | None,
 ) -> None:
     """Compare articles (text files, HTML pages, folders of them, or URLs) with the baseline.
 
@@ -70,7 +125,7 @@ def diff(
     new_value, evidence, confidence); errors go to stderr and the other inputs continue.
     Exit code 1 when any input failed.
     """
-    from watcher.articles_io import expand_sources, read_source
+    from watcher.articles_io import expand_sources, fetcher, read_source
     from watcher.baseline import load_baseline
     from watcher.config import load_settings
     from watcher.differ import diff_article
@@ -87,8 +142,11 @@ def diff(
     failed = 0
     for source in expand_sources(sources):
         try:
-            article = read_source(source)
+            article = read_source(source, fetch=fetcher(settings))
             year = article.published.year if article.published else None
+            if explain:
+                _explain(console, source, article, baseline, entities, as_json)
+                continue
             findings = diff_article(
                 article.text,
                 baseline,

@@ -10,8 +10,7 @@ import click
 
 from watcher.cli import cli
 from watcher.errors import ConfigError
-from watcher.feeds import export_opml, feed_from_mapping, import_opml, load_feeds, save_feeds
-from watcher.stories import canonical_url
+from watcher.logs import mask_url_passwords
 from watcher.types import FeedSource
 
 
@@ -21,7 +20,22 @@ def _feeds_file() -> Path:
     return Path(load_settings().feeds_file)
 
 
+def _editable_feeds_file() -> Path:
+    """The feeds file for add/remove/import: never the copy shipped inside the installed package."""
+    from watcher.paths import is_shipped
+
+    path = _feeds_file()
+    if is_shipped(path):
+        raise ConfigError(
+            f"{path} is the feed list shipped with watcher and is not edited in place: copy it, "
+            "e.g. `cp " + str(path) + " ~/feeds.yaml`, and set WATCHER_FEEDS_FILE=~/feeds.yaml"
+        )
+    return path
+
+
 def _load_or_empty(path: Path) -> list[FeedSource]:
+    from watcher.feeds import load_feeds
+
     return load_feeds(path) if path.exists() else []
 
 
@@ -34,13 +48,15 @@ def feeds() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per feed, one per line.")
 def feeds_list(as_json: bool) -> None:
     """List configured feeds (name, interval, tags, URL)."""
+    from watcher.feeds import load_feeds
+
     for feed in load_feeds(_feeds_file()):
         if as_json:
             click.echo(
                 json.dumps(
                     {
                         "name": feed.name,
-                        "url": feed.url,
+                        "url": mask_url_passwords(feed.url),
                         "interval": feed.interval,
                         "enabled": feed.enabled,
                         "tags": list(feed.tags),
@@ -51,7 +67,7 @@ def feeds_list(as_json: bool) -> None:
             interval = f"{feed.interval}s" if feed.interval else "default"
             state = "" if feed.enabled else " [disabled]"
             tags = f" [{', '.join(feed.tags)}]" if feed.tags else ""
-            click.echo(f"{feed.name}{state}\t{interval}{tags}\t{feed.url}")
+            click.echo(f"{feed.name}{state}\t{interval}{tags}\t{mask_url_passwords(feed.url)}")
 
 
 @feeds.command("add")
@@ -61,7 +77,9 @@ def feeds_list(as_json: bool) -> None:
 @click.option("--tag", "tags", multiple=True, help="A tag for the feed (repeatable).")
 def feeds_add(name: str, url: str, interval: str | None, tags: tuple[str, ...]) -> None:
     """Add the feed NAME at URL."""
-    path = _feeds_file()
+    from watcher.feeds import feed_from_mapping, save_feeds
+
+    path = _editable_feeds_file()
     current = _load_or_empty(path)
     raw: dict[str, object] = {"name": name, "url": url, "tags": list(tags)}
     if interval is not None:
@@ -71,14 +89,16 @@ def feeds_add(name: str, url: str, interval: str | None, tags: tuple[str, ...]) 
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     save_feeds(path, [*current, feed])
-    click.echo(f"added {feed.name} ({feed.url}) to {path}")
+    click.echo(f"added {feed.name} ({mask_url_passwords(feed.url)}) to {path}")
 
 
 @feeds.command("remove")
 @click.argument("name")
 def feeds_remove(name: str) -> None:
     """Remove the feed called NAME (case-insensitive)."""
-    path = _feeds_file()
+    from watcher.feeds import load_feeds, save_feeds
+
+    path = _editable_feeds_file()
     current = load_feeds(path)
     kept = [f for f in current if f.name.casefold() != name.casefold()]
     if len(kept) == len(current):
@@ -91,7 +111,10 @@ def feeds_remove(name: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def feeds_import_opml(file: Path) -> None:
     """Add the feeds of an OPML FILE; feeds already present (same URL or name) are skipped."""
-    path = _feeds_file()
+    from watcher.feeds import import_opml, save_feeds
+    from watcher.stories import canonical_url
+
+    path = _editable_feeds_file()
     current = _load_or_empty(path)
     names = {f.name.casefold() for f in current}
     urls = {canonical_url(f.url) for f in current}
@@ -106,13 +129,17 @@ def feeds_import_opml(file: Path) -> None:
         urls.add(canonical_url(feed.url))
         added.append(feed)
     save_feeds(path, [*current, *added])
-    click.echo(f"imported {len(added)} feeds into {path} ({skipped} already present)")
+    from watcher.text import plural
+
+    click.echo(f"imported {plural(len(added), 'feed')} into {path} ({skipped} already present)")
 
 
 @feeds.command("export-opml")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def feeds_export_opml(file: Path | None) -> None:
     """Write the feeds as OPML to FILE (default: stdout)."""
+    from watcher.feeds import export_opml, load_feeds
+
     data = export_opml(load_feeds(_feeds_file()))
     if file is None:
         click.echo(data.decode("utf-8"), nl=False)

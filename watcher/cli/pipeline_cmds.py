@@ -7,19 +7,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from watcher.cli import cli
-from watcher.config import load_settings
+from watcher.cli.output import WIDE_OPTION
 
 
 @contextmanager
 def opened(**overrides: object) -> Iterator[object]:
     """A Watcher built from settings, closed afterwards."""
     from watcher.app import make_watcher
+    from watcher.config import load_settings
 
     w = make_watcher(load_settings(**overrides))
     try:
@@ -48,8 +48,10 @@ def run() -> None:
     """Run watcher: poll feeds on schedule, send alerts, send the daily digest.
 
     Polls every WATCHER_POLL_INTERVAL seconds (with jitter), retries deliveries, sends the
-    digest at WATCHER_DIGEST_TIME in WATCHER_TIMEZONE (and a missed one on start), answers
-    Telegram commands from the allowed chats. Stops cleanly on SIGTERM or Ctrl-C.
+    digest at WATCHER_DIGEST_TIME in WATCHER_TIMEZONE (and one missed while watcher was down; none
+    for the time before its first start), logs one line per cycle with the next poll time, answers
+    Telegram commands from the allowed chats. Stops on SIGTERM or Ctrl-C: fetches in flight are
+    cancelled (their feeds are polled again on the next start), other running jobs get 5 seconds.
     """
     from watcher.scheduler import run_forever
 
@@ -111,7 +113,8 @@ def backfill(
     """Ingest history from the feeds, a file of URLs or a folder of saved pages.
 
     Resumable: what was stored is skipped on a second run. Backfilled findings are stored and
-    shown in the next digest; --alert sends them as instant alerts too.
+    shown in the next digest; --alert sends them as instant alerts too. Saved pages that are
+    empty, binary or without article text are not stored; exit code 1 when any failed.
     """
     from watcher.backfill import backfill_dir, backfill_feeds, backfill_urls
 
@@ -130,12 +133,17 @@ def backfill(
     if as_json:
         click.echo(json.dumps(vars(report), default=str))
     else:
+        from watcher.text import plural
+
         click.echo(
-            f"{report.articles} articles stored ({report.skipped} already there, {report.partial} partial), "
-            f"{report.findings} findings, {len(report.errors)} errors"
+            f"{plural(report.articles, 'article')} stored ({report.skipped} already there, "
+            f"{report.partial} partial), {report.failed} failed, {plural(report.findings, 'finding')}, "
+            f"{plural(len(report.errors), 'error')}"
         )
         for err in report.errors[:20]:
             click.echo(f"  error: {err}", err=True)
+    if report.failed:
+        raise SystemExit(1)
 
 
 @cli.command()
@@ -162,7 +170,9 @@ def rediff(alert: bool, as_json: bool) -> None:
             )
     if not as_json:
         appeared = sum(c["change"] == "appeared" for c in changes)
-        click.echo(f"{appeared} findings appeared, {len(changes) - appeared} disappeared")
+        from watcher.text import plural
+
+        click.echo(f"{plural(appeared, 'finding')} appeared, {len(changes) - appeared} disappeared")
 
 
 @cli.command()
@@ -176,7 +186,10 @@ def rediff(alert: bool, as_json: bool) -> None:
 @click.option("--party", help="Only findings naming this company.")
 @click.option("--limit", default=50, show_default=True, help="At most this many, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per finding per line.")
-def findings(kind: tuple[str, ...], since: str | None, party: str | None, limit: int, as_json: bool) -> None:
+@WIDE_OPTION
+def findings(
+    kind: tuple[str, ...], since: str | None, party: str | None, limit: int, as_json: bool, wide: bool
+) -> None:
     """List stored findings, newest first."""
     from watcher.queries import list_findings
 
@@ -186,58 +199,118 @@ def findings(kind: tuple[str, ...], since: str | None, party: str | None, limit:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False, default=str))
         return
-    table = Table(title=f"{len(rows)} findings (one row per story and fact)")
-    for col in ("id", "seen", "kind", "parties", "value", "status", "sources"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        value = f"{r['attribute'].replace('_', ' ')}: {r['new_value'] or 'n/a'}"
-        if r["kind"] == "contradiction" and r["baseline_value"]:
-            value += f" (baseline {r['baseline_value']})"
-        sources = "\n".join(f"{s['outlet']}: {s['url']}" for s in r["sources"])
-        table.add_row(
+    from watcher.cli.output import print_table
+    from watcher.text import ago, plural
+
+    now = datetime.now(UTC)
+    columns: list[tuple[str, int, int | None]] = [
+        ("id", 2, None),
+        ("seen", 6, None),
+        ("kind", 13, None),
+        ("parties", 12, 30),
+        ("value", 12, 32),
+        ("status", 6, 20),
+        ("sources", 8, None),
+    ]
+    table_rows = [
+        [
             str(r["id"]),
-            (r["first_seen_at"] or "")[:16],
-            r["kind"].replace("_", " "),
-            " & ".join(r["parties"]),
-            value,
+            ago(r["first_seen_at"], now),
+            r["kind"],
+            ", ".join(r["parties"]),
+            _value_cell(r),
             r["deal_status"] or "",
-            f"{len(r['sources'])}\n{sources}",
-        )
-    Console().print(table)
+            f"{len(r['sources'])}: " + ", ".join(dict.fromkeys(s["outlet"] for s in r["sources"])),
+        ]
+        for r in rows
+    ]
+    print_table(f"{plural(len(rows), 'finding')} (one row per story and fact)", columns, table_rows, wide=wide)
+
+
+def _value_cell(row: dict[str, Any]) -> str:
+    """'stake: 27% (baseline 49%)' for a contradiction, 'compute deal: $5 billion' otherwise."""
+    value = f"{row['attribute'].replace('_', ' ')}: {row['new_value'] or 'n/a'}"
+    if row["kind"] == "contradiction" and row["baseline_value"]:
+        value += f" (baseline {row['baseline_value']})"
+    return value
+
+
+def _feed_rows(feeds: list[dict[str, Any]], now: datetime) -> list[list[str]]:
+    from watcher.text import ago
+
+    return [
+        [
+            str(f["name"]),
+            ago(f["last_success_at"], now) if f["enabled"] else "disabled",
+            str(f["consecutive_failures"]),
+            ago(f["next_poll_at"], now, never="now"),
+            " ".join(str(f["last_error"] or "").split()),
+        ]
+        for f in feeds
+    ]
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print status as one JSON object.")
-def status(as_json: bool) -> None:
-    """Show feeds (last success, last error, next poll), counts, deliveries and the last digest."""
+@click.option("--all", "all_feeds", is_flag=True, help="List every feed, not only the failing ones.")
+@WIDE_OPTION
+def status(as_json: bool, all_feeds: bool, wide: bool) -> None:
+    """Summary (feeds ok and failing, last and next poll, deliveries, last digest), then failing feeds.
+
+    A feed that brought more than WATCHER_MAX_NEW_ENTRIES_PER_FEED new entries in one cycle shows
+    "N entries deferred": the newest were processed, the rest come in the next cycles (or run
+    `watcher backfill --feeds` to take them all now)."""
+    from watcher.cli.output import console, print_table
     from watcher.queries import status_report
+    from watcher.text import ago, plural
 
     with opened() as w:
         data = status_report(w)  # type: ignore[arg-type]
     if as_json:
         click.echo(json.dumps(data, default=str))
         return
-    console = Console()
-    table = Table(title="Feeds")
-    for col in ("feed", "enabled", "last success", "failures", "last error", "next poll"):
-        table.add_column(col, overflow="fold")
-    for f in data["feeds"]:
-        table.add_row(
-            f["name"],
-            "yes" if f["enabled"] else "no",
-            f["last_success_at"] or "never",
-            str(f["consecutive_failures"]),
-            f["last_error"] or "",
-            f["next_poll_at"] or "now",
-        )
-    console.print(table)
-    console.print("counts: " + ", ".join(f"{k} {v}" for k, v in data["counts"].items()))
-    console.print("deliveries: " + (", ".join(f"{k} {v}" for k, v in data["deliveries"].items()) or "none"))
-    for d in data["failed_deliveries"]:
-        console.print(
-            f"  [red]{d['status']}[/red] {d['channel']}:{d['target']} (finding {d['finding_id']}): {d['error']}"
-        )
-    console.print(f"last digest: {data['last_digest'] or 'never'}; last poll: {data['last_poll'] or 'never'}")
+    now = datetime.now(UTC)
+    feeds = data["feeds"]
+    enabled = [f for f in feeds if f["enabled"]]
+    failing = [f for f in enabled if f["consecutive_failures"]]
+    polled = [f for f in enabled if f["last_success_at"] or f["consecutive_failures"]]
+    last_poll = data["last_poll"]
+    last_poll_at = last_poll.get("at") if isinstance(last_poll, dict) else last_poll
+    next_polls = [f["next_poll_at"] for f in enabled if f["next_poll_at"]]
+    next_poll = ago(min(next_polls), now, never="now") if next_polls else "now"
+    counts = data["counts"]
+    deliveries = ", ".join(f"{v} {k}" for k, v in sorted(data["deliveries"].items())) or "none"
+    lines = [
+        f"watcher {data['instance']} · {data['database']} · baseline {data['baseline_version']}",
+        f"feeds: {len(enabled) - len(failing)} ok, {len(failing)} failing"
+        + (f", {len(feeds) - len(enabled)} disabled" if len(feeds) > len(enabled) else "")
+        + ("" if polled else " (none polled yet)"),
+        f"last poll: {ago(last_poll_at, now)} · next poll: {next_poll}",
+        f"stored: {plural(counts.get('articles', 0), 'article')}, "
+        f"{plural(counts.get('findings', 0), 'finding')}",
+        f"deliveries: {deliveries} · last digest: {ago(data['last_digest'], now)}",
+    ]
+    for f in feeds:
+        if f.get("entries_deferred"):
+            lines.append(f"{f['name']}: {f['entries_deferred']} entries deferred to later cycles")
+    if data["muted_until"]:
+        lines.append(f"alerts muted until {ago(data['muted_until'], now)}")
+    for d in data["failed_deliveries"][:10]:
+        lines.append(f"  {d['status']} {d['channel']}:{d['target']} (finding {d['finding_id']}): {d['error']}")
+    out = console()
+    for line in lines:
+        out.print(line, markup=False, overflow="ellipsis" if not wide else "fold", no_wrap=not wide)
+    shown = feeds if all_feeds else failing
+    if shown:
+        columns: list[tuple[str, int, int | None]] = [
+            ("feed", 10, 30),
+            ("last ok", 7, None),
+            ("fails", 5, None),
+            ("next poll", 9, None),
+            ("last error", 10, None),
+        ]
+        title = "Feeds" if all_feeds else "Failing feeds (--all for every feed)"
+        print_table(title, columns, _feed_rows(shown, now), wide=wide)
 
 
 @cli.command()

@@ -7,6 +7,7 @@ temporary SQLite database, prints the alerts and the digest to the console, and 
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 import threading
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
+
+from watcher.text import plural
 
 SITE = Path(__file__).parent / "site"
 
@@ -58,12 +61,29 @@ def serve_site(directory: Path = SITE) -> Iterator[str]:
 
 def run_demo(*, keep: bool = False, stream: TextIO | None = None) -> dict[str, int]:
     """Runs one poll cycle and a digest over the sample site; returns counts for tests."""
+    out = stream or sys.stdout
+    workdir = Path(tempfile.mkdtemp(prefix="watcher-demo-"))
+    try:
+        counts, alerts = _demo_cycle(workdir, out)
+    except BaseException:
+        if not keep:  # a failed demo leaves nothing behind either
+            shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    where = f"database kept at {workdir / 'demo.db'}" if keep else "temporary database removed"
+    if not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    out.write(
+        f"\nDemo done: {plural(counts['articles'], 'article')}, {plural(counts['findings'], 'finding')}, "
+        f"{plural(alerts, 'alert')} shown; {where}.\n"
+    )
+    return counts
+
+
+def _demo_cycle(workdir: Path, out: TextIO) -> tuple[dict[str, int], int]:
     from watcher.app import make_watcher
     from watcher.config import load_settings
     from watcher.pipeline import report_lines
 
-    out = stream or sys.stdout
-    workdir = Path(tempfile.mkdtemp(prefix="watcher-demo-"))
     with serve_site() as base:
         feeds_file = workdir / "feeds.yaml"
         feeds_file.write_text(
@@ -88,13 +108,4 @@ def run_demo(*, keep: bool = False, stream: TextIO | None = None) -> dict[str, i
             counts = w.store.counts()
         finally:
             w.close()
-    where = f"database kept at {workdir / 'demo.db'}" if keep else "temporary database removed"
-    if not keep:
-        import shutil
-
-        shutil.rmtree(workdir, ignore_errors=True)
-    out.write(
-        f"\nDemo done: {counts['articles']} articles, {counts['findings']} findings, "
-        f"{drained.sent + drained.summarised if drained else 0} alerts shown; {where}.\n"
-    )
-    return counts
+    return counts, (drained.sent + drained.summarised if drained else 0)

@@ -26,8 +26,8 @@ from watcher.differ.context import (
     read_surface,
 )
 from watcher.differ.document import Sentence, split_sentences
-from watcher.differ.entities import EntityIndex
-from watcher.differ.frames import roles_at, trigger_near
+from watcher.differ.entities import EntityIndex, Mention
+from watcher.differ.frames import clause_parties, last_subject, roles_at, trigger_near
 from watcher.differ.mentions import type_mentions
 from watcher.differ.quantities import Quantity, parse_number
 from watcher.differ.valuecompare import encode_period, period_in
@@ -115,12 +115,13 @@ def _claim(
     value: Value | None,
     hedge: Hedge,
     notes: set[str],
+    pos: int | None = None,
 ) -> Claim:
     s = ctx.sentence
     flags = set(notes)
     if ctx.quote:
         flags.add("quote")
-    if ctx.novel:
+    if ctx.novel_at(pos):
         flags.add("novel")
     if ctx.existing:
         flags.add("existing")
@@ -148,16 +149,36 @@ def _signed(ctx: Context, q: Quantity) -> Value:
 
 def _flow_period(ctx: Context, q: Quantity, attribute: str) -> set[str]:
     """The period a flow figure covers, as a note ("period:quarter:2025:4"), read in its clause."""
-    start, end = ctx.clause(q.span.start)
-    start, end = max(start, q.span.start - 80), min(end, q.span.end + 80)
+    _, end = ctx.clause(q.span.start)
+    start, end = max(0, q.span.start - 80), min(end, q.span.end + 80)
     period = period_in(ctx.text[start:end], months=attribute == "downloads")
     if period is None and attribute == "downloads" and _RECENT_MONTH.search(ctx.low_slice(start, end)):
         period = ("month", ctx.reference_year, None)  # "last month": a month of the publication year
     return {encode_period(period)} if period else set()
 
 
+_PER_YEAR = re.compile(
+    r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b|\bper annum\b|\ba-year\b", re.IGNORECASE
+)
+
+
+def _per_year(ctx: Context, q: Quantity) -> bool:
+    """ "$60bn a year", "an average yearly payment of $60bn": a yearly figure."""
+    return bool(_PER_YEAR.search(ctx.text, max(0, q.span.start - 70), min(len(ctx.text), q.span.end + 14)))
+
+
+#: an uncertain amount of a deal that is certain: "could be worth", "may rise to"
+_MAYBE_MORE = re.compile(
+    r"\b(?:could|may|might|would)\s+(?:eventually\s+|ultimately\s+)?(?:be worth|rise|reach|grow|total|climb|"
+    r"increase|top|exceed|expand)\b[^.;]*$",
+    re.IGNORECASE,
+)
+
+
 def _value_claim(ctx: Context, q: Quantity, attribute: str) -> list[Claim]:
     notes = {"increment"} if _is_increment(ctx, q) else set()
+    if q.value.type is ValueType.USD and attribute not in FLOWS and _per_year(ctx, q):
+        notes.add("per_year")
     if attribute in FLOWS:
         notes |= _flow_period(ctx, q, attribute)
         if attribute == "downloads":
@@ -165,9 +186,13 @@ def _value_claim(ctx: Context, q: Quantity, attribute: str) -> list[Claim]:
     hedge = (projection_hedge if attribute in PROJECTIONS else hedge_at)(ctx, q.span.start)
     cue = deal_cue_before(ctx, q.span.start) if ctx.deal and attribute in DEAL_ATTRIBUTES else None
     if cue is None:
-        return [_claim(ctx, ctx.parties, attribute, attribute, q.value, hedge, notes)]
+        return [_claim(ctx, ctx.parties, attribute, attribute, q.value, hedge, notes, q.span.start)]
     notes.add("deal")
-    hedge = firmest(hedge, hedge_at(ctx, cue.start()))
+    cue_hedge = hedge_at(ctx, cue.start())
+    if hedge is Hedge.SPECULATIVE and _MAYBE_MORE.search(ctx.text, max(0, q.span.start - 40), q.span.start):
+        hedge = cue_hedge  # "a deal that could be worth $25bn": the amount is uncertain, not the deal
+    else:
+        hedge = firmest(hedge, cue_hedge)
     roles = roles_at(
         ctx,
         trigger_near(ctx, q.span.start),
@@ -175,8 +200,12 @@ def _value_claim(ctx: Context, q: Quantity, attribute: str) -> list[Claim]:
         value_end=q.span.end,
         money=q.value.type is ValueType.USD,
     )
-    pairs = roles.pairs() or [tuple(dict.fromkeys(roles.actors + roles.counterparties))]
-    return [_claim(ctx, parties, "deal", attribute, q.value, hedge, notes) for parties in pairs]
+    frame = tuple(dict.fromkeys(roles.actors + roles.counterparties))
+    pairs = roles.pairs() or [frame]
+    return [
+        replace(_claim(ctx, parties, "deal", attribute, q.value, hedge, notes, q.span.start), frame=frame)
+        for parties in pairs
+    ]
 
 
 def _value_claims(ctx: Context) -> list[Claim]:
@@ -201,7 +230,7 @@ def _term_claims(ctx: Context) -> list[Claim]:
             continue
         value = Value(ValueType.YEAR, float(m.group("year")))
         hedge = hedge_at(ctx, m.start())
-        claims.append(_claim(ctx, ctx.parties, "term", "partnership_term", value, hedge, set()))
+        claims.append(_claim(ctx, clause_parties(ctx, m.start()), "term", "partnership_term", value, hedge, set()))
     return claims
 
 
@@ -215,7 +244,7 @@ def _term_span_claims(ctx: Context) -> list[Claim]:
             continue
         value = Value(ValueType.YEAR, float(m.group("year")) + years)
         claims.append(
-            _claim(ctx, ctx.parties, "term", "partnership_term", value, hedge_at(ctx, m.start()), set())
+            _claim(ctx, clause_parties(ctx, m.start()), "term", "partnership_term", value, hedge_at(ctx, m.start()), set())
         )
     return claims
 
@@ -246,10 +275,10 @@ def _rights_claims(ctx: Context) -> list[Claim]:
     for attribute, pattern in (("exclusivity", lx.EXCLUSIVITY), ("preferential_rights", lx.PREFERENTIAL)):
         m = pattern.search_low(ctx.low)
         status = _status(ctx, m.start()) if m else None
-        if m and status and len(ctx.parties) >= 1:
+        if m and status and clause_parties(ctx, m.start()):
             value = Value(ValueType.STATUS, text=status)
             hedge = hedge_at(ctx, m.start())
-            claims.append(_claim(ctx, ctx.parties, attribute, attribute, value, hedge, set()))
+            claims.append(_claim(ctx, clause_parties(ctx, m.start()), attribute, attribute, value, hedge, set()))
     return claims
 
 
@@ -259,10 +288,10 @@ _INTEGRATION_STATUS = {Hedge.DENIED: "denied", Hedge.REPORTED: "reported", Hedge
 def _status_claims(ctx: Context) -> list[Claim]:
     claims = _rights_claims(ctx)
     loss = lx.OPERATING_LOSS.search_low(ctx.low)
-    if loss and ctx.parties:
+    if loss and clause_parties(ctx, loss.start()):
         value = Value(ValueType.STATUS, text="yes")
         hedge = hedge_at(ctx, loss.start())
-        claims.append(_claim(ctx, ctx.parties, "loss", "operating_loss", value, hedge, set()))
+        claims.append(_claim(ctx, clause_parties(ctx, loss.start()), "loss", "operating_loss", value, hedge, set()))
     if len(ctx.parties) >= 2 and lx.MODEL_NAMES.search(ctx.text):
         offer = lx.MODEL_OFFER.rx.search(ctx.low)
         if offer:
@@ -272,34 +301,69 @@ def _status_claims(ctx: Context) -> list[Claim]:
     return claims
 
 
-def _agreement_claim(ctx: Context, have_value_deal: bool) -> list[Claim]:
-    """A deal sentence with no deal-sized quantity still says an agreement exists."""
-    verb = ctx.deal_verb  # a verb makes the sentence a deal sentence
-    if have_value_deal or not verb:
+def _agreement_claim(ctx: Context, value_pairs: set[frozenset[str]]) -> list[Claim]:
+    """A deal verb with no deal-sized quantity still says an agreement exists: one claim per
+    deal verb whose companies no value claim of the sentence already covers ("signed a $22.4bn
+    deal with CoreWeave and later rented servers from Google" -> the Google one)."""
+    if not ctx.deal_verb:
         return []
-    pairs = roles_at(ctx, verb.start()).pairs()
-    if not pairs:
-        return []
-    if lx.CLOUD_WORDS.rx.search(ctx.low):
-        attribute = "cloud_agreement"
-    elif lx.CHIP_WORDS.rx.search(ctx.low):
-        attribute = "chip_supply"
-    else:
-        attribute = "agreement"
-    hedge = hedge_at(ctx, verb.start())
-    value = Value(ValueType.STATUS, text="denied" if hedge is Hedge.DENIED else "yes")
-    return [_claim(ctx, parties, "deal", attribute, value, hedge, {"deal"}) for parties in pairs]
+    claims: list[Claim] = []
+    seen = set(value_pairs)
+    for verb in lx.DEAL_VERB.rx.finditer(ctx.low):
+        for parties in roles_at(ctx, verb.start()).pairs():
+            if frozenset(parties) in seen or (value_pairs and not set(parties) & {p for v in value_pairs for p in v}):
+                continue
+            seen.add(frozenset(parties))
+            start, end = ctx.clause(verb.start())
+            clause = ctx.low_slice(start, end)
+            if lx.CLOUD_WORDS.rx.search(clause):
+                attribute = "cloud_agreement"
+            elif lx.CHIP_WORDS.rx.search(clause):
+                attribute = "chip_supply"
+            else:
+                attribute = "agreement"
+            hedge = hedge_at(ctx, verb.start())
+            value = Value(ValueType.STATUS, text="denied" if hedge is Hedge.DENIED else "yes")
+            claims.append(_claim(ctx, parties, "deal", attribute, value, hedge, {"deal"}, verb.start()))
+    return claims
 
 
 def sentence_claims(ctx: Context) -> list[Claim]:
     if not ctx.parties:
         return []
     claims = _value_claims(ctx) + _year_claims(ctx) + _status_claims(ctx)
-    have_value_deal = any("deal" in c.notes for c in claims)
-    return claims + _agreement_claim(ctx, have_value_deal)
+    value_pairs = {frozenset(c.parties) for c in claims if ClaimFlag.DEAL in c.notes}
+    return claims + _agreement_claim(ctx, value_pairs)
 
 
 # ------------------------------------------------------------------ the article
+
+
+class ArticleNames:
+    """Unlisted companies an article names somewhere by their shape ("Lumenfield, the Denver GPU
+    cloud, ..."): every other mention of the same name in the article is the same company."""
+
+    def __init__(self, names: frozenset[str] = frozenset()) -> None:
+        self.names = names
+        ordered = sorted(names, key=len, reverse=True)
+        self.rx = re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w-])") if names else None
+
+    @classmethod
+    def of(cls, unknown: dict[str, list[Mention]]) -> ArticleNames:
+        """The names of ``unknown`` (each sentence's :meth:`EntityIndex.find_unknown`)."""
+        found = {m.name for mentions in unknown.values() for m in mentions}
+        return cls(frozenset(n for n in found if len(n) > 2))
+
+    def add_to(self, text: str, mentions: list[Mention]) -> list[Mention]:
+        """``mentions`` with the article's other names in ``text`` added, in text order."""
+        if self.rx is None:
+            return mentions
+        extra = [
+            Mention(m.group(0), m.start(), m.end(), known=False)
+            for m in self.rx.finditer(text)
+            if not any(o.start < m.end() and m.start() < o.end for o in mentions)
+        ]
+        return sorted(mentions + extra, key=lambda m: m.start) if extra else mentions
 
 
 class _Reader:
@@ -311,10 +375,19 @@ class _Reader:
         self.reference_year = reference_year
         self.reference = reference
         self.topic: tuple[str, int] | None = None  # (company, paragraph) of a list item's heading
-        self.subject: str | None = None  # the first company the last sentence named as a subject
+        self.subject: str | None = None  # the company the last sentence named last as a subject
+        self.names = ArticleNames()
+        self.unknown: dict[str, list[Mention]] = {}  # each sentence's unlisted names, found once
         self.previous: tuple[str, ...] = ()
         #: sentences that cannot make a claim, read only if a later sentence refers back
         self.pending: list[Surface] = []
+
+    def note_subject(self, text: str) -> None:
+        """A sentence that makes no claim can still say whom the next one is about ("Nebius
+        came first."): a company it opens with."""
+        mentions = self.names.add_to(text, self.entities.find_mentions(text, self.unknown.get(text)))
+        if mentions and mentions[0].start <= 4:
+            self.subject = mentions[0].name
 
     def read(self, surface: Surface) -> Context | None:
         """The context of a sentence, or None when it names no company and refers to none."""
@@ -323,7 +396,7 @@ class _Reader:
             pending, self.pending = self.pending, []
             for skipped in pending:
                 self.read(skipped)
-        mentions = self.entities.find_mentions(text)
+        mentions = self.names.add_to(text, self.entities.find_mentions(text, self.unknown.get(text)))
         if not mentions and not (self.previous and lx.refers_back(text)):
             return None
         topic = self.topic[0] if self.topic and self.topic[1] == surface.sentence.paragraph else None
@@ -331,44 +404,99 @@ class _Reader:
             surface, mentions, self.entities, self.previous, self.reference_year, self.reference, topic
         )
         ctx.previous_subject = self.subject
-        first = next((t for t in ctx.typed if t.party), None)
-        if first is not None:
-            self.subject = first.name
-        if ctx.parties:
-            self.previous, self.pending = ctx.parties, []
+        subject = last_subject(ctx)
+        if subject is not None:
+            self.subject = subject
+        parties = tuple(dict.fromkeys(t.name for t in ctx.typed if t.party))
+        if parties:
+            self.previous, self.pending = parties, []
         return ctx
 
 
 def extract_claims(
-    text: str, entities: EntityIndex, *, title: str = "", reference_year: int | None = None
+    text: str,
+    entities: EntityIndex,
+    *,
+    title: str = "",
+    reference_year: int | None = None,
+    trace: list[Context] | None = None,
 ) -> list[Claim]:
     """The claims an article makes. ``title`` (the headline) is read as a first sentence;
-    ``reference_year`` (the publication year) lets "in 2019" mark a claim as history."""
+    ``reference_year`` (the publication year) lets "in 2019" mark a claim as history.
+    ``trace``, when given, receives the context of every sentence read (for ``--explain``)."""
     sentences = split_sentences(text)
     if title.strip() and not text.lstrip().startswith(title.strip()):
         sentences.insert(0, Sentence(title.strip(), 0, 0, -1))
     claims: list[Claim] = []
     reader = _Reader(entities, reference_year, salient_company(sentences[:3], entities))
+    reader.unknown = {s.text: entities.find_unknown(s.text) for s in sentences}
+    reader.names = ArticleNames.of(reader.unknown)
     for sentence in sentences:
         heading = _heading(sentence, entities)
         if heading:
             reader.topic = (heading, sentence.paragraph)
             continue
+        row = _row_topic(sentence, reader)
+        if row is not None:
+            reader.topic = (row, sentence.paragraph)
         surface = read_surface(sentence)
         if not may_claim(surface):
             reader.pending.append(surface)  # its companies matter only to a later "they"
+            reader.note_subject(sentence.text)
             continue
         ctx = reader.read(surface)
         if ctx is not None:
             claims.extend(sentence_claims(ctx))
+            if trace is not None:
+                trace.append(ctx)
     if entities.projects:
         claims = [_resolve_projects(c, entities.projects) for c in claims]
     lead_end = sentences[min(2, len(sentences) - 1)].end if sentences else 0
     return _complete_deals(claims, reader.reference, lead_end)
 
 
+def _named_deal(name: str, text: str) -> bool:
+    """ "The Microsoft agreement", "its Microsoft contract": a deal named after the company the
+    article's subject made it with."""
+    return bool(
+        re.search(
+            r"\b(?i:the|its|their|a|an)\s+(?:[$\w.,-]+\s+){0,2}?" + re.escape(name) + r"(?:['’]s)?\s+(?:[\w-]+\s+)?"
+            r"(?:deal|agreement|contract|pact|lease|partnership|commitment|order)s?\b",
+            text,
+        )
+    )
+
+
+def _commonest_pair(claims: list[Claim]) -> tuple[str, ...] | None:
+    """The two companies the article's claims most often name together."""
+    counts: dict[frozenset[str], int] = {}
+    for c in claims:
+        names = list(dict.fromkeys(c.parties))
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                key = frozenset((a, b))
+                counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return None
+    best = max(counts, key=lambda k: counts[k])
+    return tuple(sorted(best))
+
+
+#: rights that one company holds against another: "its exclusivity", "Microsoft's rights run to 2032"
+_BILATERAL = frozenset({"exclusivity", "preferential_rights", "partnership_term"})
+#: a sentence that goes on about the deal just told: "The committed value is ...", "It is worth ..."
+_DEAL_CONTINUES = re.compile(
+    r"^\W*(?:The|That|This|Its|It)\b(?:\s+[\w-]+){0,3}\s+(?:value|worth|price|term|total|deal|contract|"
+    r"agreement|is|was|will|would|runs|covers)\b"
+)
+#: one deal named in the singular ("signs GPU deal worth ..."), not a sum of many ("$60bn of rented GPUs")
+_ONE_DEAL = re.compile(r"\b(?:deal|contract|agreement|pact|lease|order|investment|stake)\b(?!s)", re.IGNORECASE)
 #: a sentence about several companies at once is no one company's deal
-_PLURAL = re.compile(r"\b(?:two|three|both|the companies|the firms|between them)\b", re.IGNORECASE)
+_PLURAL = re.compile(
+    r"\b(?:two|three|both|the companies|the firms|between them|such|(?:commitments|contracts|deals|agreements|"
+    r"leases) (?:to|with) (?:such|these|those|several|many|other|specialist|various))\b",
+    re.IGNORECASE,
+)
 
 
 def _complete_deals(claims: list[Claim], salient: str | None, lead_end: int) -> list[Claim]:
@@ -379,16 +507,44 @@ def _complete_deals(claims: list[Claim], salient: str | None, lead_end: int) -> 
         (c.parties for c in claims if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 2 and not c.historical),
         None,
     )
+    pair = _commonest_pair(claims)
     out = []
+    last: Claim | None = None  # the last deal with two companies, for "The committed value is ..."
     for c in claims:
+        if (
+            ClaimFlag.DEAL in c.notes
+            and not c.parties
+            and last is not None
+            and 0 <= c.span.start - last.span.end < 300
+            and _DEAL_CONTINUES.match(c.evidence)
+        ):
+            c = replace(c, parties=last.parties)
+        if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 2:
+            last = c
+        if c.attribute in _BILATERAL and len(set(c.parties)) == 1 and pair and c.parties[0] in pair:
+            c = replace(c, parties=tuple(dict.fromkeys((c.parties[0], *pair))))
         if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 1 and not _PLURAL.search(c.evidence):
             (only,) = set(c.parties)
-            if main and only in main:
+            if main and only in main and _ONE_DEAL.search(c.evidence):
                 c = replace(c, parties=tuple(dict.fromkeys((only, *main))))
+            elif salient and only != salient and _named_deal(only, c.evidence):
+                c = replace(c, parties=(only, salient))
             elif salient and only != salient and c.span.end <= lead_end:
                 c = replace(c, parties=(only, salient))
         out.append(c)
     return out
+
+
+_ROW = re.compile(r"^\s*\|\s*(?P<cell>[^|]+?)\s*\|")
+
+
+def _row_topic(sentence: Sentence, reader: _Reader) -> str | None:
+    """A table row ("| Acme Cloud | lease | $2bn | ..."): the company in its first cell."""
+    m = _ROW.match(sentence.text)
+    if m is None:
+        return None
+    found = reader.names.add_to(m.group("cell"), reader.entities.find_mentions(m.group("cell")))
+    return found[0].name if found else None
 
 
 _HEADING = re.compile(r"^\W*(?P<name>[^.:;!?]{1,60}?)\s*[.:\u2014\u2013-]?\s*$")
@@ -425,5 +581,7 @@ def _resolve_projects(claim: Claim, projects: Mapping[str, tuple[str, ...]]) -> 
     others = [p for p in claim.parties if p not in projects]
     if "deal" in claim.notes:
         return replace(claim, parties=tuple(others))
+    if claim.attribute == "project_value":  # the project's size is its members' figure alone
+        return replace(claim, parties=tuple(dict.fromkeys(m for p in named for m in projects[p])))
     members = [m for p in named for m in projects[p]]
     return replace(claim, parties=tuple(dict.fromkeys(others + members)))

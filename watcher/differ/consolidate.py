@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from watcher.types import Finding
+from watcher.types import Finding, FindingKind
 
 
 def name_variants(names: Iterable[str], known: frozenset[str]) -> dict[str, str]:
@@ -35,7 +35,9 @@ def consolidate(findings: Sequence[Finding], known: frozenset[str]) -> list[Find
     for f in findings:
         parties = tuple(dict.fromkeys(mapping.get(p, p) for p in f.parties))
         g = replace(f, parties=parties) if parties != f.parties else f
-        key = (g.kind, frozenset(g.parties), g.attribute, g.baseline_fact, g.new_value)
+        key: tuple[object, ...] = (g.kind, frozenset(g.parties), g.attribute, g.baseline_fact, g.new_value)
+        if g.kind is FindingKind.NEW_DEAL:
+            key = (g.kind, frozenset(g.parties))  # one new deal per pair of companies
         if key in seen:
             continue
         seen.add(key)

@@ -30,7 +30,7 @@ _HEDGE_RANK = {
     Hedge.SPECULATIVE: 4,
     Hedge.DENIED: 5,
 }
-_DEAL_SIZED = re.compile(r"[$€£]|\d\s?(?:GW|gigawatt)|billion", re.I)
+_DEAL_SIZED = re.compile(r"[$€£¥]|\d\s?(?:GW|MW|gigawatt|megawatt)|billion|crore", re.I)
 _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]?")
 #: the one character whose lower case depends on its neighbours (a final sigma)
 _CONTEXT_CASED = "Σ"
@@ -147,6 +147,13 @@ class Context:
     def novel(self) -> bool:
         return bool(lx.NOVEL.rx.search(self.low))
 
+    def novel_at(self, pos: int | None) -> bool:
+        """Whether the clause at ``pos`` (the sentence when None) says the deal is new or extra."""
+        if pos is None or not self.novel:
+            return self.novel
+        start, end = self.clause(pos)
+        return bool(lx.NOVEL.rx.search(self.low_slice(start, end)))
+
     @cached_property
     def existing(self) -> bool:
         return bool(lx.EXISTING.rx.search(self.low))
@@ -242,8 +249,7 @@ def hedge_at(ctx: Context, pos: int) -> Hedge:
     start, end = ctx.clause(pos)
     if ctx.denial is not None and (ctx.denial < pos or start <= ctx.denial < end):
         return Hedge.DENIED
-    clause = ctx.low_slice(start, end)
-    if ctx.conditional or lx.SPECULATIVE.rx.search(clause):
+    if ctx.conditional or lx.SPECULATIVE.rx.search(ctx.low_slice(start, min(end, pos + 25))):
         return Hedge.SPECULATIVE
     if lx.TALKS.rx.search(ctx.low_slice(0, min(end, pos + 25))):
         return Hedge.TALKS

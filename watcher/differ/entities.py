@@ -6,6 +6,7 @@ are not in the list, recognised from the shape of the text around them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ _SUBJECT_VERBS = (
     "won", "wins", "landed", "lands", "provide", "provides", "supply", "supplies", "supplying", "providing",
     "partnered", "teamed", "invest", "take", "takes", "license", "licenses", "licensed", "lease", "leases",
     "leased", "sign", "strike", "deploy", "deploys", "pay", "pays", "join", "joins", "fund", "funds", "backs",
+    "sealed", "seals", "confirmed", "entered", "enters", "was awarded", "were awarded", "was selected", "was chosen",
+    "was picked", "was hired", "is building", "will build", "will supply", "will provide",
 )  # fmt: skip
 _SUBJECT_WORDS = frozenset(_SUBJECT_VERBS)
 _WORDS = re.compile(r"[\w-]+")
@@ -133,10 +136,13 @@ class EntityIndex:
             found = [m for m in found if m.name not in self.projects or not _NAMED_AFTER.match(text, m.end)]
         return found
 
-    def find_mentions(self, text: str) -> list[Mention]:
-        """Listed and unlisted companies named in ``text``, in text order, without overlaps."""
+    def find_mentions(self, text: str, unknown: list[Mention] | None = None) -> list[Mention]:
+        """Listed and unlisted companies named in ``text``, in text order, without overlaps
+        (``unknown``: :meth:`find_unknown` of ``text``, when the caller has it already)."""
         known = self.find_known(text)
-        unknown = [m for m in self.find_unknown(text) if not _overlaps_any(m, known)]
+        if unknown is None:
+            unknown = self.find_unknown(text)
+        unknown = [m for m in unknown if not _overlaps_any(m, known)]
         merged: list[Mention] = []
         for m in sorted(known + unknown, key=lambda m: (m.start, -m.end)):
             if not merged or m.start >= merged[-1].end:
@@ -266,14 +272,19 @@ _LOWER_SLOTS = (
         r"company|firm|developer|maker|supplier|specialist|outfit|neocloud|rival|partner)\s+" + _LOWER
     ),
     re.compile(
-        r"(?:^|[.;:]\s|,\s|\u2014\s)" + _LOWER + r"(?:['\u2019]s)?\s(?:has\s|have\s|had\s|will\s|is\s|also\s)?"
-        r"(?:said|says|signed|signs|agreed|agrees|inked|inks|announced|struck|won|landed|secured|will|chief|"
-        r"shares|co-founder|founder)\b"
+        r"(?:^|[.;:]\s|,\s|\u2014\s|^[-*\u2022]\s)" + _LOWER + r"(?:['\u2019]s)?\s(?:has\s|have\s|had\s|will\s|is\s|also\s)?"
+        r"(?:said|says|signed|signs|agreed|agrees|inked|inks|announced|struck|won|landed|secured|sealed|will|"
+        r"chief|shares|co-founder|founder|confirmed|entered|was awarded)\b"
+    ),
+    re.compile(  # "arcline, the Ohio colocation developer"
+        r"(?:^|[.;:]\s|,\s|^[-*\u2022]\s)" + _LOWER + r",\s(?:a|an|the)\s[^,]{0,60}?\b(?:developer|provider|operator|"
+        r"startup|start-up|company|firm|maker|designer|cloud|neocloud|specialist|supplier|lab|builder|owner)\b"
     ),
 )
 _LOWER_SLOT_NEEDLE = re.compile(r"(?:^|[\s,;:.\u2014])[a-z][a-z0-9-]*[0-9.]?[a-z0-9]*\s")
 
 
+@functools.lru_cache(maxsize=4096)
 def _unusual_word(word: str) -> bool:
     """Whether a lower-case word is no ordinary English word (so it can be a company's name)."""
     if any(c.isdigit() for c in word) or "." in word:
@@ -351,6 +362,8 @@ def load_entities(path: Path) -> EntityIndex:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot read entity list {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

@@ -52,8 +52,36 @@ _PURCHASE_OF = re.compile(
 _PREPOSITION_BEFORE = re.compile(
     r"\b(?:with|from|to|for|by|between|and)\s+(?:(?:the|its|a|an|[A-Z][a-z]+['’]s)\s+)?(?:[a-z][\w-]*\s+){0,3}$"
 )
+_TABLE_ROW = re.compile(r"^\s*\|")
+_RELATIVE_BEFORE = re.compile(r"(?:(?:with|from|to|in|under|by|for|of)\s+)?(?:whose|which|whom|that)\s*$")
+
+
+def _is_relative(ctx: Context, start: int) -> bool:
+    """Whether the clause at ``start`` is a relative clause ("..., with which it has ...")."""
+    return bool(_RELATIVE.match(ctx.text, start) or _RELATIVE_BEFORE.search(ctx.text, max(0, start - 30), start))
+
+
+#: "it has contracted", "the company signed": a pronoun or description as the trigger's subject
+_PRONOUN_SUBJECT = re.compile(
+    r"\b(?:[Ii]t|[Tt]hey|[Tt]he (?:[\w-]+ ){0,2}(?:company|startup|start-up|firm|group|operator|provider|"
+    r"developer|lab|maker|chipmaker|giant|business))\s+(?:[a-z]+\s+){0,3}$"
+)
+#: "its computing contract", "their $10bn deal": a possessive pronoun before the trigger
+_POSSESSIVE = re.compile(r"\b(?:its|their)\s+(?:[\w$.,-]+\s+){0,4}$")
+
+
+def _possessor(ctx: Context, pos: int) -> str | None:
+    """Who "its" refers to: the sentence's subject before it, else the last sentence's."""
+    before = _subjects(ctx, 0, pos)
+    if before:
+        return before[0].name
+    return ctx.previous_subject or ctx.reference
+
+
+#: what opens a coordinated clause with a subject of its own: ", and OpenAI signed ..."
+_NEW_CLAUSE = re.compile(r"(?:[,;]\s*(?:and|but|while|whereas)?|\b(?:and|but|while|whereas))\s+$")
 #: a relative clause: its subject is the name before it ("Oracle, whose contract ...")
-_RELATIVE = re.compile(r"\s*(?:whose|which|that)\b")
+_RELATIVE = re.compile(r"\s*(?:(?:with|from|to|in|under|by|for|of)\s+)?(?:whose|which|whom|that)\b")
 #: the sentence reports what another says: "IREN said (that) Microsoft ..."
 _REPORTING = re.compile(r"\b(?:said|says|announced|disclosed|confirmed|revealed|told)\b")
 #: the subject of a sentence that refers back to the company the article is about
@@ -220,10 +248,31 @@ def roles_at(
     """The roles of the deal whose trigger stands at ``pos`` (and whose amount, if any, stands
     at ``value_start:value_end``)."""
     start, end = ctx.clause(pos)
+    if ctx.topic and _TABLE_ROW.match(ctx.text):
+        # a table row: the company in its first cell deals with the one the table is about
+        others = [t.name for t in _parties(ctx) if t.name != ctx.topic]
+        partner = others[0] if others else ctx.reference
+        if partner and partner != ctx.topic:
+            return Roles((partner,), (ctx.topic,), "table row")
     actors = _subjects(ctx, start, pos)
     why = "subject"
-    if not actors and _RELATIVE.match(ctx.text, start):
-        actors, why = _subjects(ctx, 0, start, any_role=True), "antecedent"
+    if not actors and start > 0 and _is_relative(ctx, start):
+        # "OpenAI buys from CoreWeave, with which it has agreements worth ...": the sentence's
+        # subject deals with the name the relative clause hangs on
+        antecedent = _subjects(ctx, 0, start, any_role=True)
+        subject = _subjects(ctx, 0, start)[:1]
+        if subject and antecedent and subject[0].name not in {t.name for t in antecedent}:
+            names = tuple(t.name for t in antecedent)
+            return Roles((subject[0].name,), names, "relative clause")
+        actors, why = antecedent, "antecedent"
+    if not actors and (
+        _POSSESSIVE.search(ctx.text, max(start, pos - 50), pos + 1)
+        or _PRONOUN_SUBJECT.search(ctx.text, max(start, pos - 50), pos)
+    ):
+        # "its computing contract with Oracle": the company the sentence is about
+        ref = _possessor(ctx, pos)
+        if ref:
+            return _with_counterparties(ctx, (ref,), pos, end, value_start, value_end, money, "possessive")
     actors = actors or _subjects(ctx, 0, pos)
     if not actors:
         ref = ctx.previous_subject or ctx.reference
@@ -246,8 +295,9 @@ def _with_counterparties(
     why: str,
 ) -> Roles:
     start, _ = ctx.clause(pos)
-    cps = [t.name for t in _objects_between(ctx, actors, start, pos)]
-    cps += [t.name for t in _counterparties(ctx, pos, end, value_end, value_start) if t.name not in actors]
+    cps = [t.name for t in _counterparties(ctx, pos, end, value_end, value_start) if t.name not in actors]
+    if not cps:
+        cps = [t.name for t in _objects_between(ctx, actors, start, pos)]
     if not cps:
         ref = _object_reference(ctx, pos, end)
         cps = [ref] if ref and ref not in actors else []
@@ -274,7 +324,7 @@ def _objects_between(ctx: Context, actors: tuple[str, ...], start: int, pos: int
         for t in _parties(ctx)
         if subject_end <= t.start < pos
         and t.name not in actors
-        and not _is_subject(ctx, t, start)
+        and not _is_subject(ctx, t, 0)
         and not _NOT_COUNTERPARTY.search(ctx.text[max(0, t.start - 40) : t.start])
     ]
 
@@ -296,6 +346,14 @@ def _fallback_counterparty(
     if ctx.carried:
         return [c for c in ctx.carried if c != first], ", carried"
     lo, hi = _segment(ctx, value_start, value_end)
+    # not past the next clause that has a subject of its own (", and OpenAI signed ...")
+    later_subjects = [
+        t.start
+        for t in _parties(ctx)
+        if t.start > pos and _is_subject(ctx, t, 0) and _NEW_CLAUSE.search(ctx.text, max(0, t.start - 12), t.start)
+    ]
+    if later_subjects:
+        hi = min(hi, later_subjects[0])
     rest = [
         t.name
         for t in _parties(ctx)
@@ -315,3 +373,33 @@ def _fallback_counterparty(
     if ctx.topic and ctx.topic != first:
         return [ctx.topic], ", topic"
     return [], ""
+
+
+def last_subject(ctx: Context) -> str | None:
+    """The company a sentence last names as a subject (what "It" in the next one refers to)."""
+    subjects = [t for t in _parties(ctx) if _is_subject(ctx, t, 0)]
+    if subjects:
+        return subjects[-1].name
+    first = next((t for t in _parties(ctx)), None)
+    return first.name if first else None
+
+
+def clause_parties(ctx: Context, pos: int) -> tuple[str, ...]:
+    """The companies a statement at ``pos`` is about: those its clause names as parties, else
+    the sentence's subject, else whom "its"/"it" refers to ("its exclusive hold is over")."""
+    start, end = ctx.clause(pos)
+    names = [t.name for t in _parties(ctx) if start <= t.start < end]
+    if not names and start > 0 and _is_relative(ctx, start):
+        # "The Windows maker's contract with OpenAI, which now expires in 2032": the clause it hangs on
+        before, _ = ctx.clause(max(0, start - 3))
+        names = [t.name for t in _parties(ctx) if before <= t.start < start]
+    if not names:
+        names = [t.name for t in _subjects(ctx, 0, pos)]
+    if not names and (
+        _POSSESSIVE.search(ctx.text, max(0, pos - 50), pos + 1) or _PRONOUN_SUBJECT.search(ctx.text, max(0, pos - 50), pos)
+    ):
+        ref = ctx.previous_subject or ctx.reference
+        names = [ref] if ref else []
+    if not names:
+        names = list(ctx.carried)
+    return tuple(dict.fromkeys(names))

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from importlib import resources
+
+import yaml
 
 
 def fold(text: str) -> str:
@@ -58,67 +61,48 @@ class Folded:
         return self.rx.finditer(fold(text), pos, endpos)
 
 
+def _load_sections() -> dict[str, list[dict[str, str]]]:
+    """The word lists of ``lexicon.yaml``, beside this module (shipped as package data)."""
+    text = resources.files("watcher.differ").joinpath("lexicon.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    return {str(k): list(v) for k, v in data.items()}
+
+
+SECTIONS = _load_sections()
+
+
+def section_pattern(name: str) -> str:
+    """One section of ``lexicon.yaml`` as a regular expression: its entries as whole words."""
+    return r"\b(?:" + "|".join(e["pattern"] for e in SECTIONS[name]) + r")\b"
+
+
+def _section(name: str, needles: tuple[str, ...] = ()) -> Folded:
+    return Folded(section_pattern(name), needles)
+
+
 MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.?|Feb\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
 
 # ------------------------------------------------------------------ hedges
 
-DENIED = Folded(
-    r"\b(?:denied|denies|deny|denying|denials?|dismissed|dismisses|rejected|rejects|refuted|refutes|"
-    r"no (?:active |current |immediate )?plans?|has no intention|not (?:in talks|planning|considering|asking|pursuing|true)|"
-    r"neither has nor|(?:has|have|had|did|does|do|is|was|were|are) ?(?:not|n't|never)(?: yet)? (?:been )?(?:sign|signed|agree|agreed|struck|strike|reach|reached|ink|inked|commit|committed|invest|invested|finali[sz]ed?)|"
-    r"never (?:signed|agreed|struck|committed|invested)|(?:has|have) yet to (?:sign|agree|strike|reach|commit)|"
-    r"no (?:deal|agreement|contract) (?:has|had) been (?:signed|reached|struck|agreed)|without (?:a|any) (?:deal|agreement)|"
-    r"is not (?:its|the company's|their) focus|"
-    r"played down|plays down|called off|walked away|abandon(?:ed|s)|scrapped|is false|untrue|no such (?:deal|talks|agreement)|"
-    r"no longer (?:in talks|pursuing|plans))\b"
-)
-NOT_A_DENIAL = Folded(
-    r"\b(?:not denied|neither confirmed nor denied|not (?:confirm|deny)|denied or confirmed|confirmed or denied)\b"
-)
-SPECULATIVE = Folded(
-    r"\b(?:could|might|would consider|would be|is said to be considering|potential(?:ly)?|possible|possibly|"
-    r"rumou?r\w*|speculat\w*|hypothetical\w*|unconfirmed|reports differ|it is unclear|whether|"
-    r"one day|some day|in theory|analysts? (?:think|expect|believe|say|suggest)\w*|may)\b"
-)
+DENIED = _section("denied")
+NOT_A_DENIAL = _section("not_a_denial")
+SPECULATIVE = _section("speculative")
 #: talks: news, reported as ``talks`` (a deal being negotiated, not yet signed)
-TALKS = Folded(
-    r"\b(?:in (?:early |late |advanced |preliminary |exclusive |detailed )?(?:talks|discussions|negotiations)|"
-    r"(?:holding|held|hold|opened|entered|began|begun|started) (?:\w+ )?(?:talks|discussions|negotiations)|"
-    r"negotiat(?:ing|es)|nears?(?:ing)? (?:a |an )?(?:[\w$.,-]+ ){0,3}?(?:deal|agreement|pact|contract)|"
-    r"close to (?:a |an |finali[sz]ing )?(?:[\w$.,-]+ ){0,3}?(?:deal|agreement|pact|contract)|closing in on|"
-    r"weighing|weighs|weigh|mulling|mulls|exploring|explores|explore|considering|considers|consider|"
-    r"eyeing|eyes|in the running|bidding|term sheet|is said to be)\b"
-)
+TALKS = _section("talks")
 #: plans: news, reported as ``planned`` (a commitment announced for the future)
-PLANNED = Folded(
-    r"\b(?:plans? to|planning to|planned(?! (?:spending|expenditure|outlays?|capex|budget|total))|"
-    r"intends? to|intended to|intending to|aims? to|aimed at|hopes? to|seeks? to|seeking to|set to|poised to|"
-    r"proposed|prospective|expects? to|expected to|will|is to|are to|"
-    r"letters? of intent|memorand(?:um|a) of understanding|mou|non-binding|framework agreement|"
-    r"announced plans|unveiled plans|pledged|pledges|earmarked)\b"
-)
+PLANNED = _section("planned")
 #: planning words: a hedge for a deal, but the normal way to state a projection (spending, a profit year)
 PLAN_WORDS = Folded(
     r"\b(?:plans? to|planning to|planned|intends? to|intended to|intending to|aims? to|aimed at|expects? to)\b"
 )
 #: "committed to spend $3bn on its services": a purchase from a supplier, not a total budget
 SUPPLIER_AFTER = re.compile(r"^\s+(?:of\s+\w+\s+)?(?:on|with|at)\s+(?:(?:its|their)\s+(?!own\b)|[A-Z])")
-CONDITIONAL_START = re.compile(r"^\W*(?:If|Should|Were|Unless|Even if|Even in a world)\b")
-REPORTED = Folded(
-    r"\b(?:reportedly|reported|according to|people (?:familiar|briefed|with knowledge|close to)|(?:a )?person (?:familiar|briefed|close to)|"
-    r"sources? (?:said|say|familiar|close)|citing|is said to|are said to|was said to|the report|a report|reports? (?:said|say|by|from)|"
-    r"is understood|has learned|told (?:investors|reporters))\b"
-)
+CONDITIONAL_START = re.compile(r"^\W*(?:If|Should|Were|Unless|Even if)\b")
+REPORTED = _section("reported")
 
 # ------------------------------------------------------------------ time
 
-HISTORY = Folded(
-    r"\b(?:years? ago|decades? ago|at the time|previous(?:ly)?|old terms|the old|former(?:ly)?|original(?:ly)?|"
-    r"had been (?:set|due|scheduled)|was (?:due|set) to|were due to|used to|once had|back in|in the past|"
-    r"first backed|initially|historically|last (?:reworked|renegotiated|revised)|(?:in|since) "
-    + MONTHS
-    + r" (?:this|last) year|last year|until this week|until now|had kept|had held|governed)\b"
-)
+HISTORY = _section("history")
 #: "a year later than it had previously said", "twice the length originally announced": the old
 #: figure is a comparison, the claim itself is current
 COMPARED_WITH_PAST = Folded(
@@ -144,27 +128,10 @@ PAST_YEAR_PHRASE = Folded(
 
 # ------------------------------------------------------------------ deals
 
-DEAL_VERB = Folded(
-    r"\b(?:signed|signs|sign|signing|agreed|agrees|agree|struck|strikes|strike|inked|inks|committed|commits|commit|"
-    r"contracted|has contracted|(?:will|would) (?:buy|spend|supply|invest|provide|lease|rent|deploy|purchase|acquire|pay|use|take)|"
-    r"acquiring|(?:took|takes|taking|take) (?:a|an) (?:[\w%.-]+ ){0,2}?stake|(?:led|co-led|joined|participated in) (?:a|an|the|its) (?:[$€£\w.,-]+ ){0,3}?(?:round|raise)|"
-    r"to (?:buy|acquire|supply|invest|purchase|spend|lease|rent|provide|deploy|develop|build|take a stake)|"
-    r"invested|invests|acquired|acquires|bought|buys|purchased|awarded|won|wins|landed|lands|secured|secures|"
-    r"taps|tapped|lined up|lines up|partnered|partners with|teamed up|signed up|selected|chose|picked|leases?|leased|"
-    r"rents?|rented|renting|announced (?:a|an|its)|unveiled (?:a|an)|put \S+ into|poured|backs|backed|"
-    r"(?:developed|deployed|supplied|built|provided|manufactured|financed|funded|acquired|bought) by)\b"
-)
-DEAL_NOUN = Folded(
-    r"\b(?:deal|agreement|contract|pact|partnership|commitment|investment|acquisition|merger|takeover|letter of intent|"
-    r"order|arrangement|joint venture)s?\b"
-)
-NOVEL = Folded(
-    r"\b(?:new|another|fresh|second|third|separate|latest|first)\s+(?:[\w-]+\s+){0,3}?(?:deal|agreement|contract|pact|partnership|commitment|order|investment)\b|"
-    r"\b(?:additional|incremental|extra|further)\b"
-)
-EXISTING = Folded(
-    r"\b(?:already|existing|continues? to|still|has long|long-?time|longstanding|remains|remained|has been renting)\b"
-)
+DEAL_VERB = _section("deal_verb")
+DEAL_NOUN = _section("deal_noun")
+NOVEL = _section("novel")
+EXISTING = _section("existing")
 
 # per-quantity markers, looked for just before the amount
 INCREMENT_BEFORE = Folded(
@@ -242,21 +209,10 @@ PREFERENTIAL = Folded(
     needles=("refusal", "rofr", "preferential", "preferred", "first call on"),
 )
 #: an arrangement loosened but not ended ("effectively over", "watered down")
-WEAKENED = Folded(
-    r"\b(?:effectively over|largely over|all but over|weaken\w*|erod\w*|loosen\w*|dilut\w*|watered down|"
-    r"diminish\w*|scaled back|narrow\w*|softened|relaxed|no longer absolute|partial(?:ly)?)\b"
-)
-ENDED = Folded(
-    r"\b(?:end(?:s|ed|ing)?|lost|loses|lose|losing|gave up|gives up|give up|giving up|no longer|stopped|stops|strip\w*|waived?|waives|"
-    r"relinquish\w*|dropp?\w*|scrap\w*|is over|effectively over|expired|remov\w+|without|gone|surrender\w*)\b"
-)
-IN_FORCE = Folded(
-    r"\b(?:remains?|remained|keeps?|kept|retains?|retained|still|stays?|continues?|in force|holds?|until AGI|exclusive home)\b"
-)
-OPERATING_LOSS = Folded(
-    r"\b(?:(?:lose|loses|losing|lost) money|at a loss|loss-making|not (?:yet )?profitable|unprofitable|operat\w+ at a loss)\b",
-    needles=("lose", "losing", "lost", "loss", "profitable"),
-)
+WEAKENED = _section("weakened")
+ENDED = _section("ended")
+IN_FORCE = _section("in_force")
+OPERATING_LOSS = _section("operating_loss", needles=("lose", "losing", "lost", "loss", "profitable"))
 MODEL_OFFER = Folded(
     r"\b(?:offer\w*|add\w*|integrat\w*|us(?:e|es|ing)|bring\w*|available|choose|choosing|pick|switch|inside|power\w*|host\w*|menu|preview)\b"
 )
@@ -264,14 +220,19 @@ MODEL_NAMES = re.compile(r"\b(?:models?|Claude|Grok|Gemini|GPT[-\w.]*|Llama|Sonn
 CHIP_WORDS = Folded(r"\b(?:chips?|gpus?|tpus?|processors?|accelerators?|silicon|semiconductors?|graphics)\b")
 CLOUD_WORDS = Folded(r"\b(?:cloud|servers?|capacity|comput\w+|data cent\w+|infrastructure|services)\b")
 PRODUCT_AFTER = re.compile(
-    r"^(?:['’]s)?\s+(?:(?:own|latest|new|in-house|custom|(?-i:[A-Z][\w.-]*)|\d[\w.-]*)\s+){0,3}?(?:chips?|gpus?|tpus?|processors?|graphics|accelerators?|systems|hardware|servers?|racks|platform|superchips?|capacity|compute|clusters?|instances|supercomputers?|cards|chipsets?|silicon)\b",
+    r"^(?:['’]s)?\s+(?:(?:own|latest|new|in-house|custom|(?-i:[A-Z][\w.-]*)|\d[\w.-]*)\s+){0,3}?(?:chips?|gpus?|tpus?|processors?|graphics|accelerators?|systems|hardware|servers?|racks|platform|superchips?|clusters?|instances|supercomputers?|cards|chipsets?|silicon)\b"
+    # "Nvidia GB300 capacity": capacity named after a product, not the company's own capacity
+    r"|^(?:['’]s)?\s+(?:(?-i:[A-Z][\w.-]*\d[\w.-]*|[A-Z]{2,}\d*)\s+){1,2}(?:capacity|compute)\b",
     re.IGNORECASE,
 )
 _ANAPHORA_START = r"^\W*(?:Its|It|Their|They|The (?:pact|deal|agreement|contract|partnership|companies|two companies|two|pair|firms|arrangement|alliance|framework))\b"
-_ANAPHORA_ANYWHERE = r"\b(?:the two companies|both companies|the two firms|the pair|the companies)\b"
+_ANAPHORA_ANYWHERE = (
+    r"\b(?:the two companies|both companies|the two firms|the pair|the companies|"
+    r"(?:these|those|both|the two) (?:deals|agreements|contracts|arrangements))\b"
+)
 ANAPHORA = re.compile(_ANAPHORA_START + "|" + _ANAPHORA_ANYWHERE)
 _ANAPHORA_AT_START = re.compile(_ANAPHORA_START)
-_ANAPHORA_NEEDLES = ("the two ", "both companies", "the pair", "the companies")
+_ANAPHORA_NEEDLES = ("the two ", "both ", "the pair", "the companies", "these ", "those ")
 
 
 def refers_back(text: str) -> bool:

@@ -112,6 +112,12 @@ def _same_span(claim: Claim, fact: Fact) -> bool:
     return period is None or same_period(period, _fact_period(fact)) is not False
 
 
+def _is_agreement(claim: Claim) -> bool:
+    """A deal claim that only says a deal exists ("in talks to rent capacity from Oracle"): it
+    restates a baseline fact only of exactly its companies, not a part of a larger fact's."""
+    return ClaimFlag.DEAL in claim.notes and (claim.value is None or claim.value.type is ValueType.STATUS)
+
+
 def _compare_with_facts(claim: Claim, facts: Sequence[Fact], partial: bool) -> Finding | None:
     parties = frozenset(claim.parties)
     attributes = _comparable_attributes(claim)
@@ -121,9 +127,12 @@ def _compare_with_facts(claim: Claim, facts: Sequence[Fact], partial: bool) -> F
         if f.attribute in attributes
         and (rel := _relation(parties, frozenset(f.parties)))
         and _same_span(claim, f)
+        and (rel == "exact" or not _is_agreement(claim))
     ]
     if claim.value is None or not candidates:
         return None
+    if ClaimFlag.PER_YEAR in claim.notes:
+        return None  # "about $60bn a year": a yearly figure says nothing of a contract's total
     results = [(f, rel, compare(claim.value, f.value)) for f, rel in candidates]
     agreeing = sorted((r for r in results if r[2]), key=lambda r: r[1] != "exact")
     if agreeing:
@@ -170,7 +179,11 @@ def _covered(claim: Claim, pair: frozenset[str], facts: Sequence[Fact]) -> bool:
         if money and fact.value.type is not ValueType.USD:
             continue
         fact_parties = frozenset(fact.parties)
-        if fact_parties == pair or (not money and pair < fact_parties):
+        if fact_parties == pair:
+            return True
+        # a pair inside a larger baseline fact (the Stargate partners) is covered by it, unless
+        # the article tells of talks or plans: that is a new deal between the two
+        if pair < fact_parties and claim.hedge not in (Hedge.TALKS, Hedge.PLANNED):
             return True
     return False
 
@@ -192,7 +205,9 @@ def _new_deals(claim: Claim, facts: Sequence[Fact], tracked: frozenset[str]) -> 
         pair = frozenset((a, b))
         if _covered(claim, pair, facts) and not _novel(claim):
             continue
-        confidence = base if pair & tracked else 0.25
+        # a deal of untracked companies stays below the alert threshold, unless a tracked
+        # company is in the same deal ("Microsoft and Nvidia will invest $15bn in Anthropic")
+        confidence = base if pair & tracked or set(claim.frame) & tracked else 0.25
         if ClaimFlag.REPORTED in claim.notes and claim.hedge is not Hedge.REPORTED:
             confidence *= 0.9
         confidence *= 1.0 if claim.value is not None and claim.value.type is not ValueType.STATUS else 0.9
@@ -201,7 +216,9 @@ def _new_deals(claim: Claim, facts: Sequence[Fact], tracked: frozenset[str]) -> 
             if claim.value and claim.value.type is not ValueType.STATUS
             else ""
         )
-        why = f"{a} and {b}: a {claim.attribute.replace('_', ' ')}{what} ({status}) that the baseline does not have"
+        kind = claim.attribute.replace("_", " ")
+        article = "an" if kind[:1] in "aeiou" else "a"
+        why = f"{a} and {b}: {article} {kind}{what} ({status}) that the baseline does not have"
         finding = _finding(FindingKind.NEW_DEAL, claim, (a, b), None, confidence, why)
         findings.append(replace(finding, status=status))
     return findings
@@ -259,3 +276,40 @@ def diff_claims(
             continue  # a claim that matched a fact is that fact restated, refined or contradicted
         out.extend(f for f in _new_deals(claim, facts, tracked) if frozenset(f.parties) not in denied)
     return _dedupe(out)
+
+
+def why_no_finding(claim: Claim, baseline: HasFacts, *, partial: bool = False) -> str:
+    """In words, why a claim made no finding of its own (for ``watcher diff --explain``)."""
+    facts = baseline.facts
+    if claim.value is not None and any(
+        f.attribute in _comparable_attributes(claim) and _relation(frozenset(claim.parties), frozenset(f.parties))
+        for f in facts
+    ):
+        if ClaimFlag.PER_YEAR in claim.notes:
+            return "a yearly figure, not comparable with the baseline's total"
+        if not _can_flag(claim, partial):
+            return f"differs from the baseline but cannot contradict it ({_reason(claim, partial)})"
+        return "compared with the baseline: no conflict it can state"
+    if ClaimFlag.DEAL not in claim.notes:
+        return "not a deal and no baseline fact of this kind for these companies"
+    if len(set(claim.parties)) < 2:
+        return "a deal with only one company named: no counterparty found"
+    if not _is_firm_deal(claim):
+        return f"not news ({_reason(claim, partial)})"
+    if all(_covered(claim, frozenset(p), facts) for p in _pairs(claim.parties)) and not _novel(claim):
+        return "the baseline already has a deal of this kind between these companies"
+    return "merged into a stronger finding for the same companies or fact"
+
+
+def _reason(claim: Claim, partial: bool) -> str:
+    if claim.historical:
+        return "history"
+    if ClaimFlag.QUOTE in claim.notes:
+        return "inside a quotation"
+    if ClaimFlag.INCREMENT in claim.notes:
+        return "an increment, not a total"
+    if partial:
+        return "the article is only partly readable"
+    if ClaimFlag.EXISTING in claim.notes:
+        return "a deal that already existed"
+    return f"{claim.hedge.value}"

@@ -17,6 +17,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from watcher.errors import DeliveryError
+from watcher.logs import mask_url_passwords
 from watcher.notify.items import group_records
 from watcher.notify.landscape import LANDSCAPE_DAYS
 from watcher.notify.render import AlertView, DigestView, render_digest, view_of_item
@@ -30,6 +31,9 @@ class DigestSink(Protocol):
     """Where a digest goes: email, or the console when no SMTP host is configured."""
 
     def send_digest(self, subject: str, text: str, html: str, *, message_id: str) -> str: ...
+
+
+FIRST_START_KEY = "digest_first_start"
 
 
 def latest_slot(now: datetime, at: time, tz: ZoneInfo) -> datetime:
@@ -84,7 +88,14 @@ class DigestService:
             target.append(view)
         landscape = self.items(end - timedelta(days=LANDSCAPE_DAYS), end, kinds=(str(FindingKind.NEW_DEAL),),
                                with_text=False)  # fmt: skip
-        failing = [(f.name, f.url, f.last_error or "", f.last_success_at) for f in self.store.failing_feeds()]
+        failing = [
+            (f.name, mask_url_passwords(f.url), mask_url_passwords(f.last_error or ""), f.last_success_at)
+            for f in self.store.failing_feeds()
+        ]
+        polled = any(
+            f.enabled and (f.last_success_at is not None or f.consecutive_failures > 0)
+            for f in self.store.feed_rows()
+        )
         return DigestView(
             period_start=start,
             period_end=end,
@@ -96,6 +107,7 @@ class DigestService:
             failing_feeds=failing,
             generated_at=self.clock(),
             landscape=landscape,
+            feeds_checked=polled or bool(failing),
         )
 
     def preview(self, end: datetime | None = None) -> tuple[str, str, str]:
@@ -104,11 +116,29 @@ class DigestService:
 
     def send_due(self) -> bool:
         """Sends the digest of the latest slot if it has not gone out; True when sent now."""
-        slot = latest_slot(self.clock(), self.digest_time, self.tz)
+        now = self.clock()
+        slot = latest_slot(now, self.digest_time, self.tz)
         last = self.store.last_digest_end()
         if last is not None and last >= slot:
             return False
+        if last is None and slot < self._first_start(now):
+            log.info(
+                "first run: no digest for the time before watcher started; the first one goes out at %s",
+                (slot + timedelta(days=1)).isoformat(timespec="minutes"),
+            )
+            return False
         return self._send(slot)
+
+    def _first_start(self, now: datetime) -> datetime:
+        """When this database first asked for a due digest (recorded on that first call)."""
+        raw = self.store.get_state(FIRST_START_KEY)
+        if isinstance(raw, str):
+            try:
+                return datetime.fromisoformat(raw)
+            except ValueError:
+                pass
+        self.store.set_state(FIRST_START_KEY, now.isoformat())
+        return now
 
     def send_now(self) -> bool:
         """Sends a digest for the findings since the previous one, up to now."""

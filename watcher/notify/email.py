@@ -8,6 +8,7 @@ never appears in an error message.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import re
@@ -44,6 +45,35 @@ def build_message(
     msg.set_content(text, subtype="plain", charset="utf-8")
     msg.add_alternative(html, subtype="html", charset="utf-8")
     return msg
+
+
+def login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """``smtp.login``, except that a non-ASCII user or password works too.
+
+    smtplib encodes AUTH answers as ASCII (CPython issue 73936, "smtplib doesn't handle unicode
+    passwords"), so a password like "pässwörd" raised UnicodeEncodeError. RFC 4616 (PLAIN) and
+    the LOGIN convention carry UTF-8: for such credentials we send AUTH PLAIN (or LOGIN when the
+    server offers only that) with UTF-8 bytes ourselves.
+    """
+    if user.isascii() and password.isascii():
+        smtp.login(user, password)
+        return
+    smtp.ehlo_or_helo_if_needed()
+    if not smtp.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+    offered = smtp.esmtp_features["auth"].upper().split()
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode("ascii")
+
+    if "PLAIN" in offered or "LOGIN" not in offered:
+        code, resp = smtp.docmd("AUTH", "PLAIN " + b64(b"\0" + user.encode() + b"\0" + password.encode()))
+    else:
+        code, resp = smtp.docmd("AUTH", "LOGIN " + b64(user.encode()))
+        if code == 334:
+            code, resp = smtp.docmd(b64(password.encode()))
+    if code not in (235, 503):  # 503: already authenticated
+        raise smtplib.SMTPAuthenticationError(code, resp)
 
 
 class EmailSender:
@@ -89,7 +119,7 @@ class EmailSender:
                 smtp.starttls(context=self._ssl_context or ssl.create_default_context())
                 smtp.ehlo()
             if self.user:
-                smtp.login(self.user, self._password or "")
+                login(smtp, self.user, self._password or "")
             return smtp.send_message(msg, from_addr=self.from_addr, to_addrs=to)
 
     def _where(self) -> str:

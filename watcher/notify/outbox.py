@@ -5,6 +5,14 @@ retries nothing): a 429 is retried after exactly its ``retry_after``; 5xx, time-
 dropped connections after an exponential back-off; a permanent error (bad chat id, bot
 blocked) stops retrying and shows in `watcher status`. A burst of many alerts for one chat
 becomes one summary message. An alert whose story gained sources is edited, not re-sent.
+
+Leases: a claim holds its rows under a token of its own; the lease of a row is renewed right
+before that row is sent (a summary renews all its rows), and the send's result is written only
+while the token still holds (see :mod:`watcher.store.outbox_ops`). A row whose lease ran out
+and was taken by another drain is skipped, not sent again. One send is bounded (an alert is
+at most ``MAX_ALERT_PARTS`` messages, its fields truncated), so :func:`send_lease` can give a
+lease that outlasts it. A summary's rows are marked sent in one transaction with its message
+ids: a crash leaves either all of them sent or all of them due (at most one message again).
 """
 
 from __future__ import annotations
@@ -24,6 +32,14 @@ from watcher.store.outbox_ops import DeliveryJob
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=30)
+MAX_SUMMARY = 25  # alerts named in one summary message; a larger burst becomes several
+MIN_LEASE = timedelta(minutes=2)
+
+
+def send_lease(request_timeout: float, max_parts: int) -> timedelta:
+    """A lease that outlasts one send: each part may take two request time-outs plus 5 s (and 1 s pacing)."""
+    one_send = timedelta(seconds=max_parts * (2 * request_timeout + 6))
+    return max(MIN_LEASE, one_send + timedelta(minutes=1))
 
 
 class Channel(Protocol):
@@ -79,7 +95,7 @@ class Outbox:
     clock: Callable[[], datetime]
     sleep: Callable[[float], None] = time.sleep
     summary_threshold: int = 5  # this many new alerts for one chat at once become one summary
-    lease: timedelta = timedelta(minutes=2)
+    lease: timedelta = MIN_LEASE
     origin_of: Callable[[str | None], str | None] = lambda fact_id: None  # 'the seed of 2025-10-15'
 
     def drain(self, deadline: float = 0.0) -> DrainReport:
@@ -100,7 +116,7 @@ class Outbox:
 
     def _wait_for_next(self, end: datetime) -> float | None:
         """Seconds until the next retry, when it falls before the deadline; else None."""
-        nxt = self.store.next_delivery_at()
+        nxt = self.store.next_delivery_at(self.clock())
         if nxt is None or nxt > end:
             return None
         return max((nxt - self.clock()).total_seconds(), 0.0) + 0.2
@@ -114,21 +130,52 @@ class Outbox:
             channel = self.channels.get(channel_name)
             if channel is None:
                 for job in group:  # a channel no longer configured: keep the row for when it is
-                    self.store.postpone(job.id, self.clock() + timedelta(hours=1), "channel not configured")
+                    self.store.postpone(job.id, self.clock() + timedelta(hours=1), "channel not configured",
+                                        lease=job.lease)  # fmt: skip
                 continue
             if muted is not None and channel_name == "telegram":
                 for job in group:
-                    self.store.postpone(job.id, muted, "muted")
+                    self.store.postpone(job.id, muted, "muted", lease=job.lease)
                 continue
             fresh = [j for j in group if not j.is_edit and not j.remote_id]
             if len(fresh) >= self.summary_threshold:
-                self._summary(channel, target, fresh, report)
+                for start in range(0, len(fresh), MAX_SUMMARY):
+                    self._summary(channel, target, fresh[start : start + MAX_SUMMARY], report)
                 group = [j for j in group if j not in fresh]
             for job in group:
                 self._one(channel, job, report)
 
     def _view(self, job: DeliveryJob) -> AlertView:
         return view_of(job, self.store, self.origin_of(job.finding.baseline_fact))
+
+    def _renew(self, jobs: Sequence[DeliveryJob]) -> list[DeliveryJob]:
+        """The jobs whose lease still holds, renewed for one more send; the others are logged and skipped."""
+        if not jobs:
+            return []
+        held = self.store.renew_leases([j.id for j in jobs], jobs[0].lease, self.clock() + self.lease)
+        for job in jobs:
+            if job.id not in held:
+                log.warning(
+                    "delivery %s to %s:%s: lease lost (taken over or finished by another sender); not sending",
+                    job.id,
+                    job.channel,
+                    job.target,
+                )
+        return [j for j in jobs if j.id in held]
+
+    def _record_sent(self, jobs: Sequence[DeliveryJob], remote: str) -> None:
+        marked = set(
+            self.store.mark_sent_many([(j.id, j.sources) for j in jobs], jobs[0].lease, remote, self.clock())
+        )
+        for job in jobs:
+            if job.id not in marked:
+                log.error(
+                    "delivery %s to %s:%s was sent (%s) but its lease was lost; not marked sent",
+                    job.id,
+                    job.channel,
+                    job.target,
+                    remote,
+                )
 
     def _muted_until(self) -> datetime | None:
         raw = self.store.get_state("mute_until")
@@ -138,17 +185,21 @@ class Outbox:
         return until if until > self.clock() else None
 
     def _summary(self, channel: Channel, target: str, jobs: list[DeliveryJob], report: DrainReport) -> None:
+        jobs = self._renew(jobs)
+        if not jobs:
+            return
         try:
             remote = channel.send_summary(target, [self._view(j) for j in jobs])
         except DeliveryError as exc:
             for job in jobs:
                 self._failed(job, exc, report)
             return
-        for job in jobs:
-            self.store.mark_sent(job.id, self.owner, remote, job.sources, self.clock())
+        self._record_sent(jobs, remote)  # one transaction for every row the message names
         report.summarised += len(jobs)
 
     def _one(self, channel: Channel, job: DeliveryJob, report: DrainReport) -> None:
+        if not self._renew([job]):
+            return
         view = self._view(job)
         try:
             if job.is_edit and job.remote_id:
@@ -161,12 +212,12 @@ class Outbox:
         except DeliveryError as exc:
             self._failed(job, exc, report)
             return
-        self.store.mark_sent(job.id, self.owner, remote, job.sources, self.clock())
+        self._record_sent([job], remote)
 
     def _failed(self, job: DeliveryJob, exc: DeliveryError, report: DrainReport) -> None:
         partial = getattr(exc, "sent_message_ids", None)
         if partial:  # parts of a long message went out: remember them so a retry resumes after them
-            self.store.record_partial(job.id, ",".join(str(i) for i in partial))
+            self.store.record_partial(job.id, ",".join(str(i) for i in partial), lease=job.lease)
         report.errors.append(f"{job.channel}:{job.target}: {exc}")
         if getattr(exc, "timed_out", False):
             # The request reached the server and the answer came too late: the message most likely
@@ -179,12 +230,12 @@ class Outbox:
                 job.target,
                 exc,
             )
-            self.store.mark_uncertain(job.id, str(exc))
+            self.store.mark_uncertain(job.id, str(exc), lease=job.lease)
             report.uncertain += 1
             return
         if exc.permanent:
             log.error("delivery %s to %s:%s failed permanently: %s", job.id, job.channel, job.target, exc)
-            self.store.mark_failed(job.id, str(exc))
+            self.store.mark_failed(job.id, str(exc), lease=job.lease)
             report.failed += 1
             return
         delay = retry_delay(job.attempts, exc.retry_after)
@@ -196,5 +247,5 @@ class Outbox:
             exc,
             delay.total_seconds(),
         )
-        self.store.mark_retry(job.id, str(exc), self.clock() + delay)
+        self.store.mark_retry(job.id, str(exc), self.clock() + delay, lease=job.lease)
         report.retried += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -113,6 +113,70 @@ class DigestView:
     failing_feeds: list[tuple[str, str, str, datetime | None]]
     generated_at: datetime
     landscape: list[AlertView] = field(default_factory=list)  # new deals of the last 90 days
+    feeds_checked: bool = True  # False until some feed was polled: then no "all feeds fetching normally"
+
+
+# -- bounds on one alert ---------------------------------------------------------------
+# A headline or an evidence sentence comes from outside and can be any size (a 600 KB
+# headline was seen). Each field is cut to these many characters, with an ellipsis, so an
+# alert fits in one Telegram message; the sender caps the parts of one message as a last resort.
+FIELD_LIMITS = {
+    "title": 300,
+    "evidence": 1200,
+    "baseline_sentence": 500,
+    "explanation": 500,
+    "value": 200,
+    "party": 120,
+    "site": 100,
+    "url_text": 300,  # the visible text of a link (the href keeps the whole URL)
+    "url": 2048,  # a longer URL is shown cut and not linked
+}
+MAX_PARTIES = 6
+MAX_ALERT_SOURCES = 5  # sources listed in one Telegram alert; the rest are counted ("and 3 more")
+MAX_ALERT_PARTS = 3  # Telegram messages one alert or summary may become (the sender cuts the rest)
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in '…' when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _clip_opt(text: str | None, limit: int) -> str | None:
+    return None if text is None else clip(text, limit)
+
+
+def _bounded_source(s: Source) -> Source:
+    lim = FIELD_LIMITS
+    return replace(s, outlet=clip(s.outlet, lim["site"]), title=clip(s.title, lim["title"]),
+                   evidence=clip(s.evidence, lim["evidence"]))  # fmt: skip
+
+
+def bounded(view: AlertView) -> AlertView:
+    """The view with every outside text field truncated to :data:`FIELD_LIMITS` (each source's too)."""
+    f, lim = view.finding, FIELD_LIMITS
+    parties = tuple(clip(p, lim["party"]) for p in f.parties[:MAX_PARTIES])
+    if len(f.parties) > MAX_PARTIES:
+        parties += (f"{len(f.parties) - MAX_PARTIES} more",)
+    finding = replace(
+        f,
+        parties=parties,
+        attribute=clip(f.attribute, lim["value"]),
+        baseline_fact=_clip_opt(f.baseline_fact, lim["value"]),
+        baseline_value=_clip_opt(f.baseline_value, lim["value"]),
+        new_value=_clip_opt(f.new_value, lim["value"]),
+        evidence=clip(f.evidence, lim["evidence"]),
+        explanation=clip(f.explanation, lim["explanation"]),
+        baseline_sentence=_clip_opt(f.baseline_sentence, lim["baseline_sentence"]),
+        status=_clip_opt(f.status, lim["value"]),
+    )
+    return replace(
+        view,
+        finding=finding,
+        title=clip(view.title, lim["title"]),
+        site=_clip_opt(view.site, lim["site"]),
+        outlets=tuple(_bounded_source(s) for s in view.outlets),
+        origin=_clip_opt(view.origin, lim["value"]),
+    )
 
 
 # -- small shared helpers ------------------------------------------------------------
@@ -179,8 +243,8 @@ def source_line(source: Source, tz: ZoneInfo | None = None) -> str:
 
 
 def _link_html(url: str, text: str | None = None) -> str:
-    href = safe_url(url)
-    label = tg_escape(text if text is not None else url)
+    href = safe_url(url) if len(url) <= FIELD_LIMITS["url"] else None
+    label = tg_escape(clip(text if text is not None else url, FIELD_LIMITS["url_text"]))
     return f'<a href="{html.escape(href, quote=True)}">{label}</a>' if href else label
 
 
@@ -197,27 +261,39 @@ def _baseline_block(view: AlertView, *, markup: bool) -> list[str]:
     return ["\n".join(lines)]
 
 
-def _sources_html(view: AlertView) -> str:
+def _listed_sources(view: AlertView) -> tuple[tuple[Source, ...], int]:
+    """The sources an alert lists (at most :data:`MAX_ALERT_SOURCES`) and how many it only counts."""
     sources = view.all_sources
+    return sources[:MAX_ALERT_SOURCES], max(len(sources) - MAX_ALERT_SOURCES, 0)
+
+
+def _sources_html(view: AlertView) -> str:
+    sources, rest = _listed_sources(view)
     head = f"📰 <b>{tg_escape(sources_label(view.count))}</b> · confidence {view.finding.confidence:.2f}"
     lines = [
         f"• {tg_escape(s.outlet)}: {_link_html(s.url, s.title)}"
-        + ("" if safe_url(s.url) else f" ({tg_escape(s.url)})")
+        + ("" if safe_url(s.url) else f" ({tg_escape(clip(s.url, FIELD_LIMITS['url_text']))})")
         + (f" · {tg_escape(format_time(s.first_seen) or '')}" if s.first_seen else "")
         for s in sources
     ]
+    if rest:
+        lines.append(f"• and {_plural(rest, 'more source')}")
     return "\n".join([head, *lines])
 
 
 def _sources_text(view: AlertView) -> str:
-    sources = view.all_sources
+    sources, rest = _listed_sources(view)
     head = f"📰 {sources_label(view.count)} · confidence {view.finding.confidence:.2f}"
-    lines = [f"• {source_line(s)}\n  {s.title}\n  {s.url}" for s in sources]
+    lines = [f"• {source_line(s)}\n  {s.title}\n  {clip(s.url, FIELD_LIMITS['url'])}" for s in sources]
+    if rest:
+        lines.append(f"• and {_plural(rest, 'more source')}")
     return "\n".join([head, *lines])
 
 
 def render_alert_html(view: AlertView) -> str:
-    """One finding as a Telegram message in HTML parse mode: the title is the link."""
+    """One finding as a Telegram message in HTML parse mode: the title is the link (fields bounded,
+    see :func:`bounded`; at most :data:`MAX_ALERT_SOURCES` sources listed)."""
+    view = bounded(view)
     f = view.finding
     emoji, label = kind_label(f.kind)
     head = f"{emoji} <b>{label}</b>: <b>{tg_escape(parties_label(f))}</b>"
@@ -237,6 +313,7 @@ def render_alert_html(view: AlertView) -> str:
 
 def render_alert_text(view: AlertView) -> str:
     """The same alert as plain text (the parse-error fallback and the console)."""
+    view = bounded(view)
     f = view.finding
     emoji, label = kind_label(f.kind)
     blocks = [f"{emoji} {label}: {parties_label(f)}\n{change_line(f)}", view.title, f"“{view.evidence}”"]
@@ -259,6 +336,7 @@ def _plural(count: int, noun: str) -> str:
 
 def render_summary_html(views: Sequence[AlertView]) -> str:
     """One message for a burst of findings: a line pair per finding, blank-line separated."""
+    views = [bounded(v) for v in views]
     head = f"🔔 <b>{len(views)} new findings</b> ({tg_escape(_summary_counts(views))})"
     items = []
     for v in views:
@@ -272,10 +350,11 @@ def render_summary_html(views: Sequence[AlertView]) -> str:
 
 def render_summary_text(views: Sequence[AlertView]) -> str:
     """Plain-text variant of :func:`render_summary_html`."""
+    views = [bounded(v) for v in views]
     head = f"🔔 {len(views)} new findings ({_summary_counts(views)})"
     items = [
         f"{kind_label(v.finding.kind)[0]} {parties_label(v.finding)}: {change_line(v.finding)}\n"
-        f"{v.title} · {v.url}"
+        f"{v.title} · {clip(v.url, FIELD_LIMITS['url'])}"
         for v in views
     ]
     return "\n\n".join([head, *items])
@@ -317,6 +396,7 @@ class _Item:
 
 
 def _item(view: AlertView, tz: ZoneInfo) -> _Item:
+    view = bounded(view)
     f = view.finding
     emoji, label = kind_label(f.kind)
     sources = [(s.outlet, s.title, s.url, safe_url(s.url), format_time(s.first_seen, tz) or "")
@@ -371,6 +451,7 @@ def _context(view: DigestView) -> dict[str, object]:
         "updates": [_item(v, tz) for v in view.updates],
         "changes": [(c.fact_id, c.old, c.new, _provenance_text(c.provenance)) for c in changes],
         "feeds": [(f.name, f.url, safe_url(f.url), f.last_error, format_time(f.since, tz)) for f in feeds],
+        "feeds_checked": view.feeds_checked,
         "empty": not (view.flagged or view.confirmations or view.updates or view.baseline_changes),
     }
 

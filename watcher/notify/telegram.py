@@ -38,6 +38,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from watcher.errors import DeliveryError
 from watcher.notify.loop import LoopThread
+from watcher.notify.render import MAX_ALERT_PARTS
 from watcher.notify.split import (
     TELEGRAM_LIMIT,
     split_plain_text,
@@ -56,6 +57,7 @@ CHANNEL = "telegram"
 Buttons = Sequence[tuple[str, str]]  # (label, callback_data)
 T = TypeVar("T")
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)  # the request never left
+CUT_NOTE = "\n…(cut: too long)"
 
 
 class TelegramDeliveryError(DeliveryError):
@@ -156,10 +158,11 @@ class TelegramSender:
 
     def __init__(self, token: str, *, api_url: str = "https://api.telegram.org", timeout: float = 20.0,
                  pacer: ChatPacer | None = None, link_previews: bool = False,
-                 limit: int = TELEGRAM_LIMIT) -> None:  # fmt: skip
+                 limit: int = TELEGRAM_LIMIT, max_parts: int = MAX_ALERT_PARTS) -> None:  # fmt: skip
         self._token = token
         self._timeout = timeout
         self._limit = limit
+        self.max_parts = max_parts
         self.pacer = pacer or ChatPacer()
         self._preview = LinkPreviewOptions(is_disabled=not link_previews)
         self._loop = LoopThread("telegram")
@@ -179,7 +182,7 @@ class TelegramSender:
 
     def send(self, chat_id: int, html: str, *, plain_fallback: str, reply_markup_buttons: Buttons | None = None,
              start_part: int = 0) -> list[int]:  # fmt: skip
-        """Sends ``html`` (split if long); returns the message ids of the parts sent.
+        """Sends ``html`` (split if long, at most ``max_parts`` messages); returns the message ids sent.
 
         A part Telegram cannot parse is resent as plain text (``plain_fallback`` for a
         one-part message, else that part's visible text). Buttons go on the last part.
@@ -233,6 +236,11 @@ class TelegramSender:
 
     def _parts(self, html: str, plain_fallback: str) -> list[tuple[str, str]]:
         html_parts = split_telegram_html(html, self._limit)
+        if len(html_parts) > self.max_parts:
+            log.warning("telegram: a message of %d parts cut to %d", len(html_parts), self.max_parts)
+            room = self._limit - utf16_len(CUT_NOTE)
+            last = split_telegram_html(html_parts[self.max_parts - 1], room)[0] + CUT_NOTE  # no markup in it
+            html_parts = [*html_parts[: self.max_parts - 1], last]
         if len(html_parts) == 1 and utf16_len(plain_fallback) <= self._limit:
             return [(html_parts[0], plain_fallback)]
         return [(part, visible_text(part)) for part in html_parts]

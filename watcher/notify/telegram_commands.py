@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 
 HELP = "Commands: /status, /latest [n], /digest, /mute <hours> (0 unmutes). Buttons: Confirmed, Dismiss."
 FAILED = "Sorry, that failed; the watcher log has the details."
+NOT_ADMIN = "Sorry, only the watcher's admins may confirm or dismiss findings; nothing was changed."
+_ASCII_NUMBER = re.compile(r"[0-9]+")  # what a number may look like in a command or a button
+_ASCII_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 class CommandHandler(Protocol):
@@ -45,16 +49,20 @@ class Incoming:
     text: str | None = None  # "/latest 3"
     query_id: str | None = None  # a callback query's id
     data: str | None = None  # its callback_data: "confirm:42"
+    user_id: int | None = None  # who pressed the button or sent the command
 
 
 def to_incoming(update: Update) -> Incoming | None:
     query = update.callback_query
     if query is not None:
         chat = query.message.chat.id if query.message is not None else None
-        return Incoming(update.update_id, chat, query_id=query.id, data=query.data or "")
+        return Incoming(
+            update.update_id, chat, query_id=query.id, data=query.data or "", user_id=query.from_user.id
+        )
     message = update.message
     if message is not None and message.text and message.text.startswith("/"):
-        return Incoming(update.update_id, message.chat.id, text=message.text)
+        user = message.from_user.id if message.from_user is not None else None
+        return Incoming(update.update_id, message.chat.id, text=message.text, user_id=user)
     return None
 
 
@@ -67,13 +75,10 @@ def answer_command(handler: CommandHandler, text: str) -> str:
     if name == "digest":
         return handler.digest()
     if name == "latest":
-        n = int(arg) if arg.isdigit() else (5 if not arg else 0)
+        n = int(arg) if _ASCII_NUMBER.fullmatch(arg) else (5 if not arg else 0)
         return handler.latest(n) if 1 <= n <= 50 else "Usage: /latest [n], n from 1 to 50"
     if name == "mute":
-        try:
-            hours = float(arg)
-        except ValueError:
-            hours = -1.0
+        hours = float(arg) if _ASCII_DECIMAL.fullmatch(arg) else -1.0
         return (
             handler.mute(hours) if 0 <= hours <= 24 * 30 else "Usage: /mute <hours>, e.g. /mute 2 (0 unmutes)"
         )
@@ -82,11 +87,18 @@ def answer_command(handler: CommandHandler, text: str) -> str:
 
 def answer_button(handler: CommandHandler, data: str) -> str:
     action, _, ident = data.partition(":")
-    if ident.isdigit() and action == "confirm":
+    if not _ASCII_NUMBER.fullmatch(ident):  # not str.isdigit: '²' and '٣' are digits to it
+        return "Unknown button."
+    if action == "confirm":
         return handler.confirm(int(ident))
-    if ident.isdigit() and action == "dismiss":
+    if action == "dismiss":
         return handler.dismiss(int(ident))
     return "Unknown button."
+
+
+def may_press(admin_ids: frozenset[int] | None, user_id: int | None) -> bool:
+    """Whether this user may Confirm/Dismiss: anyone in an allowed chat unless admins are set."""
+    return admin_ids is None or (user_id is not None and user_id in admin_ids)
 
 
 class TelegramCommands:
@@ -94,13 +106,17 @@ class TelegramCommands:
 
     ``start()``/``stop()`` run it in the background (stop it before closing the sender);
     ``poll_once()`` handles one batch synchronously. Chats not in ``allowed_chat_ids`` get
-    no answer at all (not even to a button) and are logged at WARNING.
+    no answer at all (not even to a button) and are logged at WARNING. With ``admin_ids``
+    (WATCHER_TELEGRAM_ADMIN_IDS) only those users may press Confirm/Dismiss; anyone else in an
+    allowed chat gets a polite refusal in the button's answer, and the baseline is not touched.
     """
 
     def __init__(self, sender: TelegramSender, handler: CommandHandler, allowed_chat_ids: Iterable[int], *,
-                 poll_timeout: int = 30, backoff: Callable[[int], float] = lambda n: min(60.0, 2.0**n)) -> None:  # fmt: skip
+                 poll_timeout: int = 30, backoff: Callable[[int], float] = lambda n: min(60.0, 2.0**n),
+                 admin_ids: Iterable[int] | None = None) -> None:  # fmt: skip
         self._sender, self._bot, self._handler = sender, sender._bot, handler
         self.allowed = frozenset(allowed_chat_ids)
+        self.admin_ids = frozenset(admin_ids) if admin_ids else None
         self._poll_timeout, self._backoff = poll_timeout, backoff
         self._offset: int | None = None
         self._task: asyncio.Task[None] | None = None
@@ -196,6 +212,10 @@ class TelegramCommands:
 
     def _answer(self, incoming: Incoming) -> str:
         if incoming.query_id is not None:
+            if not may_press(self.admin_ids, incoming.user_id):
+                log.warning("telegram: user %s in chat %s may not change the baseline (not in "
+                            "WATCHER_TELEGRAM_ADMIN_IDS)", incoming.user_id, incoming.chat_id)  # fmt: skip
+                return NOT_ADMIN
             return answer_button(self._handler, incoming.data or "")
         return answer_command(self._handler, incoming.text or "")
 

@@ -11,8 +11,11 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -204,11 +207,27 @@ def _sources(s: Session, story_id: int | None, signature: str) -> int:
 def _upsert_article(
     s: Session, a: Article, fingerprint: bytes | None, version: str, now: datetime, source: str
 ) -> tuple[ArticleRow, bool]:
-    row = s.scalar(select(ArticleRow).where(ArticleRow.canonical_url == a.canonical_url).limit(1))
-    new = row is None
+    """The article's row, made or updated; race-safe on both databases.
+
+    ``articles.canonical_url`` is unique: a missing row is inserted with ON CONFLICT DO NOTHING
+    (the poll thread or instance that loses the race gets no row back and reads the winner's), and
+    the row is then read FOR UPDATE, so two transactions storing the same article take turns
+    (PostgreSQL; SQLite has one writer at a time anyway) and the second sees the first's findings."""
+    row = _article_for_update(s, a.canonical_url)
+    new = False
     if row is None:
-        row = ArticleRow(url=a.url, canonical_url=a.canonical_url, fetched_at=now, source=source)
-        s.add(row)
+        stmt = (
+            _insert(s, ArticleRow)
+            .values(url=a.url, canonical_url=a.canonical_url, title=a.title, text=a.text,
+                    content_hash=a.content_hash, partial=a.partial, source=source, fetched_at=now,
+                    updated_at=now)  # fmt: skip
+            .on_conflict_do_nothing(index_elements=["canonical_url"])
+            .returning(ArticleRow.id)
+        )
+        new = s.execute(stmt).first() is not None
+        row = _article_for_update(s, a.canonical_url)
+        if row is None:  # pragma: no cover - the row was inserted by us or by the winner of the race
+            raise RuntimeError(f"article {a.canonical_url} neither inserted nor found")
     row.title, row.text, row.published, row.site = a.title, a.text, a.published, a.site
     row.content_hash, row.partial, row.fingerprint = a.content_hash, a.partial, fingerprint
     row.baseline_version, row.updated_at = version, now
@@ -216,13 +235,39 @@ def _upsert_article(
     return row, new
 
 
+def _article_for_update(s: Session, canonical: str) -> ArticleRow | None:
+    return s.scalar(
+        select(ArticleRow)
+        .where(ArticleRow.canonical_url == canonical)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _insert(s: Session, table: Any) -> Any:
+    """An INSERT with ON CONFLICT for the session's database (SQLite or PostgreSQL)."""
+    return pg_insert(table) if s.get_bind().dialect.name == "postgresql" else sqlite_insert(table)
+
+
+# One application-wide key for pg_advisory_xact_lock: story assignment takes turns across
+# transactions and instances, so two copies of one story stored at once join one story.
+STORY_LOCK_KEY = 0x57A7C4E5
+
+
+def _lock_stories(s: Session) -> None:
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK_KEY})
+
+
 def _find_or_make_story(
     s: Session, art: ArticleRow, fingerprint: bytes | None, now: datetime, hint: int | None = None
 ) -> int:
     """The story an article joins: the caller's hint (the pipeline's in-memory MinHash index,
-    :class:`watcher.pipeline.StoryClusterer`), else another article with the same text, else a new story."""
+    :class:`watcher.pipeline.StoryClusterer`), else another article with the same text, else a new story.
+    Taken under the story lock (held to commit), so a concurrent copy is seen, not made a second story."""
     if hint is not None and s.get(StoryRow, hint) is not None:
         return hint
+    _lock_stories(s)
     same_hash = s.scalar(
         select(ArticleRow.story_id)
         .where(

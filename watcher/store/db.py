@@ -14,17 +14,45 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from watcher.errors import StorageError
+from watcher.paths import DISTRIBUTION, user_data_dir
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def _check_sqlite_folder(url: str) -> None:
+    """The default data folder is created; any other SQLite file's folder must exist (a typo in
+    WATCHER_DATABASE_URL is an error, not a new directory tree)."""
+    if not url.startswith("sqlite:///") or url.startswith("sqlite:///:memory:"):
+        return
+    folder = Path(url.removeprefix("sqlite:///").split("?", 1)[0]).parent
+    if folder.is_dir():
+        return
+    if folder == user_data_dir():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot create the folder {folder} for the SQLite database {_safe(url)} "
+                f"({exc.strerror or exc}): point WATCHER_DATABASE_URL at a writable place"
+            ) from exc
+        return
+    raise StorageError(
+        f"cannot use WATCHER_DATABASE_URL {_safe(url)}: the folder {folder} does not exist (create it first)"
+    )
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for a SQLAlchemy URL; SQLite gets its folder created, WAL and foreign keys on."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    """An engine for a SQLAlchemy URL; SQLite gets WAL and foreign keys on (and the default data
+    folder created)."""
+    _check_sqlite_folder(url)
     try:
         engine = create_engine(url, pool_pre_ping=True, future=True)
+    except ModuleNotFoundError as exc:
+        hint = f"; install it with: pip install '{DISTRIBUTION}[postgres]'" if exc.name == "psycopg" else ""
+        raise StorageError(
+            f"cannot use WATCHER_DATABASE_URL {_safe(url)}: the database driver {exc.name} is not installed{hint}"
+        ) from exc
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise StorageError(f"cannot use WATCHER_DATABASE_URL {_safe(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
@@ -72,14 +100,20 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def downgrade(engine: Engine, revision: str) -> None:
     """Reverts migrations down to ``revision`` ("base" removes every table)."""
     cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+    except OperationalError as exc:
+        raise StorageError(f"cannot reach the database {_safe(str(engine.url))}: {exc.orig}") from exc
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        raise StorageError(f"cannot reach the database {_safe(str(engine.url))}: {exc.orig}") from exc
 
 
 def head_revision() -> str | None:

@@ -13,10 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
-from watcher.store.schema import EntryRow, FeedRow
+from watcher.logs import mask_url_passwords
+from watcher.store.schema import EntryRow, FeedRow, StateRow
 from watcher.types import FeedSource, Fetched
 
 MAX_BACKOFF = timedelta(days=1)
+_DEFERRED = "entries_deferred:"  # state key prefix: new entries a feed's last cycle left for later
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,13 +154,24 @@ class FeedOps:
             row = s.get_one(FeedRow, feed_id)
             row.consecutive_failures += 1
             row.last_fetch_at = row.last_error_at = now
-            row.last_error, row.last_error_kind = message[:2000], kind
+            row.last_error, row.last_error_kind = mask_url_passwords(message)[:2000], kind
             wait = backoff(row.consecutive_failures, base_interval)
             if retry_after is not None:
                 wait = max(wait, min(timedelta(seconds=retry_after), MAX_BACKOFF))
             row.next_poll_at = now + wait
             row.lease_owner = row.lease_until = None
             return _state(row)
+
+    def record_entries_deferred(self, feed_id: int, count: int, now: datetime) -> None:
+        """How many new entries the feed's last fetch left for later cycles (the per-cycle bound)."""
+        self.set_state(f"{_DEFERRED}{feed_id}", count, now=now)  # type: ignore[attr-defined]
+
+    def entries_deferred(self) -> dict[int, int]:
+        """Feed id -> new entries waiting for a later cycle (feeds with none are left out)."""
+        with self.session() as s:  # type: ignore[attr-defined]
+            rows = s.execute(select(StateRow.key, StateRow.value).where(StateRow.key.startswith(_DEFERRED)))
+            found = {int(key.removeprefix(_DEFERRED)): value for key, value in rows}
+        return {feed_id: int(n) for feed_id, n in found.items() if n}
 
     def mark_failure_notified(self, feed_id: int) -> None:
         with self.session() as s:  # type: ignore[attr-defined]

@@ -2,16 +2,22 @@
 
 A sender claims due deliveries with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so
 two instances never send the same row; a crashed instance's lease expires and the row is
-taken over. A delivery is one of: pending (to send), sent (``remote_id`` kept; ``needs_edit``
+taken over. Every claim gets its own lease token (``<owner>#<random>`` in ``lease_owner``),
+so two drains of one instance are told apart too. The holder renews the lease right before
+each send (:meth:`OutboxOps.renew_leases`); every outcome (sent, retry, failed, ...) is
+written only while the token still matches, so a sender whose lease was taken over never
+overwrites the new holder's work. A delivery is one of: pending (to send), sent (``remote_id`` kept; ``needs_edit``
 when more sources joined the story), failed (permanent error, shown by `watcher status`).
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from watcher.store.schema import ArticleRow, DeliveryRow, DigestRow, FindingRow
@@ -37,6 +43,12 @@ class DeliveryJob:
     sources: int
     story_id: int | None = None
     signature: str = ""
+    lease: str = ""  # the claim's lease token: outcomes are written only while it still holds
+
+
+def lease_token(owner: str) -> str:
+    """A fresh token for one claim: the instance's id plus a random part."""
+    return f"{owner[:180]}#{uuid.uuid4().hex[:16]}"
 
 
 def finding_from_row(row: FindingRow) -> Finding:
@@ -80,13 +92,31 @@ class OutboxOps:
             if channel is not None:
                 q = q.where(DeliveryRow.channel == channel)
             rows = list(s.scalars(q))
+            token = lease_token(owner)
             jobs = []
             for row in rows:
-                row.lease_owner, row.lease_until = owner, now + lease
-                jobs.append(self._job(s, row))
+                row.lease_owner, row.lease_until = token, now + lease
+                jobs.append(self._job(s, row, token))
             return jobs
 
-    def _job(self, s, row: DeliveryRow) -> DeliveryJob:  # type: ignore[no-untyped-def]
+    def renew_leases(self, ids: Sequence[int], lease: str, until: datetime) -> set[int]:
+        """Extends the lease on those rows still held under ``lease`` and still due; returns their ids.
+
+        A row missing from the answer was taken over (its lease ran out and another sender claimed
+        it) or finished by someone else: the caller must not send it.
+        """
+        if not ids:
+            return set()
+        with self.session() as s:  # type: ignore[attr-defined]
+            result = s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(list(ids)), DeliveryRow.lease_owner == lease, _DUE)
+                .values(lease_until=until)
+                .returning(DeliveryRow.id)
+            )
+            return {row_id for (row_id,) in result.all()}
+
+    def _job(self, s, row: DeliveryRow, token: str) -> DeliveryJob:  # type: ignore[no-untyped-def]
         f = s.get_one(FindingRow, row.finding_id)
         art = s.get_one(ArticleRow, f.article_id)
         sources = (
@@ -115,6 +145,7 @@ class OutboxOps:
             sources=sources,
             story_id=f.story_id,
             signature=f.signature,
+            lease=token,
         )
 
     def pending_deliveries(self, now: datetime) -> int:
@@ -122,37 +153,85 @@ class OutboxOps:
         with self.session() as s:  # type: ignore[attr-defined]
             return s.scalar(select(func.count()).select_from(DeliveryRow).where(_DUE)) or 0
 
-    def next_delivery_at(self) -> datetime | None:
+    def next_delivery_at(self, now: datetime | None = None) -> datetime | None:
+        """When the next due row may be tried; with ``now``, rows another sender holds are left out
+        (their holder finishes them: waiting for its lease to run out would only spin)."""
+        q = select(func.min(DeliveryRow.next_attempt_at)).where(_DUE)
+        if now is not None:
+            q = q.where(or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until < now))
         with self.session() as s:  # type: ignore[attr-defined]
-            return s.scalar(select(func.min(DeliveryRow.next_attempt_at)).where(_DUE))
+            return s.scalar(q)
 
-    def mark_sent(self, delivery_id: int, owner: str, remote_id: str, sources: int, now: datetime) -> None:
+    def mark_sent(self, delivery_id: int, lease: str, remote_id: str, sources: int, now: datetime) -> bool:
+        """Records a send; only while ``lease`` still holds the row. False when the lease was lost."""
+        return bool(self.mark_sent_many([(delivery_id, sources)], lease, remote_id, now))
+
+    def mark_sent_many(
+        self, rows: Sequence[tuple[int, int]], lease: str, remote_id: str, now: datetime
+    ) -> list[int]:
+        """Records one send (an alert, or a summary naming several rows) in ONE transaction.
+
+        ``rows`` are (delivery id, sources shown). Only rows still held under ``lease`` are
+        marked; the ids marked are returned (a summary's rows all commit together or not at all).
+        """
+        marked: list[int] = []
         with self.session() as s:  # type: ignore[attr-defined]
-            row = s.get_one(DeliveryRow, delivery_id)
-            row.status, row.remote_id, row.sent_at = "sent", remote_id, row.sent_at or now
-            row.sources_sent, row.needs_edit, row.error = sources, False, None
-            row.attempts += 1
-            row.lease_owner = row.lease_until = None
+            for delivery_id, sources in rows:
+                result = s.execute(
+                    update(DeliveryRow)
+                    .where(DeliveryRow.id == delivery_id, DeliveryRow.lease_owner == lease)
+                    .values(
+                        status="sent",
+                        remote_id=remote_id,
+                        sent_at=func.coalesce(DeliveryRow.sent_at, now),
+                        sources_sent=sources,
+                        needs_edit=False,
+                        error=None,
+                        attempts=DeliveryRow.attempts + 1,
+                        lease_owner=None,
+                        lease_until=None,
+                    )
+                    .returning(DeliveryRow.id)
+                    .execution_options(synchronize_session=False)
+                )
+                marked += [row_id for (row_id,) in result.all()]
+        return marked
 
-    def mark_retry(self, delivery_id: int, error: str, retry_at: datetime) -> None:
+    def _held(self, s, delivery_id: int, lease: str | None) -> DeliveryRow | None:  # type: ignore[no-untyped-def]
+        """The row, locked, if ``lease`` (when given) still holds it."""
+        q = select(DeliveryRow).where(DeliveryRow.id == delivery_id).with_for_update()
+        if lease is not None:
+            q = q.where(DeliveryRow.lease_owner == lease)
+        row: DeliveryRow | None = s.scalar(q)
+        return row
+
+    def mark_retry(
+        self, delivery_id: int, error: str, retry_at: datetime, *, lease: str | None = None
+    ) -> None:
         """A transient failure: try again at ``retry_at``."""
         with self.session() as s:  # type: ignore[attr-defined]
-            row = s.get_one(DeliveryRow, delivery_id)
+            row = self._held(s, delivery_id, lease)
+            if row is None:
+                return
             row.attempts += 1
             row.error, row.next_attempt_at = error[:2000], retry_at
             row.lease_owner = row.lease_until = None
 
-    def postpone(self, delivery_id: int, until: datetime, reason: str) -> None:
+    def postpone(self, delivery_id: int, until: datetime, reason: str, *, lease: str | None = None) -> None:
         """Not an attempt: the row waits (mute, channel not configured) and keeps its attempt count."""
         with self.session() as s:  # type: ignore[attr-defined]
-            row = s.get_one(DeliveryRow, delivery_id)
+            row = self._held(s, delivery_id, lease)
+            if row is None:
+                return
             row.next_attempt_at, row.error = until, reason
             row.lease_owner = row.lease_until = None
 
-    def mark_uncertain(self, delivery_id: int, error: str) -> None:
+    def mark_uncertain(self, delivery_id: int, error: str, *, lease: str | None = None) -> None:
         """Sent, but no answer came back: not retried automatically (see resend_uncertain)."""
         with self.session() as s:  # type: ignore[attr-defined]
-            row = s.get_one(DeliveryRow, delivery_id)
+            row = self._held(s, delivery_id, lease)
+            if row is None:
+                return
             row.attempts += 1
             if row.status != "sent":
                 row.status = "uncertain"
@@ -163,8 +242,6 @@ class OutboxOps:
 
     def resend_uncertain(self, now: datetime) -> int:
         """Puts uncertain deliveries back in the queue (an operator's decision); returns how many."""
-        from sqlalchemy import update
-
         with self.session() as s:  # type: ignore[attr-defined]
             result = s.execute(
                 update(DeliveryRow)
@@ -174,15 +251,19 @@ class OutboxOps:
             )
             return len(result.all())
 
-    def record_partial(self, delivery_id: int, remote_ids: str) -> None:
+    def record_partial(self, delivery_id: int, remote_ids: str, *, lease: str | None = None) -> None:
         """Parts of a long message that went out before a failure; a retry resumes after them."""
         with self.session() as s:  # type: ignore[attr-defined]
-            s.get_one(DeliveryRow, delivery_id).remote_id = remote_ids
+            row = self._held(s, delivery_id, lease)
+            if row is not None:
+                row.remote_id = remote_ids
 
-    def mark_failed(self, delivery_id: int, error: str) -> None:
+    def mark_failed(self, delivery_id: int, error: str, *, lease: str | None = None) -> None:
         """A permanent failure (bad chat id, bot blocked): no more retries; shown by status."""
         with self.session() as s:  # type: ignore[attr-defined]
-            row = s.get_one(DeliveryRow, delivery_id)
+            row = self._held(s, delivery_id, lease)
+            if row is None:
+                return
             row.attempts += 1
             if row.status == "sent":  # a failed edit leaves the sent alert as it was
                 row.needs_edit, row.error = False, error[:2000]

@@ -26,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from watcher.cleantext import clean
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -48,6 +50,32 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value is not None else None
 
 
+class CleanString(TypeDecorator[str]):
+    """A VARCHAR that stores text from outside safely on every backend: NUL and lone surrogates
+    dropped (:func:`watcher.cleantext.clean`) and the value clipped to the column's length, so a
+    hostile feed can never make a write fail (PostgreSQL refuses both and enforces the length)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        value = clean(value)
+        length = getattr(self.impl_instance, "length", None)
+        return value[:length] if length and len(value) > length else value
+
+
+class CleanText(TypeDecorator[str]):
+    """A TEXT column with NUL and lone surrogates dropped on write (see :class:`CleanString`)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else clean(value)
+
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -66,22 +94,22 @@ class FeedRow(Base):
 
     __tablename__ = "feeds"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    url: Mapped[str] = mapped_column(String(2000))
+    name: Mapped[str] = mapped_column(CleanString(200), unique=True)
+    url: Mapped[str] = mapped_column(CleanString(2000))
     interval_s: Mapped[int | None] = mapped_column(Integer)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    etag: Mapped[str | None] = mapped_column(String(500))
-    last_modified: Mapped[str | None] = mapped_column(String(100))
+    etag: Mapped[str | None] = mapped_column(CleanString(500))
+    last_modified: Mapped[str | None] = mapped_column(CleanString(100))
     last_fetch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    last_error_kind: Mapped[str | None] = mapped_column(String(50))
+    last_error: Mapped[str | None] = mapped_column(CleanText)
+    last_error_kind: Mapped[str | None] = mapped_column(CleanString(50))
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     failure_notified: Mapped[bool] = mapped_column(Boolean, default=False)
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_owner: Mapped[str | None] = mapped_column(CleanString(200))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -93,15 +121,15 @@ class EntryRow(Base):
     __table_args__ = (UniqueConstraint("feed_id", "identity", name="uq_entries_feed_identity"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"), index=True)
-    identity: Mapped[str] = mapped_column(String(1000))
-    link: Mapped[str | None] = mapped_column(String(2000))
-    title: Mapped[str] = mapped_column(Text, default="")
+    identity: Mapped[str] = mapped_column(CleanString(1000))
+    link: Mapped[str | None] = mapped_column(CleanString(2000))
+    title: Mapped[str] = mapped_column(CleanText, default="")
     published: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    content_hash: Mapped[str | None] = mapped_column(String(64))
+    content_hash: Mapped[str | None] = mapped_column(CleanString(64))
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(CleanText)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -110,27 +138,30 @@ class StoryRow(Base):
 
     __tablename__ = "stories"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    title: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(CleanText, default="")
     fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ArticleRow(Base):
+    """One article per canonical URL (unique: the same link in several feeds is one row)."""
+
     __tablename__ = "articles"
+    __table_args__ = (Index("uq_articles_canonical_url", "canonical_url", unique=True),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    url: Mapped[str] = mapped_column(String(2000))
-    canonical_url: Mapped[str] = mapped_column(String(2000), index=True)
-    title: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(CleanString(2000))
+    canonical_url: Mapped[str] = mapped_column(CleanString(2000))
+    title: Mapped[str] = mapped_column(CleanText, default="")
+    text: Mapped[str] = mapped_column(CleanText, default="")
     published: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    site: Mapped[str | None] = mapped_column(String(300))
-    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    site: Mapped[str | None] = mapped_column(CleanString(300))
+    content_hash: Mapped[str] = mapped_column(CleanString(64), index=True)
     partial: Mapped[bool] = mapped_column(Boolean, default=False)
     fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary)
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
-    baseline_version: Mapped[str | None] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(String(50), default="feed")  # feed | backfill | demo
+    baseline_version: Mapped[str | None] = mapped_column(CleanString(64))
+    source: Mapped[str] = mapped_column(CleanString(50), default="feed")  # feed | backfill | demo
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -139,15 +170,15 @@ class ClaimRow(Base):
     __tablename__ = "claims"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(50))
-    attribute: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(CleanString(50))
+    attribute: Mapped[str] = mapped_column(CleanString(100))
     parties: Mapped[list[str]] = mapped_column(JSON, default=list)
-    value_type: Mapped[str | None] = mapped_column(String(20))
+    value_type: Mapped[str | None] = mapped_column(CleanString(20))
     amount: Mapped[float | None] = mapped_column(Float)
-    value_text: Mapped[str | None] = mapped_column(Text)
-    qualifier: Mapped[str | None] = mapped_column(String(20))
-    hedge: Mapped[str] = mapped_column(String(20))
-    evidence: Mapped[str] = mapped_column(Text)
+    value_text: Mapped[str | None] = mapped_column(CleanText)
+    qualifier: Mapped[str | None] = mapped_column(CleanString(20))
+    hedge: Mapped[str] = mapped_column(CleanString(20))
+    evidence: Mapped[str] = mapped_column(CleanText)
     span_start: Mapped[int] = mapped_column(Integer)
     span_end: Mapped[int] = mapped_column(Integer)
     historical: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -164,20 +195,20 @@ class FindingRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"))
-    signature: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(20), index=True)
+    signature: Mapped[str] = mapped_column(CleanString(64))
+    kind: Mapped[str] = mapped_column(CleanString(20), index=True)
     parties: Mapped[list[str]] = mapped_column(JSON, default=list)
-    attribute: Mapped[str] = mapped_column(String(100))
-    baseline_fact: Mapped[str | None] = mapped_column(String(200))
-    baseline_value: Mapped[str | None] = mapped_column(Text)
-    baseline_sentence: Mapped[str | None] = mapped_column(Text)
-    new_value: Mapped[str | None] = mapped_column(Text)
-    evidence: Mapped[str] = mapped_column(Text)
+    attribute: Mapped[str] = mapped_column(CleanString(100))
+    baseline_fact: Mapped[str | None] = mapped_column(CleanString(200))
+    baseline_value: Mapped[str | None] = mapped_column(CleanText)
+    baseline_sentence: Mapped[str | None] = mapped_column(CleanText)
+    new_value: Mapped[str | None] = mapped_column(CleanText)
+    evidence: Mapped[str] = mapped_column(CleanText)
     confidence: Mapped[float] = mapped_column(Float)
-    explanation: Mapped[str] = mapped_column(Text, default="")
-    baseline_version: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), default="active")  # active|retracted|dismissed|confirmed
-    deal_status: Mapped[str | None] = mapped_column(String(60))  # Finding.status: "signed", "in talks, reported"
+    explanation: Mapped[str] = mapped_column(CleanText, default="")
+    baseline_version: Mapped[str | None] = mapped_column(CleanString(64))
+    status: Mapped[str] = mapped_column(CleanString(20), default="active")  # active|retracted|dismissed|confirmed
+    deal_status: Mapped[str | None] = mapped_column(CleanString(60))  # Finding.status: "signed", "in talks, reported"
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
@@ -191,17 +222,17 @@ class DeliveryRow(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), index=True)
-    story_key: Mapped[str] = mapped_column(String(120))  # story id + finding signature
-    channel: Mapped[str] = mapped_column(String(20))  # telegram | console
-    target: Mapped[str] = mapped_column(String(100))  # chat id, or "-" for the console
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sending|sent|failed|held
+    story_key: Mapped[str] = mapped_column(CleanString(120))  # story id + finding signature
+    channel: Mapped[str] = mapped_column(CleanString(20))  # telegram | console
+    target: Mapped[str] = mapped_column(CleanString(100))  # chat id, or "-" for the console
+    status: Mapped[str] = mapped_column(CleanString(20), default="pending")  # pending|sending|sent|failed|held
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    remote_id: Mapped[str | None] = mapped_column(String(200))
-    error: Mapped[str | None] = mapped_column(Text)
+    remote_id: Mapped[str | None] = mapped_column(CleanString(200))
+    error: Mapped[str | None] = mapped_column(CleanText)
     sources_sent: Mapped[int] = mapped_column(Integer, default=0)
     needs_edit: Mapped[bool] = mapped_column(Boolean, default=False)
-    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_owner: Mapped[str | None] = mapped_column(CleanString(200))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -214,11 +245,11 @@ class DigestRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     period_start: Mapped[datetime] = mapped_column(UTCDateTime)
     period_end: Mapped[datetime] = mapped_column(UTCDateTime, unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sending|sent|failed
+    status: Mapped[str] = mapped_column(CleanString(20), default="pending")  # pending|sending|sent|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    message_id: Mapped[str | None] = mapped_column(String(300))
-    error: Mapped[str | None] = mapped_column(Text)
-    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    message_id: Mapped[str | None] = mapped_column(CleanString(300))
+    error: Mapped[str | None] = mapped_column(CleanText)
+    lease_owner: Mapped[str | None] = mapped_column(CleanString(200))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -229,10 +260,10 @@ class BaselineVersionRow(Base):
 
     __tablename__ = "baseline_versions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version: Mapped[str] = mapped_column(String(64), unique=True)
-    source: Mapped[str] = mapped_column(String(50))  # file | confirmed
-    facts_yaml: Mapped[str] = mapped_column(Text)
-    note: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[str] = mapped_column(CleanString(64), unique=True)
+    source: Mapped[str] = mapped_column(CleanString(50))  # file | confirmed
+    facts_yaml: Mapped[str] = mapped_column(CleanText)
+    note: Mapped[str] = mapped_column(CleanText, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -240,6 +271,6 @@ class StateRow(Base):
     """Small named values: mute-until, last digest period, scheduler heartbeat."""
 
     __tablename__ = "state"
-    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(CleanString(100), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from watcher.errors import StorageError
@@ -58,15 +58,37 @@ class Store(FeedOps, ArticleOps, OutboxOps, ReadOps):
             session.commit()
         except BaseException as exc:
             session.rollback()
-            if isinstance(exc, OperationalError):  # the database went away (restart, network): our error
-                raise StorageError(
-                    f"lost the database {db._safe(str(self.engine.url))} mid-transaction "
-                    f"({type(exc.orig).__name__}: {str(exc.orig).strip()[:300]}); nothing of it was saved "
-                    "and the work is retried on the next cycle"
-                ) from exc
+            if isinstance(exc, SQLAlchemyError):  # every database error family becomes our own error
+                raise self._storage_error(exc) from exc
             raise
         finally:
             session.close()
+
+    def _storage_error(self, exc: SQLAlchemyError) -> StorageError:
+        """A database error as a :class:`StorageError` that says what happened and what to do."""
+        where = db._safe(str(self.engine.url))
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        detail = f"{type(cause).__name__}: {' '.join(str(cause).split())[:300]}"
+        invalidated = isinstance(exc, DBAPIError) and exc.connection_invalidated
+        if invalidated or (isinstance(exc, OperationalError) and self.dialect != "sqlite"):
+            return StorageError(
+                f"lost the database {where} mid-transaction ({detail}); nothing of it was saved "
+                "and the work is retried on the next cycle",
+                transient=True,
+            )
+        if isinstance(exc, OperationalError):  # SQLite: locked, disk full, missing table...
+            return StorageError(
+                f"the database {where} failed mid-transaction ({detail}); nothing of it was saved and the "
+                "work is retried on the next cycle (if it names a missing table, run `watcher db upgrade`; "
+                "if it says locked, another process holds the file)",
+                transient=True,
+            )
+        return StorageError(
+            f"the database {where} refused a statement ({detail}); nothing of that transaction was "
+            "saved. If it names a value or a constraint, the item in hand is recorded as failed and "
+            "the rest go on; if it repeats, report it with this message (run `watcher db upgrade` "
+            "if it names a missing table or column)"
+        )
 
     def ping(self) -> bool:
         try:

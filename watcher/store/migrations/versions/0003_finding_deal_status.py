@@ -1,10 +1,8 @@
 """findings.deal_status: where a new deal stands, in words, from the differ
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-06 22:50:00
-
-Note for the merge: branch rel-store adds 0002; after merging, set down_revision to '0002'.
 """
 from __future__ import annotations
 
@@ -13,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,70 @@
+"""Tables for a terminal: one line a row, cut with an ellipsis to the terminal's width.
+
+Rich is imported when a table is printed, not when the CLI starts. ``wide=True`` folds long
+cells over several lines instead of cutting them (the ``--wide`` flag).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+WIDE_OPTION = click.option("--wide", is_flag=True, help="Show every cell whole (lines may wrap).")
+
+
+def console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+Column = tuple[str, int, int | None]  # header, narrowest width, widest width (None: as long as the cells)
+
+
+def fit_widths(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) -> list[int]:
+    """Each column's width: its longest cell (capped at its widest), then, when the row is too long
+    for ``width``, the columns that have room above their narrowest give way in proportion."""
+    natural = []
+    for i, (header, narrowest, widest) in enumerate(columns):
+        longest = max([len(header), *(len(r[i]) for r in rows)])
+        natural.append(max(min(longest, widest or longest), min(narrowest, longest)))
+    gaps = 2 * (len(columns) - 1)  # one space of padding on each side between columns
+    excess = sum(natural) + gaps - width
+    while excess > 0:
+        room = [max(0, w - min(c[1], w)) for w, c in zip(natural, columns, strict=True)]
+        total = sum(room)
+        if total == 0:
+            break
+        cut = [min(r, max(1, excess * r // total)) if r else 0 for r in room]
+        for i, c in enumerate(cut):
+            natural[i] -= c
+        excess -= sum(cut)
+    return natural
+
+
+def table(title: str | None, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, wide: bool = False) -> Any:
+    """A rich Table of plain-text cells that fits the console's width (unless ``wide``)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(
+        title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True, show_edge=False
+    )
+    widths = fit_widths(columns, rows, console().width)
+    for (header, _narrowest, _widest), w in zip(columns, widths, strict=True):
+        if wide:
+            t.add_column(header, overflow="fold")
+        else:
+            t.add_column(header, no_wrap=True, overflow="ellipsis", width=w)
+    for row in rows:
+        t.add_row(*(Text(cell) for cell in row))
+    return t
+
+
+def print_table(
+    title: str | None, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, wide: bool = False
+) -> None:
+    console().print(table(title, columns, rows, wide=wide))
