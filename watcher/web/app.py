@@ -205,11 +205,11 @@ class WebServer:
     def start(self) -> WebServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="web", daemon=True)
         self._thread.start()
-        log.warning("dashboard on %s", self.url)
+        log.info("dashboard on %s", self.url)
         return self
 
     def serve_forever(self) -> None:
-        log.warning("dashboard on %s (Ctrl-C stops it)", self.url)
+        log.info("dashboard on %s (Ctrl-C stops it)", self.url)
         self._server.serve_forever()
 
     def shutdown(self) -> None:
