@@ -182,8 +182,8 @@ def _covered(claim: Claim, pair: frozenset[str], facts: Sequence[Fact]) -> bool:
         if fact_parties == pair:
             return True
         # a pair inside a larger baseline fact (the Stargate partners) is covered by it, unless
-        # the article tells of talks or plans: that is a new deal between the two
-        if pair < fact_parties and claim.hedge not in (Hedge.TALKS, Hedge.PLANNED):
+        # the article tells of talks: that is a new deal between the two
+        if pair < fact_parties and claim.hedge is not Hedge.TALKS:
             return True
     return False
 

@@ -75,7 +75,7 @@ def _role(text: str, m: Mention, following: Mention | None) -> Role:
     if NON_PARTY_BEFORE.search(before) or NON_PARTY_AFTER.match(after):
         return Role.SOURCE
     if re.match(
-        r"-(?:backed|owned|funded|led|controlled|affiliated|linked|supported|made|designed)\b", after
+        r"-(?:backed|owned|funded|led|controlled|affiliated|linked|supported|based)\b", after
     ):
         return Role.MODIFIER
     if following is not None and _NOUN_BEFORE_NAME.match(text, m.end, following.start + 1):
