@@ -276,6 +276,14 @@ _HAS_MONEY = re.compile(
 
 
 _DIGIT = re.compile(r"\d")
+_MONEY_NEEDLES = ("$", "€", "£", "¥", "₹", "₩", "illion", "dollar", "euro", "pound", "yen", "rupee", "crore",
+                  "lakh", "dirham", "ringgit", "riyal", "franc", "yuan", "won", "usd", "eur", "gbp", "jpy",
+                  "aud", "sgd", "inr", "rs", "aed", "dh", "rm", "myr", "sar", "chf", "cny", "rmb", "krw")  # fmt: skip
+
+
+def _may_hold_money(low: str) -> bool:
+    """False for text that holds no amount of money (substring tests before the patterns)."""
+    return any(n in low for n in _MONEY_NEEDLES) and bool(_HAS_MONEY.search(low))
 
 
 def _has(low: str, needles: tuple[str, ...]) -> bool:
@@ -353,7 +361,7 @@ def find_quantities(text: str, low: str | None = None) -> list[Quantity]:
     :func:`find_years` (a year's meaning depends on its phrase).
     """
     low = fold(text) if low is None else low
-    money = _find_money(text, low) if _HAS_MONEY.search(low) else []
+    money = _find_money(text, low) if _may_hold_money(low) else []
     simple = _find_simple(text, low, money)
     both = money + [q for q in simple if not _overlaps(q.span.start, q.span.end, money)]
     return sorted(both, key=lambda q: q.span.start)
