@@ -103,6 +103,8 @@ class Context:
         self.topic = topic
         #: the first company the sentence before named ("It" as a subject refers to it)
         self.previous_subject: str | None = None
+        #: the companies of the sentence before ("The two companies signed ...")
+        self.previous: tuple[str, ...] = ()
         #: results the frame rules compute more than once per sentence
         self.memo: dict[str, dict[tuple[int, int], object]] = {}
 
@@ -233,9 +235,11 @@ def read_sentence(
     if len(set(names)) < 2 and (lx.refers_back(text) or (not mentions and previous)):
         carried = tuple(previous)
         names = names + list(previous)
-    return Context(
+    ctx = Context(
         surface, _ordered(names), tuple(mentions), tuple(modifiers), carried, reference_year, reference, topic
     )
+    ctx.previous = tuple(previous)
+    return ctx
 
 
 def deal_cue_before(ctx: Context, pos: int) -> re.Match[str] | None:

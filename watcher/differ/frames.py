@@ -61,6 +61,10 @@ def _is_relative(ctx: Context, start: int) -> bool:
     return bool(_RELATIVE.match(ctx.text, start) or _RELATIVE_BEFORE.search(ctx.text, max(0, start - 30), start))
 
 
+#: "the two companies signed", "both firms agreed": a plural subject naming no company
+_PLURAL_SUBJECT = re.compile(
+    r"\b(?:[Tt]he two|[Bb]oth|[Tt]he) (?:companies|firms|sides|groups|partners)\s+(?:[a-z]+\s+){0,2}$"
+)
 #: "it has contracted", "the company signed": a pronoun or description as the trigger's subject
 _PRONOUN_SUBJECT = re.compile(
     r"\b(?:[Ii]t|[Tt]hey|[Tt]he (?:[\w-]+ ){0,2}(?:company|startup|start-up|firm|group|operator|provider|"
@@ -301,6 +305,9 @@ def roles_at(
         ref = _possessor(ctx, pos)
         if ref:
             return _with_counterparties(ctx, (ref,), pos, end, value_start, value_end, money, "possessive")
+    if not actors and len(ctx.previous) >= 2 and _PLURAL_SUBJECT.search(ctx.text, max(start, pos - 40), pos):
+        # "The two companies signed ...": the companies of the sentence before
+        return Roles(ctx.previous[:2], (), "the two companies")
     actors = actors or _subjects(ctx, 0, pos)
     if not actors:
         ref = ctx.previous_subject or ctx.reference
