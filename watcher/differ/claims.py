@@ -133,7 +133,7 @@ def _claim(
     if ctx.reported:
         flags.add("reported")
     return Claim(
-        parties, kind, attribute, value, hedge, s.text, Span(s.start, s.end), ctx.historical, frozenset(flags)
+        parties, kind, attribute, value, hedge, s.text, Span(s.start, s.end), ctx.historical_at(pos), frozenset(flags)
     )
 
 

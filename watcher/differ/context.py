@@ -119,6 +119,15 @@ class Context:
             return lx.fold(self.text[start:end])
         return self.low[start:end]
 
+    def historical_at(self, pos: int | None) -> bool:
+        """Whether what stands at ``pos`` is history: the sentence up to the end of that clause
+        dates it ("In 2019 ...", "previously"), not a later comparison ("..., down from the $22bn
+        it had previously reported")."""
+        if pos is None or not self.historical:
+            return self.historical
+        _, end = self.clause(pos)
+        return _is_historical(self.low_slice(0, end), self.reference_year)
+
     @cached_property
     def historical(self) -> bool:
         return _is_historical(self.low, self.reference_year)
