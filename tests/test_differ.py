@@ -486,3 +486,16 @@ def test_the_startup_as_subject_and_the_chatgpt_maker(entities: EntityIndex) -> 
         "The startup has signed a $1 billion lease with the ChatGPT maker."
     )
     assert [set(f.parties) for f in flags(run(entities, text))] == [{"Quasar Cloud", "OpenAI"}]
+
+
+def test_the_two_companies_signed(entities: EntityIndex) -> None:
+    text = (
+        "Quasar Cloud and Microsoft met in Seattle on Monday. "
+        "The two companies signed a multi-year capacity agreement."
+    )
+    assert [set(f.parties) for f in flags(run(entities, text))] == [{"Quasar Cloud", "Microsoft"}]
+
+
+def test_a_later_comparison_does_not_make_a_new_deal_history(entities: EntityIndex) -> None:
+    text = "Quasar Cloud signed a $5 billion contract with Microsoft, up from the $3 billion it had previously reported."
+    assert [f.new_value for f in flags(run(entities, text))] == ["$5 billion"]
