@@ -286,7 +286,14 @@ GIVEN_NAMES = frozenset(
     Karen Kate Kevin Larry Laura Lisa Marc Maria Mark Martin Mary Masayoshi Matt Matthew Michael
     Michelle Mike Mustafa Nadella Nancy Nick Nicola Oliver Patrick Paul Peter Priya Rachel Raj Rajesh
     Rebecca Richard Robert Ryan Safra Sam Samuel Sarah Satya Scott Sean Simon Sophie Stephen Steve
-    Steven Sundar Susan Thomas Tim Tom Victoria William Yann""".split()
+    Steven Sundar Susan Thomas Tim Tom Victoria William Yann
+    Abdul Ahmed Ahmad Aiko Akira Ali Amir Ana Andrea Andreas Anil Anja Antoine Arjun Ayesha Bruno Carla
+    Chen Daniela Deepak Dmitri Elena Emma Fatima Felix Florian Francesca Francois Fritz Gabriel Giulia
+    Hans Hiroshi Hyun Ingrid Isabel Ivan Jan Javier Jean Jin Jorge Juan Julien Jurgen Karl Katarina
+    Kenji Klaus Lars Lena Li Lin Luca Lucas Luis Manuel Marco Mario Marta Matteo Mehmet Mei Min Mohamed
+    Mohammed Nadia Naoko Nikolai Nils Olga Omar Pablo Pedro Pierre Rahul Ravi Ricardo Rohan Sakura Sandeep
+    Sanjay Sergei Shin Sofia Sophie Stefan Stefano Sunil Takashi Tanvi Thomas Vikram Wei Yang Yasmin
+    Yuki Yusuf Zhang Ziad Zoe""".split()
 )
 #: words before a name that make it a source, not a party ("an analyst at Roe Partners",
 #: "told Acme News", "data from Acme Research")
@@ -299,7 +306,8 @@ NON_PARTY_BEFORE = re.compile(
 )
 #: words after a name that make it a source ("Acme Research analyst Jane Doe", "Acme's analysts")
 NON_PARTY_AFTER = re.compile(
-    r"(?:['’]s)?\s+(?:analysts?|economists?|strategists?|research (?:note|analyst)s?)\b"
+    r"(?:['’]s)?\s+(?:analysts?|economists?|strategists?|research (?:note|analyst)s?)\b|"
+    r"['’]s\s+(?:[\w-]+\s+){0,2}?(?:conference|event|keynote|summit|expo|trade show|headquarters|website|blog)\b"
 )
 
 
