@@ -31,6 +31,7 @@ from watcher.differ.frames import clause_parties, last_subject, roles_at, subjec
 from watcher.differ.mentions import type_mentions
 from watcher.differ.quantities import Quantity, parse_number
 from watcher.differ.valuecompare import encode_period, period_in
+from watcher.differ.words import is_ordinary
 from watcher.types import Claim, ClaimFlag, Hedge, Span, Value, ValueType
 
 #: attributes whose claims can announce a deal
@@ -390,9 +391,7 @@ _DEAL_REFERENCE = re.compile(
 
 
 def _rare_first_word(word: str) -> bool:
-    from wordfreq import zipf_frequency  # a word-frequency table, loaded on first use
-
-    return len(word) >= 4 and word[:1].isupper() and zipf_frequency(word.lower(), "en") < 2.5
+    return len(word) >= 4 and word[:1].isupper() and not is_ordinary(word.lower(), 50_000)
 
 
 class ArticleNames:

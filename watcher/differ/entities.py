@@ -15,7 +15,11 @@ from typing import Any
 
 import yaml
 
+from watcher.differ.words import is_ordinary
 from watcher.errors import ConfigError
+
+#: libyaml's safe loader when PyYAML has it (several times faster), else the pure-Python one
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _TOKEN = r"[A-Z][\w&'’.\-]*[\w&]|[A-Z]"
 _NAME = rf"(?:{_TOKEN})(?:\s(?:{_TOKEN}|&|of|de|der|von)(?=\s|$|[,;:.)'’]))*?(?:\s(?:{_TOKEN}))?"
@@ -300,9 +304,8 @@ def _unusual_word(word: str) -> bool:
         return True
     if len(word) < 4:
         return False
-    from wordfreq import zipf_frequency  # a word-frequency table, loaded on first use
-
-    return zipf_frequency(word, "en") < 1.5 and zipf_frequency(word.split("-")[0], "en") < 3.0
+    # not among the 100,000 most frequent English words, nor a hyphenated common one
+    return not is_ordinary(word) and not is_ordinary(word.split("-")[0], 30_000)
 
 
 def _overlaps_any(m: Mention, others: Iterable[Mention]) -> bool:
@@ -368,7 +371,7 @@ def build_index(data: Mapping[str, Any], path: Path = Path("<entities>")) -> Ent
 def load_entities(path: Path) -> EntityIndex:
     """Reads ``config/entities.yaml``; a missing or invalid file is a :class:`ConfigError`."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
     except OSError as exc:
         raise ConfigError(f"cannot read entity list {path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:

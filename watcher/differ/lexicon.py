@@ -64,7 +64,7 @@ class Folded:
 def _load_sections() -> dict[str, list[dict[str, str]]]:
     """The word lists of ``lexicon.yaml``, beside this module (shipped as package data)."""
     text = resources.files("watcher.differ").joinpath("lexicon.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
     return {str(k): list(v) for k, v in data.items()}
 
 
