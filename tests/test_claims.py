@@ -207,3 +207,24 @@ def test_weakened_is_not_ended(entities: EntityIndex) -> None:
     assert c.value is not None and c.value.text == "weakened"
     c = one(entities, "OpenAI ends its exclusive arrangement with Microsoft.", "exclusivity")
     assert c.value is not None and c.value.text == "ended"
+
+
+def test_document_zones() -> None:
+    from watcher.differ.document import Zone, read_document
+
+    text = (
+        "Acme signed a deal.\n- Bolt Ltd signed another.\n| Acme | lease | $2bn |\n"
+        "Correction: an earlier version of this story said the deal was worth $3bn.\n"
+    )
+    doc = read_document(text, title="Acme deal")
+    assert [s.zone for s in doc.sentences] == [
+        Zone.HEADLINE, Zone.BODY, Zone.LIST_ITEM, Zone.TABLE_ROW, Zone.CORRECTION,
+    ]  # fmt: skip
+
+
+def test_a_correction_note_makes_no_claim(entities: EntityIndex) -> None:
+    text = (
+        "OpenAI signed a $5 billion deal with Zeta Semiconductor.\n"
+        "Correction: an earlier version of this story said OpenAI signed a $7 billion deal with Zeta Semiconductor.\n"
+    )
+    assert [c.value.amount for c in claims(entities, text) if c.value and c.attribute == "compute_deal"] == [5e9]

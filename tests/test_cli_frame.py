@@ -24,6 +24,7 @@ COMMANDS = [
     "db",
     "status",
     "demo",
+    "web",
 ]
 
 

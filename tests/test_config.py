@@ -79,6 +79,14 @@ def test_every_setting_is_documented_in_readme() -> None:
         assert meaning, f"{variable} has no description"
 
 
+def test_a_dashboard_beyond_loopback_needs_a_token() -> None:
+    with pytest.raises(ConfigError, match="WATCHER_WEB_TOKEN is required"):
+        load_settings(web_host="0.0.0.0")
+    assert load_settings(web_host="0.0.0.0", web_token="long-random").web_token is not None
+    assert load_settings(web_host="0.0.0.0", web_port=0).web_port == 0  # dashboard off: nothing listens
+    assert load_settings(web_host="::1").web_host == "::1"
+
+
 def test_defaults_outside_a_checkout_are_the_shipped_files(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -406,3 +406,116 @@ def test_amount_formats(entities: EntityIndex, text: str) -> None:
 def test_lowercase_company_names(entities: EntityIndex) -> None:
     (found,) = flags(run(entities, "Microsoft signed a $2 billion contract with qorvexa to rent GPUs."))
     assert set(found.parties) == {"Microsoft", "qorvexa"}
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "high", "currency"),
+    [
+        ("Acme signed a $7.4bn deal, which could rise to $9.1bn.", 7.4e9, 9.1e9, None),
+        ("Acme signed a deal worth $17bn-$21bn.", 17e9, 21e9, None),
+        ("Acme signed a deal worth EUR 550-650m a year for five years.", 550e6, 650e6, "EUR"),
+        ("Acme signed a deal worth Rs 4,500 crore.", 4.5e10, None, "INR"),
+        ("Acme signed a deal worth Rs 1,50,000 crore.", 1.5e12, None, "INR"),
+        ("Acme signed a deal worth AED 70bn.", 70e9, None, "AED"),
+        ("Acme signed a deal worth RM 2.1 billion.", 2.1e9, None, "MYR"),
+        ("Acme signed a deal worth one hundred and forty billion dollars.", 140e9, None, None),
+    ],
+)
+def test_amounts_keep_their_currency_and_range(
+    text: str, amount: float, high: float | None, currency: str | None
+) -> None:
+    from watcher.differ.quantities import find_quantities
+
+    (q,) = [q for q in find_quantities(text) if q.value.type is ValueType.USD]
+    assert (q.value.amount, q.value.high, q.value.text) == (amount, high, currency)
+
+
+def test_a_range_is_compared_end_to_end(entities: EntityIndex) -> None:
+    # the baseline's ~$300bn lies inside the range: no contradiction; a range wholly below it is one
+    inside = run(entities, "OpenAI's compute deal with Zeta Cloud is worth $250bn-$320bn.")
+    assert not [f for f in inside if f.kind is FindingKind.CONTRADICTION]
+    below = run(entities, "OpenAI's compute deal with Zeta Cloud is worth $100bn-$150bn.")
+    assert [f.baseline_fact for f in below if f.kind is FindingKind.CONTRADICTION] == ["oa-zeta-deal"]
+
+
+def test_another_currency_never_contradicts_a_dollar_fact(entities: EntityIndex) -> None:
+    found = run(entities, "OpenAI's compute deal with Zeta Cloud is worth €150bn.")
+    assert not [f for f in found if f.kind is FindingKind.CONTRADICTION]
+    assert run(entities, "OpenAI's compute deal with Zeta Cloud is worth $150bn.")[0].kind is FindingKind.CONTRADICTION
+
+
+def test_a_yearly_figure_never_contradicts_a_total(entities: EntityIndex) -> None:
+    found = run(entities, "OpenAI's compute deal with Zeta Cloud is worth about $60 billion a year.")
+    assert not [f for f in found if f.kind is FindingKind.CONTRADICTION]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Quasar Cloud entered into an agreement to supply Microsoft with $2 billion of GPU capacity.",
+        "Microsoft inked a $2 billion capacity pact with Quasar Cloud.",
+        "Quasar Cloud was awarded a $2 billion contract by Microsoft.",
+        "Quasar Cloud sealed a supply deal covering 300 MW with Microsoft.",
+        "Microsoft has a $2 billion contract with Quasar Cloud, the companies said.",
+    ],
+)
+def test_deal_wording(entities: EntityIndex, text: str) -> None:
+    found = [f for f in flags(run(entities, text)) if f.kind is FindingKind.NEW_DEAL]
+    assert [set(f.parties) for f in found] == [{"Microsoft", "Quasar Cloud"}]
+
+
+def test_a_value_sentence_after_the_deal_belongs_to_it(entities: EntityIndex) -> None:
+    text = (
+        "Quasar Cloud signed a contract to supply Microsoft with GPU capacity. "
+        "The committed value is $4 billion over five years."
+    )
+    deals = [f for f in flags(run(entities, text)) if f.kind is FindingKind.NEW_DEAL]
+    assert [(set(f.parties), f.new_value) for f in deals] == [({"Microsoft", "Quasar Cloud"}, "$4 billion")]
+
+
+def test_a_reported_baseline_deal_with_another_value_is_a_contradiction_not_a_new_deal(
+    entities: EntityIndex,
+) -> None:
+    found = flags(run(entities, "OpenAI's contract with Zeta Cloud is now worth $150 billion, the company said."))
+    assert [(f.kind, f.baseline_fact) for f in found] == [(FindingKind.CONTRADICTION, "oa-zeta-deal")]
+
+
+def test_the_startup_as_subject_and_the_chatgpt_maker(entities: EntityIndex) -> None:
+    text = (
+        "Quasar Cloud builds data centres in Texas. "
+        "The startup has signed a $1 billion lease with the ChatGPT maker."
+    )
+    assert [set(f.parties) for f in flags(run(entities, text))] == [{"Quasar Cloud", "OpenAI"}]
+
+
+def test_the_two_companies_signed(entities: EntityIndex) -> None:
+    text = (
+        "Quasar Cloud and Microsoft met in Seattle on Monday. "
+        "The two companies signed a multi-year capacity agreement."
+    )
+    assert [set(f.parties) for f in flags(run(entities, text))] == [{"Quasar Cloud", "Microsoft"}]
+
+
+def test_a_later_comparison_does_not_make_a_new_deal_history(entities: EntityIndex) -> None:
+    text = "Quasar Cloud signed a $5 billion contract with Microsoft, up from the $3 billion it had previously reported."
+    assert [f.new_value for f in flags(run(entities, text))] == ["$5 billion"]
+
+
+def test_the_differ_is_a_pure_core() -> None:
+    """Importing and running the differ loads no database, network, Telegram or scheduler code."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from watcher.differ import analyse\n"
+        "from watcher.differ.entities import load_entities\n"
+        "from watcher.differ.explain import explain_article\n"
+        "e = load_entities(Path('config/entities.yaml'))\n"
+        "class B: facts = ()\n"
+        "analyse('OpenAI signed a $5 billion deal with Quasar Cloud.', B(), e)\n"
+        "explain_article('OpenAI signed a $5 billion deal with Quasar Cloud.', B(), e)\n"
+        "heavy = {'sqlalchemy', 'alembic', 'telegram', 'apscheduler', 'httpx', 'trafilatura', 'flask', 'psycopg'}\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

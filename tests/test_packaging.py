@@ -17,6 +17,9 @@ def test_docker_compose_is_valid_and_complete() -> None:
     assert services["watcher"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert "healthcheck" in services["postgres"]
     assert any(v.split(":")[0] in compose.get("volumes", {}) for v in services["postgres"]["volumes"])
+    web = services["watcher"]["environment"]
+    assert web["WATCHER_WEB_HOST"] == "0.0.0.0" and "WATCHER_WEB_TOKEN:?" in web["WATCHER_WEB_TOKEN"]  # no open dashboard
+    assert services["watcher"]["ports"] == ["127.0.0.1:8765:8765"]
     assert (
         ".env" in services["watcher"]["env_file"][0]["path"]
         if isinstance(services["watcher"]["env_file"][0], dict)

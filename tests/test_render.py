@@ -62,17 +62,21 @@ def test_new_deal_alert_content() -> None:
     shown = parse_telegram_html(render_alert_html(view()))
     assert shown.startswith("🆕 NEW DEAL: Microsoft & OpenAI\nCompute deal: $250 billion")
     assert "news.example.com" in shown and "3 sources" in shown
-    assert "https://news.example.com/story-1?a=1&b=2" in shown  # the URL in the text, not only the href
+    markup = render_alert_html(view())
+    assert 'href="https://news.example.com/story-1?a=1&amp;b=2"' in markup  # the title is the link
+    assert "https://news.example.com/story-1" not in shown  # no raw URL printed
     assert "2026-11-02 14:05 UTC" in shown
+    assert "The baseline has no compute deal between Microsoft and OpenAI" in shown
 
 
 def test_contradiction_alert_shows_the_baseline_fact_and_its_seed_sentence() -> None:
     markup = render_alert_html(view(FindingKind.CONTRADICTION))
     shown = parse_telegram_html(markup)
     assert shown.startswith("⚠️ CONTRADICTION: Microsoft & OpenAI\nStake: 27% (baseline: 49%)")
-    assert "Baseline msft-openai-stake: 49%" in shown
+    assert "Baseline: 49%" in shown
     assert f"Seed: {HOSTILE}" in shown
-    assert "<code>msft-openai-stake</code>" in markup
+    assert "msft-openai-stake" not in shown  # no internal ids for people
+    assert "The article puts the stake at 27%; the baseline says 49%." in shown
 
 
 def test_alert_text_is_the_same_content_unescaped() -> None:
@@ -202,3 +206,27 @@ def test_quiet_digest_with_healthy_feeds() -> None:
     )
     assert subject == "watcher digest 2026-11-02: nothing new"
     assert "All feeds are fetching normally." in text
+
+
+# -- bounds on one story's sources (issue-13 bounds applied to one item per story) ---------
+
+
+def test_a_story_with_many_long_sources_is_one_bounded_alert() -> None:
+    from watcher.notify.items import Source
+    from watcher.notify.render import FIELD_LIMITS, MAX_ALERT_SOURCES
+
+    outlets = tuple(
+        Source(f"Outlet {i} " + "o" * 5_000, f"Title {i} " + "t" * 50_000, f"https://news{i}.example/x", T, T,
+               "Evidence " + "e" * 50_000, i + 1)
+        for i in range(12)
+    )  # fmt: skip
+    v = AlertView(finding(), title=outlets[0].title, url=outlets[0].url, site=outlets[0].outlet, sources=12,
+                  published=T, outlets=outlets, origin="o" * 10_000)  # fmt: skip
+    markup = render_alert_html(v)
+    shown = parse_telegram_html(markup)
+    assert len(shown) < 4096  # one Telegram message
+    assert "12 sources" in shown and f"and {12 - MAX_ALERT_SOURCES} more sources" in shown
+    assert shown.count("https://") == 0 and markup.count('href="https://news') == MAX_ALERT_SOURCES + 1
+    assert all(len(line) <= FIELD_LIMITS["evidence"] + 4 for line in shown.splitlines())
+    text = render_alert_text(v)
+    assert len(text) < 4096 and f"and {12 - MAX_ALERT_SOURCES} more sources" in text

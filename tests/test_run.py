@@ -37,7 +37,7 @@ def wait_until(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-de
     return False
 
 
-def test_run_polls_serves_health_and_stops_on_sigterm(tmp_path: Path, http_server: LocalServer) -> None:
+def test_run_polls_serves_health_and_the_dashboard_and_stops_on_sigterm(tmp_path: Path, http_server: LocalServer) -> None:
     base = http_server.url("").rstrip("/")
     http_server.routes["/feed.xml"] = Route.text(
         (SITE / "feed.xml").read_text().replace("{base}", base), "application/rss+xml"
@@ -46,7 +46,7 @@ def test_run_polls_serves_health_and_stops_on_sigterm(tmp_path: Path, http_serve
         http_server.routes[f"/{page.name}"] = Route.text(page.read_bytes())
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(yaml.safe_dump({"feeds": [{"name": "demo", "url": http_server.url("/feed.xml")}]}))
-    port = free_port()
+    port, web_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
     env.update(
         {
@@ -55,6 +55,7 @@ def test_run_polls_serves_health_and_stops_on_sigterm(tmp_path: Path, http_serve
             "WATCHER_ALLOW_PRIVATE_NETWORKS": "true",
             "WATCHER_HEALTH_PORT": str(port),
             "WATCHER_POLL_INTERVAL": "600",
+            "WATCHER_WEB_PORT": str(web_port),
         }
     )
     proc = subprocess.Popen(
@@ -72,6 +73,8 @@ def test_run_polls_serves_health_and_stops_on_sigterm(tmp_path: Path, http_serve
         assert healthy, "watcher run never reported a successful poll"
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
         assert "watcher_feeds_polled_total 1.0" in metrics
+        dashboard = httpx.get(f"http://127.0.0.1:{web_port}/findings?period=all")
+        assert dashboard.status_code == 200 and "Northwind" in dashboard.text  # the dashboard, served by run
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)

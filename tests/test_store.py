@@ -71,3 +71,14 @@ def test_unreachable_database_is_a_storage_error() -> None:
     with pytest.raises(StorageError) as err:
         open_store("postgresql+psycopg://nobody:hunter2@127.0.0.1:1/none")
     assert "hunter2" not in str(err.value)
+
+
+def test_migration_0003_adds_and_removes_the_deal_status(db_url: str) -> None:
+    engine = db.make_engine(db_url)
+    db.upgrade(engine, "0003")
+    assert "deal_status" in {c["name"] for c in inspect(engine).get_columns("findings")}
+    db.downgrade(engine, "0001")
+    assert "deal_status" not in {c["name"] for c in inspect(engine).get_columns("findings")}
+    db.upgrade(engine)
+    assert db.current_revision(engine) == db.head_revision()
+    engine.dispose()

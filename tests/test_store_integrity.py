@@ -4,11 +4,12 @@ migration 0002 (articles unique by canonical URL, existing duplicates merged).""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import inspect, select, text
+from sqlalchemy import insert, inspect, select, text
 
 from watcher.cleantext import clean, clean_fields, drop_bad_charrefs
 from watcher.errors import StorageError
@@ -132,14 +133,16 @@ def _seed_duplicates(store: Store) -> dict[str, int]:
                 s.add(ClaimRow(article_id=art.id, kind="deal", attribute="a", hedge="none", evidence="e",
                                span_start=0, span_end=1))  # fmt: skip
 
-        def finding(art: ArticleRow, sig: str) -> FindingRow:
-            row = FindingRow(article_id=art.id, story_id=art.story_id, signature=sig, kind="new_deal",
-                             attribute="a", evidence="e", confidence=0.9, first_seen_at=T0)  # fmt: skip
-            s.add(row)
-            s.flush()
-            return row
+        def finding(art: ArticleRow, sig: str) -> SimpleNamespace:
+            # a Core insert of revision 0001's columns (the ORM row has later ones, e.g. 0003's deal_status)
+            new_id = s.execute(
+                insert(FindingRow).values(article_id=art.id, story_id=art.story_id, signature=sig, kind="new_deal",
+                                          attribute="a", evidence="e", confidence=0.9, first_seen_at=T0)
+                .returning(FindingRow.id)
+            ).scalar_one()  # fmt: skip
+            return SimpleNamespace(id=new_id, story_id=art.story_id, signature=sig)
 
-        def delivery(f: FindingRow, status: str) -> None:
+        def delivery(f: SimpleNamespace, status: str) -> None:
             s.add(DeliveryRow(finding_id=f.id, story_key=f"{f.story_id}:{f.signature}", channel="telegram",
                               target="1", status=status, created_at=T0))  # fmt: skip
 

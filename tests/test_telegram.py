@@ -52,7 +52,8 @@ def test_sends_html_with_buttons_and_everything_escaped(
     (message,) = botapi.sent_to(CHAT)
     assert message.parse_mode == "HTML"
     assert f"Big deal {HOSTILE}" in message.text and f"They said {HOSTILE}" in message.text
-    assert "https://news.example.com/a?x=1&y=2" in message.text
+    sent_markup = botapi.calls_to("sendMessage")[0].params["text"]
+    assert '<a href="https://news.example.com/a?x=1&amp;y=2">' in sent_markup  # the title is the link
     buttons = message.reply_markup["inline_keyboard"][0]
     assert [(b["text"], b["callback_data"]) for b in buttons] == [
         ("Confirmed", "confirm:7"),

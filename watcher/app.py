@@ -186,6 +186,32 @@ class ChannelNotifier:
                 log.warning("could not send the feed-failure notice to %s:%s: %s", channel_name, target, exc)
 
 
+def fact_origins(get_baseline: Callable[[], Baseline], seeds_dir: Path) -> Callable[[str | None], str | None]:
+    """fact id -> where the fact comes from in words ('the seed of 2025-10-15'), for alerts and the digest.
+    Seed dates are read once from the seeds' sidecars; a missing folder only loses the dates."""
+    from watcher.notify.items import fact_origin
+    from watcher.seeds import load_seeds
+
+    dates: dict[str, str] = {}
+    loaded: list[bool] = []
+
+    def seed_date(name: str) -> str | None:
+        if not loaded:
+            loaded.append(True)
+            try:
+                seeds = load_seeds(seeds_dir)
+            except WatcherError as exc:
+                log.info("seed dates not shown: %s", exc)
+                seeds = {}
+            dates.update({n: seed.published.isoformat() for n, seed in seeds.items() if seed.published})
+        return dates.get(name)
+
+    def origin(fact_id: str | None) -> str | None:
+        return fact_origin(get_baseline().get(fact_id), seed_date) if fact_id else None
+
+    return origin
+
+
 def instance_id(settings: Settings) -> str:
     return settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
 
@@ -259,7 +285,7 @@ def make_watcher(
     )
     closers: list[Callable[[], None]] = [store.close, http.close]
     closers += [c.close for c in channels.values() if hasattr(c, "close")]
-    return Watcher(
+    w = Watcher(
         settings=settings,
         store=store,
         http=http,
@@ -274,3 +300,5 @@ def make_watcher(
         metrics=Metrics(started_at=clock()),
         _closers=closers,
     )
+    outbox.origin_of = digest.origin_of = fact_origins(lambda: w.baseline, Path(settings.seeds_dir))
+    return w

@@ -19,7 +19,7 @@ from watcher.differ.claims import extract_claims
 from watcher.differ.entities import EntityIndex
 from watcher.differ.quantities import compare
 from watcher.seeds import Seed, load_seeds
-from watcher.types import Claim, Fact, Provenance
+from watcher.types import Claim, Fact, Provenance, ValueType
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +58,23 @@ def _usable(claim: Claim) -> bool:
 
 
 def _same(a: Fact, b: Fact) -> bool:
-    """Same parties (as a set), same attribute and agreeing values."""
-    return (
-        a.attribute == b.attribute
-        and frozenset(a.parties) == frozenset(b.parties)
-        and (a.value == b.value or compare(a.value, b.value) is True)
-    )
+    """Same parties (as a set), same attribute and agreeing values (a status word the same word)."""
+    if a.value.type in (ValueType.STATUS, ValueType.TEXT):
+        agree = a.value.text == b.value.text
+    else:
+        agree = a.value == b.value or compare(a.value, b.value) is True
+    return a.attribute == b.attribute and frozenset(a.parties) == frozenset(b.parties) and agree
 
 
 def _identical(a: Fact, b: Fact) -> bool:
-    """The same statement twice: same parties, attribute and value ("over $13bn" and "over $10bn"
-    are two statements, though compatible)."""
-    return a.attribute == b.attribute and frozenset(a.parties) == frozenset(b.parties) and a.value == b.value
+    """The same statement twice in one seed: same parties, attribute and value ("over $13bn" and
+    "over $10bn" are two statements, though compatible; two seeds stating one fact are two facts)."""
+    return (
+        a.provenance.seed == b.provenance.seed
+        and a.attribute == b.attribute
+        and frozenset(a.parties) == frozenset(b.parties)
+        and a.value == b.value
+    )
 
 
 def draft_facts(seeds: Mapping[str, Seed], entities: EntityIndex) -> list[Fact]:
@@ -81,10 +86,11 @@ def draft_facts(seeds: Mapping[str, Seed], entities: EntityIndex) -> list[Fact]:
         for claim in extract_claims(seed.text, entities, reference_year=year):
             if not _usable(claim) or claim.value is None:
                 continue
-            base = fact_id(claim.parties, claim.attribute)
+            parties = claim.frame if len(claim.frame) > 2 else claim.parties  # one fact per deal frame
+            base = fact_id(parties, claim.attribute)
             candidate = Fact(
                 base,
-                claim.parties,
+                parties,
                 claim.attribute,
                 claim.value,
                 claim.hedge,
@@ -94,9 +100,7 @@ def draft_facts(seeds: Mapping[str, Seed], entities: EntityIndex) -> list[Fact]:
                 continue
             used[base] = used.get(base, 0) + 1
             fid = base if used[base] == 1 else f"{base}-{used[base]}"
-            facts.append(
-                Fact(fid, claim.parties, claim.attribute, claim.value, claim.hedge, candidate.provenance)
-            )
+            facts.append(Fact(fid, parties, claim.attribute, claim.value, claim.hedge, candidate.provenance))
     return facts
 
 

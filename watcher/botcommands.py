@@ -89,8 +89,11 @@ class BotHandler:
         if not rows:
             return "No flagged findings yet."
         return "\n\n".join(
-            f"#{r['id']} {r['kind'].upper()} {', '.join(r['parties'])}: {r['attribute']} "
-            f"{r['new_value'] or ''}\n{r['evidence']}\n{r['url']}"
+            f"#{r['id']} {r['kind'].replace('_', ' ').upper()} {' & '.join(r['parties'])}: "
+            f"{r['attribute'].replace('_', ' ')} {r['new_value'] or ''}"
+            + (f" ({r['deal_status']})" if r["deal_status"] else "")
+            + f"\n“{r['evidence']}”\n"
+            + "\n".join(f"{s['outlet']}: {s['url']}" for s in r["sources"])
             for r in rows
         )
 
@@ -112,6 +115,8 @@ class BotHandler:
             frow = s.get(FindingRow, finding_id)
             if frow is None:
                 return f"No finding #{finding_id}."
+            if frow.status == "confirmed":  # a second press (or the other of Telegram and the dashboard)
+                return f"Finding #{finding_id} is already in the baseline as confirmed-{finding_id}."
             arow = s.get_one(ArticleRow, frow.article_id)
             fact = fact_from_finding(finding_id, frow, arow)
             frow.status = "confirmed"

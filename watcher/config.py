@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     health_port: int = Field(0, ge=0, le=65535, description="port of /healthz and /metrics (0 = off)")
     health_host: str = Field("127.0.0.1", description="address /healthz and /metrics bind to (0.0.0.0 in a container)")
     instance_id: str | None = Field(None, description="name of this instance (default host:pid)")
+    web_host: str = Field("127.0.0.1", description="address the web dashboard listens on")
+    web_port: int = Field(8765, ge=0, le=65535, description="port of the web dashboard in `watcher run` (0 = off)")
+    web_token: SecretStr | None = Field(None, description="access token of the web dashboard (required beyond loopback)")
 
     @classmethod
     def settings_customise_sources(
@@ -208,6 +211,15 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @model_validator(mode="after")
+    def _web_token_beyond_loopback(self) -> Settings:
+        if self.web_port and not is_loopback_host(self.web_host) and self.web_token is None:
+            raise ValueError(
+                f"WATCHER_WEB_TOKEN is required when the dashboard listens beyond loopback "
+                f"(WATCHER_WEB_HOST={self.web_host}); set a long random token or WATCHER_WEB_HOST=127.0.0.1"
+            )
+        return self
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -219,6 +231,17 @@ class Settings(BaseSettings):
     @property
     def email_enabled(self) -> bool:
         return bool(self.smtp_host) and bool(self.digest_to)
+
+
+def is_loopback_host(host: str) -> bool:
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -6,11 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from watcher.logs import mask_url_passwords
+from watcher.notify.items import StoryItem, group_records, newest_first, reason
 from watcher.store import Store
-from watcher.store.schema import ArticleRow, FindingRow
 
 if TYPE_CHECKING:
     from watcher.app import Watcher
@@ -18,6 +16,92 @@ if TYPE_CHECKING:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def story_items(
+    store: Store,
+    *,
+    kinds: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    party: str | None = None,
+    deal_status: str | None = None,
+    reviews: Sequence[str] = ("active", "confirmed"),
+    limit: int = 50,
+    with_text: bool = True,
+) -> list[StoryItem]:
+    """Findings newest first, one item per story and fact with all its sources.
+
+    ``party`` matches a company name in part, case-insensitively; ``deal_status`` a word of the
+    deal's status ('talks' finds 'in talks, reported')."""
+    records = store.finding_records(kinds=kinds, since=since, until=until, reviews=reviews, with_text=with_text,
+                                    limit=limit * 10 if (party or deal_status) else limit * 4)  # fmt: skip
+    items = newest_first(group_records(records))
+    if party:
+        needle = party.lower().strip()
+        items = [i for i in items if any(needle in p.lower() for p in i.finding.parties)]
+    if deal_status:
+        word = deal_status.lower().strip()
+        items = [i for i in items if word in (i.finding.status or "").lower()]
+    return items[:limit]
+
+
+def item_json(item: StoryItem) -> dict[str, Any]:
+    """The `watcher findings --json` form of one item: the finding once, its sources under it."""
+    f, first = item.finding, item.sources[0]
+    return {
+        "id": item.id,
+        "first_seen_at": _iso(item.first_seen),
+        "kind": str(f.kind),
+        "parties": list(f.parties),
+        "attribute": f.attribute,
+        "baseline_fact": f.baseline_fact,
+        "baseline_value": f.baseline_value,
+        "new_value": f.new_value,
+        "deal_status": f.status,
+        "evidence": first.evidence,
+        "confidence": f.confidence,
+        "reason": reason(f),
+        "explanation": f.explanation,
+        "status": item.review,
+        "title": first.title,
+        "url": first.url,
+        "sources": [
+            {"outlet": s.outlet, "title": s.title, "url": s.url, "first_seen_at": _iso(s.first_seen),
+             "evidence": s.evidence, "finding_id": s.finding_id}
+            for s in item.sources
+        ],  # fmt: skip
+    }
+
+
+def item_by_id(store: Store, finding_id: int) -> StoryItem | None:
+    """The item (story and fact) a finding belongs to, with every source; None for no such finding."""
+    record = store.finding_record(finding_id)
+    if record is None:
+        return None
+    records = store.story_sources(record.story_id, record.signature) if record.story_id is not None else [record]
+    items = group_records(records)
+    return items[0] if items else None
+
+
+def baseline_versions(store: Store, limit: int = 100) -> list[dict[str, Any]]:
+    """Baseline versions newest first: the file's and each confirmed alert's, with their facts."""
+    import yaml
+    from sqlalchemy import select
+
+    from watcher.store.schema import BaselineVersionRow
+
+    with store.session() as s:
+        rows = list(s.scalars(select(BaselineVersionRow).order_by(BaselineVersionRow.id.desc()).limit(limit)))
+    from watcher.baseline import FactModel
+
+    out = []
+    for row in rows:
+        raw = (yaml.safe_load(row.facts_yaml) or {}).get("facts", []) if row.source == "confirmed" else []
+        facts = [FactModel.model_validate(f).to_fact() for f in raw]
+        out.append({"version": row.version, "source": row.source, "note": row.note,
+                    "created_at": row.created_at, "facts": facts})  # fmt: skip
+    return out
 
 
 def list_findings(
@@ -28,43 +112,11 @@ def list_findings(
     party: str | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Findings newest first, as plain dicts (the `watcher findings --json` form)."""
-    with store.session() as s:
-        q = (
-            select(FindingRow, ArticleRow)
-            .join(ArticleRow, ArticleRow.id == FindingRow.article_id)
-            .where(FindingRow.status != "retracted")
-            .order_by(FindingRow.first_seen_at.desc(), FindingRow.id.desc())
-        )
-        if kinds:
-            q = q.where(FindingRow.kind.in_(list(kinds)))
-        if since:
-            q = q.where(FindingRow.first_seen_at >= since)
-        rows = s.execute(q.limit(limit * 5 if party else limit)).all()
-    out = []
-    for f, a in rows:
-        if party and party.lower() not in (p.lower() for p in f.parties):
-            continue
-        out.append(
-            {
-                "id": f.id,
-                "first_seen_at": _iso(f.first_seen_at),
-                "kind": f.kind,
-                "parties": f.parties,
-                "attribute": f.attribute,
-                "baseline_fact": f.baseline_fact,
-                "baseline_value": f.baseline_value,
-                "new_value": f.new_value,
-                "evidence": f.evidence,
-                "confidence": f.confidence,
-                "explanation": f.explanation,
-                "status": f.status,
-                "title": a.title,
-                "url": a.url,
-                "partial": a.partial,
-            }
-        )
-    return out[:limit]
+    """Findings newest first (dismissed ones too), one per story and fact, as plain dicts (the
+    `watcher findings --json` form)."""
+    items = story_items(store, kinds=kinds, since=since, party=party, limit=limit,
+                        reviews=("active", "confirmed", "dismissed"))  # fmt: skip
+    return [item_json(i) for i in items]
 
 
 def status_report(w: Watcher) -> dict[str, Any]:

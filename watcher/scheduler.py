@@ -118,6 +118,7 @@ def run_forever(w: Watcher, *, grace: float = STOP_GRACE) -> None:
     its leases expire and the work is redone, as after a crash."""
     from watcher.botcommands import start_listener
     from watcher.health import start_health_server
+    from watcher.web.app import start_web
 
     sched = build_scheduler(w)
     stopping = threading.Event()
@@ -141,6 +142,7 @@ def run_forever(w: Watcher, *, grace: float = STOP_GRACE) -> None:
     signal.signal(signal.SIGINT, stop)
     listener = start_listener(w)
     health = start_health_server(w, sched, w.settings.health_host) if w.settings.health_port else None
+    web = start_web(w)
     log.info(
         "watcher %s running: polling every %ss, digest at %s %s, database %s",
         w.owner,
@@ -156,5 +158,7 @@ def run_forever(w: Watcher, *, grace: float = STOP_GRACE) -> None:
             listener.stop()
         if health is not None:
             health.shutdown()
+        if web is not None:
+            web.shutdown()
         finished.set()
         log.info("watcher stopped")

@@ -102,6 +102,7 @@ class Value:
     amount: float | None = None
     text: str | None = None
     qualifier: Qualifier = Qualifier.EXACT
+    high: float | None = None  # the top of a range ("$7.4bn, which could rise to $9.1bn")
 
     def display(self) -> str:
         """A short human form: 'over $13 billion', '4.5 GW', 'through 2030'."""

@@ -208,10 +208,9 @@ def findings(
         ("seen", 6, None),
         ("kind", 13, None),
         ("parties", 12, 30),
-        ("attribute", 10, 24),
-        ("new value", 9, 24),
-        ("conf", 4, None),
-        ("article", 8, None),
+        ("value", 12, 32),
+        ("status", 6, 20),
+        ("sources", 8, None),
     ]
     table_rows = [
         [
@@ -219,21 +218,21 @@ def findings(
             ago(r["first_seen_at"], now),
             r["kind"],
             ", ".join(r["parties"]),
-            r["attribute"],
-            r["new_value"] or "",
-            f"{r['confidence']:.2f}",
-            _short_url(r["url"]),
+            _value_cell(r),
+            r["deal_status"] or "",
+            f"{len(r['sources'])}: " + ", ".join(dict.fromkeys(s["outlet"] for s in r["sources"])),
         ]
         for r in rows
     ]
-    print_table(plural(len(rows), "finding"), columns, table_rows, wide=wide)
+    print_table(f"{plural(len(rows), 'finding')} (one row per story and fact)", columns, table_rows, wide=wide)
 
 
-def _short_url(url: str) -> str:
-    """``example.com/news/term.html`` for ``https://www.example.com/news/term.html``."""
-    for prefix in ("https://", "http://"):
-        url = url.removeprefix(prefix)
-    return url.removeprefix("www.")
+def _value_cell(row: dict[str, Any]) -> str:
+    """'stake: 27% (baseline 49%)' for a contradiction, 'compute deal: $5 billion' otherwise."""
+    value = f"{row['attribute'].replace('_', ' ')}: {row['new_value'] or 'n/a'}"
+    if row["kind"] == "contradiction" and row["baseline_value"]:
+        value += f" (baseline {row['baseline_value']})"
+    return value
 
 
 def _feed_rows(feeds: list[dict[str, Any]], now: datetime) -> list[list[str]]:

@@ -25,12 +25,13 @@ from watcher.differ.context import (
     read_sentence,
     read_surface,
 )
-from watcher.differ.document import Sentence, split_sentences
+from watcher.differ.document import Sentence, Zone, read_document
 from watcher.differ.entities import EntityIndex, Mention
-from watcher.differ.frames import clause_parties, last_subject, roles_at, trigger_near
+from watcher.differ.frames import clause_parties, last_subject, roles_at, subject_of, trigger_near
 from watcher.differ.mentions import type_mentions
 from watcher.differ.quantities import Quantity, parse_number
 from watcher.differ.valuecompare import encode_period, period_in
+from watcher.differ.words import is_ordinary
 from watcher.types import Claim, ClaimFlag, Hedge, Span, Value, ValueType
 
 #: attributes whose claims can announce a deal
@@ -74,6 +75,9 @@ def _money_attribute(ctx: Context, q: Quantity) -> str | None:
     return attribute if attribute != "?" else None
 
 
+_PAST_SPAN = re.compile(r"\b(?:over|in|during|for|across) the (?:past|last|previous)\s+$")
+
+
 def attribute_of(ctx: Context, q: Quantity) -> str | None:
     """What a quantity in a sentence measures, in the baseline's attribute vocabulary."""
     kind = q.value.type
@@ -87,6 +91,8 @@ def attribute_of(ctx: Context, q: Quantity) -> str | None:
             return "downloads"
         return "stake" if lx.STAKE_CUE.rx.search(window) else None
     if kind is ValueType.DURATION:
+        if _PAST_SPAN.search(ctx.low_slice(max(0, q.span.start - 30), q.span.start)):
+            return None  # "over the past seven years": how long something has gone on, not a term
         return "deal_duration" if ctx.deal or lx.DEAL_NOUN.rx.search(window) else None
     if kind is ValueType.COUNT:
         return "catalog_size" if lx.CATALOG_CUE.rx.search(window) else None
@@ -128,7 +134,7 @@ def _claim(
     if ctx.reported:
         flags.add("reported")
     return Claim(
-        parties, kind, attribute, value, hedge, s.text, Span(s.start, s.end), ctx.historical, frozenset(flags)
+        parties, kind, attribute, value, hedge, s.text, Span(s.start, s.end), ctx.historical_at(pos), frozenset(flags)
     )
 
 
@@ -219,7 +225,9 @@ def _value_claims(ctx: Context) -> list[Claim]:
 
 
 _NOT_A_TERM = re.compile(
-    r"\b(?:spend\w*|expenditure|burn\w*|revenue|invest\w*|deploy\w*|rollout|online)\b", re.I
+    r"\b(?:spend\w*|expenditure|burn\w*|revenue|invest\w*|deploy\w*|rollout|online|"
+    r"dat(?:es|ed|ing) back|goes back|going back|went back)\b",
+    re.I,
 )
 
 
@@ -282,22 +290,55 @@ def _rights_claims(ctx: Context) -> list[Claim]:
     return claims
 
 
-_INTEGRATION_STATUS = {Hedge.DENIED: "denied", Hedge.REPORTED: "reported", Hedge.SPECULATIVE: "planned"}
+def _integration_status(ctx: Context, hedge: Hedge) -> str:
+    """ "denied", "reported" (told by reports), "planned" (plans, talks, maybes) or "yes"."""
+    if hedge is Hedge.DENIED:
+        return "denied"
+    if ctx.reported or hedge is Hedge.REPORTED:
+        return "reported"
+    return "planned" if hedge in (Hedge.PLANNED, Hedge.TALKS, Hedge.SPECULATIVE) else "yes"
+
+
+def _made_claims(ctx: Context) -> list[Claim]:
+    """What a company builds or launches: its own models or chips, a data centre, named models."""
+    claims: list[Claim] = []
+    for attribute, pattern, text in (
+        ("in_house_models", lx.IN_HOUSE, "yes"),
+        ("data_center", lx.DATA_CENTER_LAUNCH, "launched"),
+    ):
+        m = pattern.search_low(ctx.low)
+        parties = subject_of(ctx, m.start()) if m else ()
+        if m and parties:
+            value = Value(ValueType.STATUS, text=text)
+            claims.append(_claim(ctx, parties, attribute, attribute, value, hedge_at(ctx, m.start()), set()))
+    launch = lx.MODEL_LAUNCH.search(ctx.text)
+    if launch:
+        names = [n.strip() for n in re.split(r",\s*(?:and\s+)?|\s+and\s+", launch.group("names")) if n.strip()]
+        parties = subject_of(ctx, launch.start())
+        if names and parties:
+            value = Value(ValueType.TEXT, text=", ".join(names))
+            claims.append(_claim(ctx, parties, "launch", "product_launch", value, hedge_at(ctx, launch.start()), set()))
+    return claims
 
 
 def _status_claims(ctx: Context) -> list[Claim]:
-    claims = _rights_claims(ctx)
+    claims = _rights_claims(ctx) + _made_claims(ctx)
     loss = lx.OPERATING_LOSS.search_low(ctx.low)
     if loss and clause_parties(ctx, loss.start()):
         value = Value(ValueType.STATUS, text="yes")
         hedge = hedge_at(ctx, loss.start())
         claims.append(_claim(ctx, clause_parties(ctx, loss.start()), "loss", "operating_loss", value, hedge, set()))
-    if len(ctx.parties) >= 2 and lx.MODEL_NAMES.search(ctx.text):
-        offer = lx.MODEL_OFFER.rx.search(ctx.low)
+    named = lx.MODEL_NAMES.search(ctx.text) if len(ctx.parties) >= 2 else None
+    if named:
+        # the offering word nearest the model names ("offering models from ...", "Claude in Copilot")
+        offers = list(lx.MODEL_OFFER.rx.finditer(ctx.low, max(0, named.start() - 60), named.end() + 40))
+        offer = min(offers, key=lambda m: abs(m.start() - named.start())) if offers else None
         if offer:
             hedge = hedge_at(ctx, offer.start())
-            value = Value(ValueType.STATUS, text=_INTEGRATION_STATUS.get(hedge, "yes"))
-            claims.append(_claim(ctx, ctx.parties, "integration", "model_integration", value, hedge, set()))
+            roles = roles_at(ctx, offer.start())
+            parties = tuple(dict.fromkeys(roles.actors + roles.counterparties)) or ctx.parties
+            value = Value(ValueType.STATUS, text=_integration_status(ctx, hedge))
+            claims.append(_claim(ctx, parties, "integration", "model_integration", value, hedge, set()))
     return claims
 
 
@@ -324,7 +365,10 @@ def _agreement_claim(ctx: Context, value_pairs: set[frozenset[str]]) -> list[Cla
                 attribute = "agreement"
             hedge = hedge_at(ctx, verb.start())
             value = Value(ValueType.STATUS, text="denied" if hedge is Hedge.DENIED else "yes")
-            claims.append(_claim(ctx, parties, "deal", attribute, value, hedge, {"deal"}, verb.start()))
+            frame = roles_at(ctx, verb.start())
+            whole = tuple(dict.fromkeys(frame.actors + frame.counterparties))
+            claim = _claim(ctx, parties, "deal", attribute, value, hedge, {"deal"}, verb.start())
+            claims.append(replace(claim, frame=whole))
     return claims
 
 
@@ -337,6 +381,17 @@ def sentence_claims(ctx: Context) -> list[Claim]:
 
 
 # ------------------------------------------------------------------ the article
+
+
+_SINGULAR_START = re.compile(r"^\W*(?:It|Its)\b")
+#: a sentence that opens on the deal just told: "The agreement comes ...", "The pact runs ..."
+_DEAL_REFERENCE = re.compile(
+    r"^\W*(?:The|That|This|Its|Their) (?:[\w-]+ )?(?:deal|agreement|contract|pact|arrangement|partnership|lease)\b"
+)
+
+
+def _rare_first_word(word: str) -> bool:
+    return len(word) >= 4 and word[:1].isupper() and not is_ordinary(word.lower(), 50_000)
 
 
 class ArticleNames:
@@ -352,14 +407,17 @@ class ArticleNames:
     def of(cls, unknown: dict[str, list[Mention]]) -> ArticleNames:
         """The names of ``unknown`` (each sentence's :meth:`EntityIndex.find_unknown`)."""
         found = {m.name for mentions in unknown.values() for m in mentions}
-        return cls(frozenset(n for n in found if len(n) > 2))
+        # "Rheinwerk" for "Rheinwerk Rechenzentren": the first word of a longer unlisted name, when
+        # that word is no ordinary English word
+        short = {n.split()[0] for n in found if " " in n and _rare_first_word(n.split()[0])}
+        return cls(frozenset(n for n in found | short if len(n) > 2))
 
     def add_to(self, text: str, mentions: list[Mention]) -> list[Mention]:
         """``mentions`` with the article's other names in ``text`` added, in text order."""
         if self.rx is None:
             return mentions
-        extra = [
-            Mention(m.group(0), m.start(), m.end(), known=False)
+        extra = [  # known: the article shows elsewhere that the name is a company's
+            Mention(m.group(0), m.start(), m.end(), known=True)
             for m in self.rx.finditer(text)
             if not any(o.start < m.end() and m.start() < o.end for o in mentions)
         ]
@@ -377,6 +435,9 @@ class _Reader:
         self.topic: tuple[str, int] | None = None  # (company, paragraph) of a list item's heading
         self.subject: str | None = None  # the company the last sentence named last as a subject
         self.names = ArticleNames()
+        self.last_deal: tuple[str, ...] = ()  # the companies of the last deal told
+        #: how many sentences name each pair of companies together
+        self.together: dict[frozenset[str], int] = {}
         self.unknown: dict[str, list[Mention]] = {}  # each sentence's unlisted names, found once
         self.previous: tuple[str, ...] = ()
         #: sentences that cannot make a claim, read only if a later sentence refers back
@@ -385,7 +446,9 @@ class _Reader:
     def note_subject(self, text: str) -> None:
         """A sentence that makes no claim can still say whom the next one is about ("Nebius
         came first."): a company it opens with."""
-        mentions = self.names.add_to(text, self.entities.find_mentions(text, self.unknown.get(text)))
+        head = text[:60]
+        unknown = [m for m in self.unknown.get(text, []) if m.end <= len(head)]
+        mentions = self.names.add_to(head, self.entities.find_mentions(head, unknown))
         if mentions and mentions[0].start <= 4:
             self.subject = mentions[0].name
 
@@ -397,12 +460,14 @@ class _Reader:
             for skipped in pending:
                 self.read(skipped)
         mentions = self.names.add_to(text, self.entities.find_mentions(text, self.unknown.get(text)))
-        if not mentions and not (self.previous and lx.refers_back(text)):
+        continues = bool(self.last_deal) and bool(_DEAL_CONTINUES.match(text))
+        if not mentions and not (self.previous and lx.refers_back(text)) and not continues:
             return None
         topic = self.topic[0] if self.topic and self.topic[1] == surface.sentence.paragraph else None
-        ctx = read_sentence(
-            surface, mentions, self.entities, self.previous, self.reference_year, self.reference, topic
-        )
+        previous = self.last_deal if self.last_deal and (continues or _DEAL_REFERENCE.match(text)) else self.previous
+        if _SINGULAR_START.match(text) and self.subject:
+            previous = (self.subject,)  # "It said ...": one company, the one just named
+        ctx = read_sentence(surface, mentions, self.entities, previous, self.reference_year, self.reference, topic)
         ctx.previous_subject = self.subject
         subject = last_subject(ctx)
         if subject is not None:
@@ -410,6 +475,10 @@ class _Reader:
         parties = tuple(dict.fromkeys(t.name for t in ctx.typed if t.party))
         if parties:
             self.previous, self.pending = parties, []
+        for i, a in enumerate(parties):
+            for b in parties[i + 1 :]:
+                key = frozenset((a, b))
+                self.together[key] = self.together.get(key, 0) + 1
         return ctx
 
 
@@ -424,12 +493,12 @@ def extract_claims(
     """The claims an article makes. ``title`` (the headline) is read as a first sentence;
     ``reference_year`` (the publication year) lets "in 2019" mark a claim as history.
     ``trace``, when given, receives the context of every sentence read (for ``--explain``)."""
-    sentences = split_sentences(text)
-    if title.strip() and not text.lstrip().startswith(title.strip()):
-        sentences.insert(0, Sentence(title.strip(), 0, 0, -1))
+    document = read_document(text, title)
+    sentences = [s for s in document.sentences if s.zone is not Zone.CORRECTION]
     claims: list[Claim] = []
-    reader = _Reader(entities, reference_year, salient_company(sentences[:3], entities))
-    reader.unknown = {s.text: entities.find_unknown(s.text) for s in sentences}
+    unknown = {s.text: entities.find_unknown(s.text) for s in sentences}
+    reader = _Reader(entities, reference_year, salient_company(sentences[:3], entities, unknown))
+    reader.unknown = unknown
     reader.names = ArticleNames.of(reader.unknown)
     for sentence in sentences:
         heading = _heading(sentence, entities)
@@ -446,13 +515,19 @@ def extract_claims(
             continue
         ctx = reader.read(surface)
         if ctx is not None:
-            claims.extend(sentence_claims(ctx))
+            found = sentence_claims(ctx)
+            claims.extend(found)
+            deal = next((c.parties for c in found if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 2), None)
+            if deal:
+                reader.last_deal = deal  # "The agreement ..." refers to this deal's companies
             if trace is not None:
                 trace.append(ctx)
     if entities.projects:
         claims = [_resolve_projects(c, entities.projects) for c in claims]
     lead_end = sentences[min(2, len(sentences) - 1)].end if sentences else 0
-    return _complete_deals(claims, reader.reference, lead_end)
+    ranked = sorted(reader.together.items(), key=lambda kv: -kv[1])
+    pair: tuple[str, ...] | None = tuple(sorted(ranked[0][0])) if ranked else None
+    return _complete_deals(claims, reader.reference, lead_end, pair)
 
 
 def _named_deal(name: str, text: str) -> bool:
@@ -467,27 +542,12 @@ def _named_deal(name: str, text: str) -> bool:
     )
 
 
-def _commonest_pair(claims: list[Claim]) -> tuple[str, ...] | None:
-    """The two companies the article's claims most often name together."""
-    counts: dict[frozenset[str], int] = {}
-    for c in claims:
-        names = list(dict.fromkeys(c.parties))
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                key = frozenset((a, b))
-                counts[key] = counts.get(key, 0) + 1
-    if not counts:
-        return None
-    best = max(counts, key=lambda k: counts[k])
-    return tuple(sorted(best))
-
-
 #: rights that one company holds against another: "its exclusivity", "Microsoft's rights run to 2032"
 _BILATERAL = frozenset({"exclusivity", "preferential_rights", "partnership_term"})
 #: a sentence that goes on about the deal just told: "The committed value is ...", "It is worth ..."
 _DEAL_CONTINUES = re.compile(
     r"^\W*(?:The|That|This|Its|It)\b(?:\s+[\w-]+){0,3}\s+(?:value|worth|price|term|total|deal|contract|"
-    r"agreement|is|was|will|would|runs|covers)\b"
+    r"agreement|(?:is|was) (?:worth|valued)|runs|covers|appears|seems)\b"
 )
 #: one deal named in the singular ("signs GPU deal worth ..."), not a sum of many ("$60bn of rented GPUs")
 _ONE_DEAL = re.compile(r"\b(?:deal|contract|agreement|pact|lease|order|investment|stake)\b(?!s)", re.IGNORECASE)
@@ -499,7 +559,9 @@ _PLURAL = re.compile(
 )
 
 
-def _complete_deals(claims: list[Claim], salient: str | None, lead_end: int) -> list[Claim]:
+def _complete_deals(
+    claims: list[Claim], salient: str | None, lead_end: int, pair: tuple[str, ...] | None
+) -> list[Claim]:
     """A deal claim that names one company ("Microsoft signs GPU deal worth $17.4bn") is about
     the article's main deal when that company is in it, else about the company the article is
     about: the missing party comes from there."""
@@ -507,7 +569,6 @@ def _complete_deals(claims: list[Claim], salient: str | None, lead_end: int) -> 
         (c.parties for c in claims if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 2 and not c.historical),
         None,
     )
-    pair = _commonest_pair(claims)
     out = []
     last: Claim | None = None  # the last deal with two companies, for "The committed value is ..."
     for c in claims:
@@ -562,11 +623,13 @@ def _heading(sentence: Sentence, entities: EntityIndex) -> str | None:
     return None
 
 
-def salient_company(sentences: list[Sentence], entities: EntityIndex) -> str | None:
+def salient_company(
+    sentences: list[Sentence], entities: EntityIndex, unknown: dict[str, list[Mention]] | None = None
+) -> str | None:
     """The company an article is about: the one its headline and lead name most (first wins)."""
     counts: dict[str, int] = {}
     for s in sentences:
-        for t in type_mentions(s.text, entities.find_mentions(s.text)):
+        for t in type_mentions(s.text, entities.find_mentions(s.text, (unknown or {}).get(s.text))):
             if t.party:
                 counts[t.name] = counts.get(t.name, 0) + 1
     return max(counts, key=lambda n: counts[n]) if counts else None

@@ -64,6 +64,9 @@ def may_claim(surface: Surface) -> bool:
         or lx.EXCLUSIVITY.possible(low)
         or lx.PREFERENTIAL.possible(low)
         or lx.OPERATING_LOSS.possible(low)
+        or (lx.IN_HOUSE.possible(low) and lx.IN_HOUSE.rx.search(low))
+        or (lx.DATA_CENTER_LAUNCH.possible(low) and lx.DATA_CENTER_LAUNCH.rx.search(low))
+        or lx.MODEL_LAUNCH.search(surface.sentence.text)
         or (lx.MODEL_NAMES.search(surface.sentence.text) and lx.MODEL_OFFER.rx.search(low))
     )
 
@@ -100,6 +103,10 @@ class Context:
         self.topic = topic
         #: the first company the sentence before named ("It" as a subject refers to it)
         self.previous_subject: str | None = None
+        #: the companies of the sentence before ("The two companies signed ...")
+        self.previous: tuple[str, ...] = ()
+        #: results the frame rules compute more than once per sentence
+        self.memo: dict[str, dict[tuple[int, int], object]] = {}
 
     @cached_property
     def typed(self) -> tuple[Typed, ...]:
@@ -111,6 +118,15 @@ class Context:
         if _CONTEXT_CASED in self.text:
             return lx.fold(self.text[start:end])
         return self.low[start:end]
+
+    def historical_at(self, pos: int | None) -> bool:
+        """Whether what stands at ``pos`` is history: the sentence up to the end of that clause
+        dates it ("In 2019 ...", "previously"), not a later comparison ("..., down from the $22bn
+        it had previously reported")."""
+        if pos is None or not self.historical:
+            return self.historical
+        _, end = self.clause(pos)
+        return _is_historical(self.low_slice(0, end), self.reference_year)
 
     @cached_property
     def historical(self) -> bool:
@@ -225,12 +241,14 @@ def read_sentence(
     typed = type_mentions(text, mentions)
     names = [t.name for t in typed if t.party or t.role is Role.PRODUCT_MAKER]
     carried: tuple[str, ...] = ()
-    if len(set(names)) < 2 and lx.refers_back(text):
+    if len(set(names)) < 2 and (lx.refers_back(text) or (not mentions and previous)):
         carried = tuple(previous)
         names = names + list(previous)
-    return Context(
+    ctx = Context(
         surface, _ordered(names), tuple(mentions), tuple(modifiers), carried, reference_year, reference, topic
     )
+    ctx.previous = tuple(previous)
+    return ctx
 
 
 def deal_cue_before(ctx: Context, pos: int) -> re.Match[str] | None:

@@ -15,7 +15,11 @@ from typing import Any
 
 import yaml
 
+from watcher.differ.words import is_ordinary
 from watcher.errors import ConfigError
+
+#: libyaml's safe loader when PyYAML has it (several times faster), else the pure-Python one
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _TOKEN = r"[A-Z][\w&'’.\-]*[\w&]|[A-Z]"
 _NAME = rf"(?:{_TOKEN})(?:\s(?:{_TOKEN}|&|of|de|der|von)(?=\s|$|[,;:.)'’]))*?(?:\s(?:{_TOKEN}))?"
@@ -175,6 +179,8 @@ class EntityIndex:
                 rf"(?:^|[.;]\s|,\s)(?P<name>{_NAME})(?:,[^,]{{1,90}},|\s(?:and|&)\s[A-Z][\w.-]*(?:\s[A-Z][\w.-]*)?)?"
                 rf"\s(?:has\s|have\s|had\s|will\s|would\s|is\s|are\s|also\s|to\s)?(?:{'|'.join(_SUBJECT_VERBS)})\b"
             ),
+            # "Rheinwerk Rechenzentren, a Hanau-based colocation operator"
+            re.compile(rf"(?P<name>{_NAME}),\s(?:a|an|the)\s(?:[\w-]+\s){{0,5}}?(?:{descriptors})\b"),
         )
 
     def find_lowercase(self, text: str) -> list[Mention]:
@@ -182,8 +188,8 @@ class EntityIndex:
         slots only a company fills: after a deal preposition or verb, after a descriptor noun,
         or as the subject of a deal verb. The word must not be ordinary English: it holds a
         digit or a domain ending, or is rare in the language (word frequencies)."""
-        if not _LOWER_SLOT_NEEDLE.search(text):
-            return []
+        if not any(_unusual_word(w) for w in _LOWER_TOKEN.findall(text)):
+            return []  # no lower-case word that is not ordinary English: nothing to look for
         out: list[Mention] = []
         for rx in _LOWER_SLOTS:
             for m in rx.finditer(text):
@@ -221,6 +227,8 @@ class EntityIndex:
             return not words.isdisjoint(self.org_descriptors)
         if number == 2:
             return "'s" in text or "’s" in text
+        if number == 5:
+            return (", a " in text or ", an " in text or ", the " in text) and not words.isdisjoint(self.org_descriptors)
         return not words.isdisjoint(_BEFORE_WORDS if number == 3 else _SUBJECT_WORDS)
 
     def _clean_name(self, raw: str) -> str | None:
@@ -281,19 +289,23 @@ _LOWER_SLOTS = (
         r"startup|start-up|company|firm|maker|designer|cloud|neocloud|specialist|supplier|lab|builder|owner)\b"
     ),
 )
-_LOWER_SLOT_NEEDLE = re.compile(r"(?:^|[\s,;:.\u2014])[a-z][a-z0-9-]*[0-9.]?[a-z0-9]*\s")
+_LOWER_TOKEN = re.compile(r"(?<![\w.-])[a-z][a-z0-9-]*[a-z0-9](?:\.(?:ai|io|cloud|com|net|dev|tech|co))?(?![\w-])")
+
+
+_DATE_LIKE = re.compile(r"(?:mid|early|late|pre|post|end|fy|q[1-4]|h[12])?-?\d|.*\d{3,}|[a-z]+-\d{2,}$")
 
 
 @functools.lru_cache(maxsize=4096)
 def _unusual_word(word: str) -> bool:
     """Whether a lower-case word is no ordinary English word (so it can be a company's name)."""
+    if _DATE_LIKE.match(word):
+        return False  # "mid-2027", "q3", "fy2026", "2027-28"
     if any(c.isdigit() for c in word) or "." in word:
         return True
     if len(word) < 4:
         return False
-    from wordfreq import zipf_frequency  # a word-frequency table, loaded on first use
-
-    return zipf_frequency(word, "en") < 1.5 and zipf_frequency(word.split("-")[0], "en") < 3.0
+    # not among the 100,000 most frequent English words, nor a hyphenated common one
+    return not is_ordinary(word) and not is_ordinary(word.split("-")[0], 30_000)
 
 
 def _overlaps_any(m: Mention, others: Iterable[Mention]) -> bool:
@@ -359,7 +371,7 @@ def build_index(data: Mapping[str, Any], path: Path = Path("<entities>")) -> Ent
 def load_entities(path: Path) -> EntityIndex:
     """Reads ``config/entities.yaml``; a missing or invalid file is a :class:`ConfigError`."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
     except OSError as exc:
         raise ConfigError(f"cannot read entity list {path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:

@@ -61,6 +61,10 @@ def _is_relative(ctx: Context, start: int) -> bool:
     return bool(_RELATIVE.match(ctx.text, start) or _RELATIVE_BEFORE.search(ctx.text, max(0, start - 30), start))
 
 
+#: "the two companies signed", "both firms agreed": a plural subject naming no company
+_PLURAL_SUBJECT = re.compile(
+    r"\b(?:[Tt]he two|[Bb]oth|[Tt]he) (?:companies|firms|sides|groups|partners)\s+(?:[a-z]+\s+){0,2}$"
+)
 #: "it has contracted", "the company signed": a pronoun or description as the trigger's subject
 _PRONOUN_SUBJECT = re.compile(
     r"\b(?:[Ii]t|[Tt]hey|[Tt]he (?:[\w-]+ ){0,2}(?:company|startup|start-up|firm|group|operator|provider|"
@@ -80,10 +84,20 @@ def _possessor(ctx: Context, pos: int) -> str | None:
 
 #: what opens a coordinated clause with a subject of its own: ", and OpenAI signed ..."
 _NEW_CLAUSE = re.compile(r"(?:[,;]\s*(?:and|but|while|whereas)?|\b(?:and|but|while|whereas))\s+$")
+#: a description that reports a deal: "the AI infrastructure company said (that) ..."
+_DESCRIPTION_SAID = re.compile(
+    r"\b[Tt]he (?:[\w-]+ ){0,3}(?:company|firm|group|startup|start-up|operator|provider|developer|maker)\s+"
+    r"(?:said|says|announced|disclosed|confirmed)\b"
+)
+#: a clause parallel to the one before it ("..., while AMD contributed ...")
+_PARALLEL = re.compile(r"\b(?:while|whereas)\s*$|\b(?:while|whereas)\b")
 #: a relative clause: its subject is the name before it ("Oracle, whose contract ...")
 _RELATIVE = re.compile(r"\s*(?:(?:with|from|to|in|under|by|for|of)\s+)?(?:whose|which|whom|that)\b")
 #: the sentence reports what another says: "IREN said (that) Microsoft ..."
-_REPORTING = re.compile(r"\b(?:said|says|announced|disclosed|confirmed|revealed|told)\b")
+_REPORTING = re.compile(
+    r"\W*(?:[\w-]+\s+){0,3}?(?:said|says|announced|disclosed|confirmed|revealed|told \w+)\b"
+    r"(?:\s+(?:on|in|late|early)\s+\w+)?(?:,)?\s+(?!(?:a|an|the|its|their|plans|results)\b)"
+)
 #: the subject of a sentence that refers back to the company the article is about
 _SUBJECT_REFERENCE = re.compile(
     r"^\W*(?:It|The (?:company|startup|start-up|firm|group|lab|chipmaker|operator|provider|developer|"
@@ -117,11 +131,17 @@ def _parties(ctx: Context) -> list[Typed]:
 
 def _is_subject(ctx: Context, t: Typed, start: int) -> bool:
     """Not governed by a preposition nor the object of a deal verb ("taps Broadcom")."""
-    before = ctx.text[max(start, t.start - 60) : t.start]
+    key = (t.start, max(start, t.start - 60))
+    cache = ctx.memo.setdefault("subject", {})
+    if key not in cache:
+        cache[key] = _governs_nothing(ctx.text[key[1] : t.start])
+    return bool(cache[key])
+
+
+def _governs_nothing(before: str) -> bool:
     if _GOVERNED.search(before):
         return False
-    verb = _VERB_BEFORE.search(lx.fold(before))
-    return verb is None
+    return _VERB_BEFORE.search(lx.fold(before)) is None
 
 
 #: a deal verb right before a name makes it the object: "taps Broadcom", "hired Acme"
@@ -188,7 +208,8 @@ def _counterparties(
 
 #: what joins coordinated counterparties: "with Microsoft and Amazon", "from X, Y and Z"
 _JOINED = re.compile(
-    r"^\s*(?:,|and|&|or|, and|as well as|plus)\s+(?:(?:with|from|to|for)\s+)?(?:(?:the|its)\s+)?(?:[a-z][\w-]*\s+){0,2}$"
+    r"^(?:['’]s\s+[A-Z][\w.-]*)?\s*(?:,|and|&|or|, and|as well as|plus)\s+(?:(?:with|from|to|for)\s+)?"
+    r"(?:(?:the|its)\s+)?(?:[a-z][\w-]*\s+){0,2}$"
 )
 
 
@@ -254,6 +275,17 @@ def roles_at(
         partner = others[0] if others else ctx.reference
         if partner and partner != ctx.topic:
             return Roles((partner,), (ctx.topic,), "table row")
+    # "its OpenAI contract", "the Microsoft agreement": a name right before a deal noun modifies it
+    modifier = next(
+        (t for t in _parties(ctx) if t.end <= pos and t.start >= start and not ctx.text[t.end : pos].strip(" '’s-")),
+        None,
+    )
+    if modifier is not None and modifier.start < _segment(ctx, value_start, value_end)[0]:
+        modifier = None  # it names another amount's deal ("the $300bn Oracle agreement to the $22bn ...")
+    if modifier is not None and lx.DEAL_NOUN.rx.match(ctx.low, pos):
+        roles = roles_at(ctx, modifier.start, value_start=value_start, value_end=value_end, money=money)
+        if roles.actors and modifier.name not in roles.actors:
+            return Roles(roles.actors, (modifier.name,), roles.why + ", deal named after")
     actors = _subjects(ctx, start, pos)
     why = "subject"
     if not actors and start > 0 and _is_relative(ctx, start):
@@ -273,6 +305,9 @@ def roles_at(
         ref = _possessor(ctx, pos)
         if ref:
             return _with_counterparties(ctx, (ref,), pos, end, value_start, value_end, money, "possessive")
+    if not actors and len(ctx.previous) >= 2 and _PLURAL_SUBJECT.search(ctx.text, max(start, pos - 40), pos):
+        # "The two companies signed ...": the companies of the sentence before
+        return Roles(ctx.previous[:2], (), "the two companies")
     actors = actors or _subjects(ctx, 0, pos)
     if not actors:
         ref = ctx.previous_subject or ctx.reference
@@ -296,6 +331,12 @@ def _with_counterparties(
 ) -> Roles:
     start, _ = ctx.clause(pos)
     cps = [t.name for t in _counterparties(ctx, pos, end, value_end, value_start) if t.name not in actors]
+    if not cps:  # "its OpenAI contract", "the Microsoft agreement": a name that modifies the deal noun
+        cps = [
+            t.name
+            for t in _parties(ctx)
+            if t.end <= pos and not ctx.text[t.end : pos].strip(" '’s-") and t.name not in actors
+        ]
     if not cps:
         cps = [t.name for t in _objects_between(ctx, actors, start, pos)]
     if not cps:
@@ -306,6 +347,8 @@ def _with_counterparties(
     if not cps and len(actors) < 2:
         cps, how = _fallback_counterparty(ctx, actors, pos, value_start, value_end)
         why += how
+    if not actors and cps and why.endswith("carried"):
+        return Roles(tuple(cps), (), why)  # "these deals add 16 GW": all the companies referred to
     if not actors and cps:
         actors, cps = tuple(cps[:1]), cps[1:]
         if not cps and ctx.topic and ctx.topic != actors[0]:
@@ -336,15 +379,34 @@ def _fallback_counterparty(
     ("IREN said Microsoft had agreed to ..."), the companies the sentence refers back to, a
     "with X" later in the sentence, any other company in the sentence, or a list item's topic."""
     first = actors[0] if actors else None
+    actor_starts = [t.start for t in _parties(ctx) if t.name in actors and t.start < pos]
     before = [
         t
         for t in _parties(ctx)
-        if t.start < pos and t.name not in actors and _REPORTING.search(ctx.text[t.end : pos])
+        if t.start < pos
+        and t.name not in actors
+        and (m := _REPORTING.match(ctx.text, t.end, pos))
+        and (not actor_starts or any(0 <= a - m.end() <= 6 for a in actor_starts))
     ]
     if before:
         return [before[-1].name], ", reported by"
+    said = _DESCRIPTION_SAID.search(ctx.text, 0, pos)
+    if said:
+        # "... after the AI infrastructure company said Microsoft had agreed to ...": the company
+        # the description stands for, named earlier in the sentence or before it
+        earlier = [t.name for t in _parties(ctx) if t.start < said.start() and t.name not in actors]
+        ref = earlier[-1] if earlier else (ctx.previous_subject or ctx.reference)
+        if ref and ref not in actors:
+            return [ref], ", reported by (description)"
     if ctx.carried:
         return [c for c in ctx.carried if c != first], ", carried"
+    start, _ = ctx.clause(pos)
+    if start > 0 and _PARALLEL.search(ctx.text, max(0, start - 12), start + 10):
+        # "Nvidia will invest $100bn in OpenAI, while AMD contributed capacity ...": the earlier
+        # clause's counterparty
+        objects = [t.name for t in _parties(ctx) if t.start < start and t.name not in actors and not _is_subject(ctx, t, 0)]
+        if objects:
+            return objects[-1:], ", parallel clause"
     lo, hi = _segment(ctx, value_start, value_end)
     # not past the next clause that has a subject of its own (", and OpenAI signed ...")
     later_subjects = [
@@ -363,7 +425,7 @@ def _fallback_counterparty(
     ]
     if rest:
         return rest, ", later in the sentence"
-    if not actors:
+    if not actors and ctx.topic:  # a list item or table row about the topic
         anywhere = [t.name for t in _parties(ctx) if lo <= t.start < hi]
         if ctx.topic:
             anywhere.append(ctx.topic)
@@ -403,3 +465,10 @@ def clause_parties(ctx: Context, pos: int) -> tuple[str, ...]:
     if not names:
         names = list(ctx.carried)
     return tuple(dict.fromkeys(names))
+
+
+def subject_of(ctx: Context, pos: int) -> tuple[str, ...]:
+    """Who does what stands at ``pos``: the sentence's subject before it, else the companies of
+    its clause (see :func:`clause_parties`)."""
+    subjects = _subjects(ctx, 0, pos)
+    return (subjects[0].name,) if subjects else clause_parties(ctx, pos)[:1]

@@ -64,7 +64,7 @@ class Folded:
 def _load_sections() -> dict[str, list[dict[str, str]]]:
     """The word lists of ``lexicon.yaml``, beside this module (shipped as package data)."""
     text = resources.files("watcher.differ").joinpath("lexicon.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
     return {str(k): list(v) for k, v in data.items()}
 
 
@@ -221,6 +221,7 @@ CHIP_WORDS = Folded(r"\b(?:chips?|gpus?|tpus?|processors?|accelerators?|silicon|
 CLOUD_WORDS = Folded(r"\b(?:cloud|servers?|capacity|comput\w+|data cent\w+|infrastructure|services)\b")
 PRODUCT_AFTER = re.compile(
     r"^(?:['’]s)?\s+(?:(?:own|latest|new|in-house|custom|(?-i:[A-Z][\w.-]*)|\d[\w.-]*)\s+){0,3}?(?:chips?|gpus?|tpus?|processors?|graphics|accelerators?|systems|hardware|servers?|racks|platform|superchips?|clusters?|instances|supercomputers?|cards|chipsets?|silicon)\b"
+    r"(?!\s+(?:deal|contract|agreement|lease|order|pact|partnership|commitment|purchase|supply|rental)s?\b)"
     # "Nvidia GB300 capacity": capacity named after a product, not the company's own capacity
     r"|^(?:['’]s)?\s+(?:(?-i:[A-Z][\w.-]*\d[\w.-]*|[A-Z]{2,}\d*)\s+){1,2}(?:capacity|compute)\b",
     re.IGNORECASE,
@@ -285,7 +286,14 @@ GIVEN_NAMES = frozenset(
     Karen Kate Kevin Larry Laura Lisa Marc Maria Mark Martin Mary Masayoshi Matt Matthew Michael
     Michelle Mike Mustafa Nadella Nancy Nick Nicola Oliver Patrick Paul Peter Priya Rachel Raj Rajesh
     Rebecca Richard Robert Ryan Safra Sam Samuel Sarah Satya Scott Sean Simon Sophie Stephen Steve
-    Steven Sundar Susan Thomas Tim Tom Victoria William Yann""".split()
+    Steven Sundar Susan Thomas Tim Tom Victoria William Yann
+    Abdul Ahmed Ahmad Aiko Akira Ali Amir Ana Andrea Andreas Anil Anja Antoine Arjun Ayesha Bruno Carla
+    Chen Daniela Deepak Dmitri Elena Emma Fatima Felix Florian Francesca Francois Fritz Gabriel Giulia
+    Hans Hiroshi Hyun Ingrid Isabel Ivan Jan Javier Jean Jin Jorge Juan Julien Jurgen Karl Katarina
+    Kenji Klaus Lars Lena Li Lin Luca Lucas Luis Manuel Marco Mario Marta Matteo Mehmet Mei Min Mohamed
+    Mohammed Nadia Naoko Nikolai Nils Olga Omar Pablo Pedro Pierre Rahul Ravi Ricardo Rohan Sakura Sandeep
+    Sanjay Sergei Shin Sofia Sophie Stefan Stefano Sunil Takashi Tanvi Thomas Vikram Wei Yang Yasmin
+    Yuki Yusuf Zhang Ziad Zoe""".split()
 )
 #: words before a name that make it a source, not a party ("an analyst at Roe Partners",
 #: "told Acme News", "data from Acme Research")
@@ -298,5 +306,27 @@ NON_PARTY_BEFORE = re.compile(
 )
 #: words after a name that make it a source ("Acme Research analyst Jane Doe", "Acme's analysts")
 NON_PARTY_AFTER = re.compile(
-    r"(?:['’]s)?\s+(?:analysts?|economists?|strategists?|research (?:note|analyst)s?)\b"
+    r"(?:['’]s)?\s+(?:analysts?|economists?|strategists?|research (?:note|analyst)s?)\b|"
+    r"['’]s\s+(?:[\w-]+\s+){0,2}?(?:conference|event|keynote|summit|expo|trade show|headquarters|website|blog)\b"
+)
+
+
+# ------------------------------------------------------------------ what a company builds or launches
+
+#: "is developing its own AI models and chips"
+IN_HOUSE = Folded(
+    r"\b(?:develop\w*|build\w*|design\w*|mak(?:e|es|ing)|train\w*)\s+(?:its|their)\s+own\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:models?|chips?|silicon|processors?|accelerators?)\b",
+    needles=(" own ",),
+)
+#: "launching its Norway-based data center project", "switched on its first data centre"
+DATA_CENTER_LAUNCH = Folded(
+    r"\b(?:launch\w*|open(?:s|ed|ing)|inaugurat\w*|switch\w* on|went live|goes live|came online|comes online)\s+"
+    r"(?:(?:its|their|the|a|an)\s+)?(?:[\w-]+\s+){0,4}?data[- ]?cent(?:er|re)s?\b",
+    needles=("data",),
+)
+#: "launched its first in-house models, MAI-Voice 1 and MAI-1-preview"
+MODEL_LAUNCH = re.compile(
+    r"\blaunch\w*\s+(?:its|their)\s+(?:first\s+)?(?:in-house|own|homegrown)\s+(?:AI\s+)?models?,?\s+"
+    r"(?P<names>[A-Z][^.;:]*)"
 )

@@ -182,8 +182,8 @@ def _covered(claim: Claim, pair: frozenset[str], facts: Sequence[Fact]) -> bool:
         if fact_parties == pair:
             return True
         # a pair inside a larger baseline fact (the Stargate partners) is covered by it, unless
-        # the article tells of talks or plans: that is a new deal between the two
-        if pair < fact_parties and claim.hedge not in (Hedge.TALKS, Hedge.PLANNED):
+        # the article tells of talks: that is a new deal between the two
+        if pair < fact_parties and claim.hedge is not Hedge.TALKS:
             return True
     return False
 
@@ -256,6 +256,20 @@ def _denied_pairs(claims: Sequence[Claim]) -> set[frozenset[str]]:
     }
 
 
+def _same_company(a: str, b: str) -> bool:
+    """ "Corvid" and "Corvid Systems": a short and a long form of one name."""
+    return a == b or a.startswith(b + " ") or b.startswith(a + " ")
+
+
+def _is_denied(parties: Sequence[str], denied: set[frozenset[str]]) -> bool:
+    a, b = parties[0], parties[-1]
+    for pair in denied:
+        x, y = sorted(pair) if len(pair) == 2 else (next(iter(pair)),) * 2
+        if (_same_company(a, x) and _same_company(b, y)) or (_same_company(a, y) and _same_company(b, x)):
+            return True
+    return False
+
+
 def diff_claims(
     claims: Iterable[Claim],
     baseline: HasFacts,
@@ -274,7 +288,7 @@ def diff_claims(
         if compared is not None:
             out.append(compared)
             continue  # a claim that matched a fact is that fact restated, refined or contradicted
-        out.extend(f for f in _new_deals(claim, facts, tracked) if frozenset(f.parties) not in denied)
+        out.extend(f for f in _new_deals(claim, facts, tracked) if not _is_denied(f.parties, denied))
     return _dedupe(out)
 
 

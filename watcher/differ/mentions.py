@@ -67,15 +67,22 @@ _THE_X_RIVAL = re.compile(r"\b(?:the|its|an?)\s+$")
 _RIVAL_AFTER = re.compile(r"(?:['’]s)?\s+(?:rival|competitor|peer|partner|backer|investor|supplier|customer)\b")
 
 
+#: every NON_PARTY_BEFORE match holds one of these (a cheap test first)
+_SOURCE_WORDS = ("analyst", "economist", "strategist", "researcher", "professor", "fellow", "manager", "partner",
+                 "director", "head", "investor", "trader", "lawyer", "told", "from", "according", "report",
+                 "note", "agency", "brokerage", "research")  # fmt: skip
+
+
 def _role(text: str, m: Mention, following: Mention | None) -> Role:
     before = text[max(0, m.start - 40) : m.start]
     after = text[m.end : m.end + 60]
     if not m.known and m.name.split()[0] in GIVEN_NAMES:
         return Role.PERSON
-    if NON_PARTY_BEFORE.search(before) or NON_PARTY_AFTER.match(after):
+    low_before = before.lower()
+    if (any(k in low_before for k in _SOURCE_WORDS) and NON_PARTY_BEFORE.search(before)) or NON_PARTY_AFTER.match(after):
         return Role.SOURCE
     if re.match(
-        r"-(?:backed|owned|funded|led|controlled|affiliated|linked|supported|made|designed)\b", after
+        r"-(?:backed|owned|funded|led|controlled|affiliated|linked|supported|based)\b", after
     ):
         return Role.MODIFIER
     if following is not None and _NOUN_BEFORE_NAME.match(text, m.end, following.start + 1):

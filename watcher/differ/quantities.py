@@ -42,17 +42,21 @@ _SCALES: dict[str, float] = {
     "billion": 1e9, "bn": 1e9, "bln": 1e9, "b": 1e9,
     "million": 1e6, "mn": 1e6, "mln": 1e6, "m": 1e6,
     "thousand": 1e3, "k": 1e3,
+    "lakh crore": 1e12, "crore": 1e7, "cr": 1e7, "lakh": 1e5,
 }  # fmt: skip
 
 #: currency prefix -> ISO code; USD is the default unit of ValueType.USD
 _CURRENCY_PREFIX: dict[str, str] = {
     "us$": "USD", "u.s.$": "USD", "usd": "USD", "$": "USD", "€": "EUR", "eur": "EUR",
     "£": "GBP", "gbp": "GBP", "a$": "AUD", "au$": "AUD", "aud": "AUD", "c$": "CAD", "ca$": "CAD",
-    "¥": "JPY", "jpy": "JPY", "hk$": "HKD", "s$": "SGD", "nz$": "NZD",
+    "¥": "JPY", "jpy": "JPY", "hk$": "HKD", "s$": "SGD", "nz$": "NZD", "sgd": "SGD",
+    "rs": "INR", "rs.": "INR", "₹": "INR", "inr": "INR", "aed": "AED", "dh": "AED", "rm": "MYR",
+    "myr": "MYR", "sar": "SAR", "chf": "CHF", "cny": "CNY", "rmb": "CNY", "krw": "KRW", "₩": "KRW",
 }  # fmt: skip
 _CURRENCY_WORDS: dict[str, str] = {
     "dollars": "USD", "dollar": "USD", "us dollars": "USD", "euros": "EUR", "euro": "EUR",
-    "pounds": "GBP", "pounds sterling": "GBP", "yen": "JPY",
+    "pounds": "GBP", "pounds sterling": "GBP", "yen": "JPY", "rupees": "INR", "dirhams": "AED",
+    "ringgit": "MYR", "riyals": "SAR", "yuan": "CNY", "francs": "CHF", "won": "KRW",
 }  # fmt: skip
 _CURRENCY_SYMBOL = {"USD": "$", "EUR": "€", "GBP": "£", "AUD": "A$", "CAD": "C$", "JPY": "¥"}
 
@@ -64,19 +68,27 @@ def _folded(pattern: str) -> re.Pattern[str]:
 
 
 _WORDNUM = r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|a|an|half a)"
-_DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_DIGITS = r"(?:\d{1,3}(?:,\d{2})*,\d{3}|\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 #: "three hundred and fifty", "one hundred forty", "twenty-two point four"
 _WORDNUM_COMPOUND = (
     rf"(?:{_WORDNUM}\s+hundred(?:\s+(?:and\s+)?{_WORDNUM})?|{_WORDNUM}\s+point\s+(?:{_WORDNUM}|zero)|{_WORDNUM})"
 )
 _NUM = rf"(?:{_DIGITS}|{_WORDNUM_COMPOUND})"
-_SCALE_WORD = r"(?:trillion|billion|million|thousand)"
-_SCALE_ABBR = r"(?:tn|trn|bn|bln|mn|mln|[tbmk])"
-_CUR = r"(?:US\$|U\.S\.\s?\$|HK\$|S\$|NZ\$|A\$|AU\$|C\$|CA\$|USD\s?|EUR\s?|GBP\s?|AUD\s?|JPY\s?|\$|€|£|¥)"
-_CUR_WORD = r"(?:(?:US |U\.S\. )?dollars?|euros?|pounds(?: sterling)?|yen)"
+_SCALE_WORD = r"(?:trillion|billion|million|thousand|lakh crore|crore|lakh)"
+_SCALE_ABBR = r"(?:tn|trn|bn|bln|mn|mln|cr|[tbmk])"
+_CUR = (
+    r"(?:US\$|U\.S\.\s?\$|HK\$|S\$|NZ\$|A\$|AU\$|C\$|CA\$|USD\s?|EUR\s?|GBP\s?|AUD\s?|JPY\s?|SGD\s?|"
+    r"INR\s?|Rs\.?\s?|AED\s?|Dh\s?|RM\s?|MYR\s?|SAR\s?|CHF\s?|CNY\s?|RMB\s?|KRW\s?|\$|€|£|¥|₹|₩)"
+)
+_CUR_WORD = r"(?:(?:US |U\.S\. )?dollars?|euros?|pounds(?: sterling)?|yen|rupees|dirhams|ringgit|riyals|yuan|francs|won)"
 
 _MONEY_PREFIXED = re.compile(
     rf"(?<![\w$€£¥])(?P<cur>{_CUR})\s?(?P<num>{_DIGITS})(?:[\s-]?(?P<scale>{_SCALE_WORD}|{_SCALE_ABBR})\b)?",
+    re.IGNORECASE,
+)
+#: "EUR 550-650m", "$7-9 billion": one currency and one scale for both ends
+_MONEY_RANGE = re.compile(
+    rf"(?<![\w$€£¥])(?P<cur>{_CUR})\s?(?P<num>{_DIGITS})\s?[-–]\s?(?P<num2>{_DIGITS})\s?(?P<scale>{_SCALE_WORD}|{_SCALE_ABBR})\b",
     re.IGNORECASE,
 )
 _MONEY_WORDED = _folded(
@@ -167,7 +179,15 @@ def _money(text: str, m: re.Match[str], amount: float, currency: str) -> Quantit
 
 def _find_money(text: str, low: str) -> list[Quantity]:
     found: list[Quantity] = []
+    for m in _MONEY_RANGE.finditer(text) if _DIGIT.search(text) else ():
+        cur = _CURRENCY_PREFIX.get(re.sub(r"\s", "", m.group("cur")).lower(), "USD")
+        factor = _scale(m.group("scale"))
+        q = _money(text, m, parse_number(m.group("num")) * factor, cur)
+        high = parse_number(m.group("num2")) * factor
+        found.append(Quantity(Value(ValueType.USD, q.value.amount, q.value.text, q.value.qualifier, high), q.span, q.raw, q.per_unit))
     for m in _MONEY_PREFIXED.finditer(text) if _DIGIT.search(text) else ():
+        if _overlaps(m.start(), m.end(), found):
+            continue
         cur = _CURRENCY_PREFIX.get(re.sub(r"\s", "", m.group("cur")).lower(), "USD")
         scale = m.group("scale")
         if scale and len(scale) == 1 and m.group(0)[-1].isupper() and scale.lower() == "t":
@@ -184,6 +204,7 @@ def _find_money(text: str, low: str) -> list[Quantity]:
             continue
         cur = _CURRENCY_WORDS.get(re.sub(r"^(?:us|u\.s\.) ", "", (curw or "dollars").lower()), "USD")
         found.append(_money(text, m, parse_number(m.group("num")) * _scale(m.group("scale")), cur))
+    found = _ranges(text, sorted(found, key=lambda q: q.span.start))
     for m in _MONEY_VAGUE.finditer(text):
         if _overlaps(m.start(), m.end(), found):
             continue
@@ -192,6 +213,38 @@ def _find_money(text: str, low: str) -> list[Quantity]:
             value = Value(ValueType.USD, amount, None, Qualifier.OVER)
             found.append(Quantity(value, Span(m.start(), m.end()), m.group(0)))
     return found
+
+
+#: what joins the two ends of a range: "$7.4bn-$9.1bn", "$7.4bn to $9.1bn", "$7.4bn, which could
+#: rise to $9.1bn", "$17.4bn, rising to as much as $19.4bn"
+_RANGE_JOIN = re.compile(
+    r"^\s*(?:[-–—]|to|and)\s*$|^\s*(?:(?:deal|contract|agreement|commitment|pact|order|investment)\s*)?,?\s*"
+    r"(?:which|that)?\s*(?:could|may|might|would|will|can)?\s*"
+    r"(?:eventually\s+)?(?:rise|rising|grow|growing|climb|climbing|increase|increasing|expand|go up|reach|reaching)"
+    r"\s+(?:to\s+)?(?:as (?:much|high) as\s+)?(?:up to\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def _ranges(text: str, found: list[Quantity]) -> list[Quantity]:
+    """Joins two amounts of one currency that are the ends of one range into one quantity."""
+    out: list[Quantity] = []
+    for q in found:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.value.high is None
+            and (prev.value.text or "USD") == (q.value.text or "USD")
+            and prev.value.amount is not None
+            and q.value.amount is not None
+            and prev.value.amount < q.value.amount
+            and _RANGE_JOIN.match(text[prev.span.end : q.span.start])
+        ):
+            value = Value(ValueType.USD, prev.value.amount, prev.value.text, prev.value.qualifier, q.value.amount)
+            out[-1] = Quantity(value, Span(prev.span.start, q.span.end), text[prev.span.start : q.span.end], prev.per_unit)
+            continue
+        out.append(q)
+    return out
 
 
 def _vague_amount(m: re.Match[str]) -> float | None:
@@ -215,25 +268,22 @@ _HAS_POWER = ("gw", "mw", "watt")
 _HAS_PERCENT = ("%", "cent", "pct")
 _HAS_YEARS = ("year", "yr")
 _HAS_MODELS = ("models",)
-_HAS_MONEY = (
-    "$",
-    "€",
-    "£",
-    "¥",
-    "usd",
-    "eur",
-    "gbp",
-    "jpy",
-    "aud",
-    "illion",
-    "dollar",
-    "euro",
-    "pound",
-    "yen",
+#: text without any of these holds no amount of money (a cheap test before the money patterns)
+_HAS_MONEY = re.compile(
+    r"[$€£¥₹₩]|illion|dollar|euro|pound|yen|rupee|crore|lakh|dirham|ringgit|riyal|franc|yuan|\bwon\b|"
+    r"\b(?:usd|eur|gbp|jpy|aud|sgd|inr|rs\.?|aed|dh|rm|myr|sar|chf|cny|rmb|krw)\s?\d"
 )
 
 
 _DIGIT = re.compile(r"\d")
+_MONEY_NEEDLES = ("$", "€", "£", "¥", "₹", "₩", "illion", "dollar", "euro", "pound", "yen", "rupee", "crore",
+                  "lakh", "dirham", "ringgit", "riyal", "franc", "yuan", "won", "usd", "eur", "gbp", "jpy",
+                  "aud", "sgd", "inr", "rs", "aed", "dh", "rm", "myr", "sar", "chf", "cny", "rmb", "krw")  # fmt: skip
+
+
+def _may_hold_money(low: str) -> bool:
+    """False for text that holds no amount of money (substring tests before the patterns)."""
+    return any(n in low for n in _MONEY_NEEDLES) and bool(_HAS_MONEY.search(low))
 
 
 def _has(low: str, needles: tuple[str, ...]) -> bool:
@@ -311,7 +361,7 @@ def find_quantities(text: str, low: str | None = None) -> list[Quantity]:
     :func:`find_years` (a year's meaning depends on its phrase).
     """
     low = fold(text) if low is None else low
-    money = _find_money(text, low) if _has(low, _HAS_MONEY) else []
+    money = _find_money(text, low) if _may_hold_money(low) else []
     simple = _find_simple(text, low, money)
     both = money + [q for q in simple if not _overlaps(q.span.start, q.span.end, money)]
     return sorted(both, key=lambda q: q.span.start)
@@ -355,6 +405,8 @@ def format_value(value: Value) -> str:
     if value.type in (ValueType.STATUS, ValueType.TEXT) or amount is None:
         return prefix + (value.text or "")
     if value.type is ValueType.USD:
+        if value.high is not None:
+            return f"{prefix}{_money_text(amount, value.text)} to {_money_text(value.high, value.text)}"
         return prefix + _money_text(amount, value.text)
     if value.type is ValueType.GW:
         return f"{prefix}{_plain_number(round(amount, 3))} GW"

@@ -15,6 +15,8 @@ EXACT_TOLERANCE = 0.03  # rounding: "$22.4bn" vs "22.37 billion"
 def interval(value: Value) -> tuple[float, float]:
     """The range of amounts a value allows, given its qualifier."""
     x = value.amount if value.amount is not None else math.nan
+    if value.high is not None:  # a range: compared end to end
+        return x * (1 - EXACT_TOLERANCE), value.high * (1 + EXACT_TOLERANCE)
     lo, hi = sorted((x * (1 - EXACT_TOLERANCE), x * (1 + EXACT_TOLERANCE)))
     if value.qualifier is Qualifier.ABOUT:
         lo, hi = sorted((x * (1 - ABOUT_TOLERANCE), x * (1 + ABOUT_TOLERANCE)))

@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 
 from watcher.errors import DeliveryError
 from watcher.logs import mask_url_passwords
-from watcher.notify.render import AlertView, DigestView, render_digest
+from watcher.notify.items import group_records
+from watcher.notify.landscape import LANDSCAPE_DAYS
+from watcher.notify.render import AlertView, DigestView, render_digest, view_of_item
 from watcher.store import Store
-from watcher.store.outbox_ops import finding_from_row
 from watcher.types import FLAG_KINDS, FindingKind
 
 log = logging.getLogger(__name__)
@@ -55,26 +56,28 @@ class DigestService:
     baseline_changes: Callable[[datetime, datetime], list[tuple[str, str | None, str, str | None]]] = (
         lambda start, end: []
     )
+    origin_of: Callable[[str | None], str | None] = lambda fact_id: None  # 'the seed of 2025-10-15'
 
     def period_for(self, end: datetime) -> tuple[datetime, datetime]:
         last = self.store.last_digest_end()
         start = last if last is not None and last < end else end - timedelta(hours=24)
         return start, end
 
+    def items(
+        self, start: datetime, end: datetime, kinds: tuple[str, ...] = (), *, with_text: bool = True
+    ) -> list[AlertView]:
+        """One view per story and fact first seen in [start, end), oldest first, with all its sources."""
+        records = self.store.finding_records(since=start, until=end, kinds=kinds, with_text=with_text)
+        grouped = [i for i in group_records(records) if start <= i.first_seen < end]
+        grouped.sort(key=lambda i: (i.first_seen, i.id))
+        return [view_of_item(i, self.origin_of(i.finding.baseline_fact)) for i in grouped]
+
     def build(self, start: datetime, end: datetime) -> DigestView:
         flagged: list[AlertView] = []
         confirmations: list[AlertView] = []
         updates: list[AlertView] = []
-        for frow, arow in self.store.findings_between(start, end):
-            view = AlertView(
-                finding=finding_from_row(frow),
-                title=arow.title,
-                url=arow.url,
-                site=arow.site,
-                sources=self.store.sources_for(frow.story_id, frow.signature) if frow.story_id else 1,
-                published=arow.published,
-            )
-            kind = FindingKind(frow.kind)
+        for view in self.items(start, end):
+            kind = view.finding.kind
             target = (
                 flagged
                 if kind in FLAG_KINDS
@@ -83,6 +86,8 @@ class DigestService:
                 else updates
             )
             target.append(view)
+        landscape = self.items(end - timedelta(days=LANDSCAPE_DAYS), end, kinds=(str(FindingKind.NEW_DEAL),),
+                               with_text=False)  # fmt: skip
         failing = [
             (f.name, mask_url_passwords(f.url), mask_url_passwords(f.last_error or ""), f.last_success_at)
             for f in self.store.failing_feeds()
@@ -101,6 +106,7 @@ class DigestService:
             baseline_changes=list(self.baseline_changes(start, end)),
             failing_feeds=failing,
             generated_at=self.clock(),
+            landscape=landscape,
             feeds_checked=polled or bool(failing),
         )
 

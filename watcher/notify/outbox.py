@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from watcher.errors import DeliveryError
+from watcher.notify.items import group_records
 from watcher.notify.render import AlertView
 from watcher.store import Store
 from watcher.store.outbox_ops import DeliveryJob
@@ -53,15 +54,18 @@ class Channel(Protocol):
     def edit(self, target: str, remote_id: str, view: AlertView, *, finding_id: int) -> None: ...
 
 
-def view_of(job: DeliveryJob) -> AlertView:
-    return AlertView(
-        finding=job.finding,
-        title=job.title,
-        url=job.url,
-        site=job.site,
-        sources=job.sources,
-        published=job.published,
-    )
+def view_of(job: DeliveryJob, store: Store | None = None, origin: str | None = None) -> AlertView:
+    """The alert of a claimed row: the story's finding once, with every source that carries it."""
+    if store is not None and job.story_id is not None:
+        items = group_records(store.story_sources(job.story_id, job.signature))
+        if items:
+            item = items[0]
+            first = next((s for s in item.sources if s.finding_id == job.finding_id), item.sources[0])
+            return AlertView(finding=job.finding, title=first.title, url=first.url, site=first.outlet,
+                             sources=len(item.sources), published=job.published, outlets=item.sources,
+                             origin=origin, finding_id=job.finding_id)  # fmt: skip
+    return AlertView(finding=job.finding, title=job.title, url=job.url, site=job.site, sources=job.sources,
+                     published=job.published, origin=origin, finding_id=job.finding_id)  # fmt: skip
 
 
 def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
@@ -92,6 +96,7 @@ class Outbox:
     sleep: Callable[[float], None] = time.sleep
     summary_threshold: int = 5  # this many new alerts for one chat at once become one summary
     lease: timedelta = MIN_LEASE
+    origin_of: Callable[[str | None], str | None] = lambda fact_id: None  # 'the seed of 2025-10-15'
 
     def drain(self, deadline: float = 0.0) -> DrainReport:
         """Sends what is due; with a deadline (seconds) keeps retrying transient failures until it passes."""
@@ -140,6 +145,9 @@ class Outbox:
             for job in group:
                 self._one(channel, job, report)
 
+    def _view(self, job: DeliveryJob) -> AlertView:
+        return view_of(job, self.store, self.origin_of(job.finding.baseline_fact))
+
     def _renew(self, jobs: Sequence[DeliveryJob]) -> list[DeliveryJob]:
         """The jobs whose lease still holds, renewed for one more send; the others are logged and skipped."""
         if not jobs:
@@ -181,7 +189,7 @@ class Outbox:
         if not jobs:
             return
         try:
-            remote = channel.send_summary(target, [view_of(j) for j in jobs])
+            remote = channel.send_summary(target, [self._view(j) for j in jobs])
         except DeliveryError as exc:
             for job in jobs:
                 self._failed(job, exc, report)
@@ -192,7 +200,7 @@ class Outbox:
     def _one(self, channel: Channel, job: DeliveryJob, report: DrainReport) -> None:
         if not self._renew([job]):
             return
-        view = view_of(job)
+        view = self._view(job)
         try:
             if job.is_edit and job.remote_id:
                 channel.edit(job.target, job.remote_id, view, finding_id=job.finding_id)

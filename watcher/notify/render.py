@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from watcher.notify.items import Source, StoryItem, outlet_name, reason, status_words
+from watcher.notify.landscape import LANDSCAPE_DAYS, deal_bars, summary_rows, text_bars, text_table
 from watcher.types import Finding, FindingKind, Provenance
 
 _KINDS: dict[FindingKind, tuple[str, str]] = {
@@ -30,7 +32,11 @@ _KINDS: dict[FindingKind, tuple[str, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class AlertView:
-    """One finding with the article it came from, ready to render."""
+    """One finding once per story, with the sources that carry it, ready to render.
+
+    ``title``/``url``/``site``/``published`` are the first source's; ``outlets`` lists every
+    source (built from those four when empty); ``origin`` says where the baseline fact comes
+    from ('the seed of 2025-10-15')."""
 
     finding: Finding
     title: str
@@ -38,6 +44,45 @@ class AlertView:
     site: str | None
     sources: int
     published: datetime | None
+    outlets: tuple[Source, ...] = ()
+    origin: str | None = None
+    finding_id: int | None = None
+
+    @property
+    def all_sources(self) -> tuple[Source, ...]:
+        if self.outlets:
+            return self.outlets
+        return (Source(outlet_name(self.site, None, self.url), self.title or self.url, self.url, self.published,
+                       self.published, self.finding.evidence, self.finding_id or 0),)  # fmt: skip
+
+    @property
+    def count(self) -> int:
+        """How many sources carry the finding."""
+        return len(self.outlets) if self.outlets else self.sources
+
+    @property
+    def evidence(self) -> str:
+        return self.all_sources[0].evidence
+
+    @property
+    def why(self) -> str:
+        return reason(self.finding, self.origin)
+
+
+def view_of_item(item: StoryItem, origin: str | None = None) -> AlertView:
+    """The AlertView of a grouped item (the first source gives title and link)."""
+    first = item.sources[0]
+    return AlertView(
+        finding=item.finding,
+        title=first.title,
+        url=first.url,
+        site=first.outlet,
+        sources=len(item.sources),
+        published=first.published,
+        outlets=item.sources,
+        origin=origin,
+        finding_id=item.id,
+    )
 
 
 class BaselineChange(NamedTuple):
@@ -67,6 +112,7 @@ class DigestView:
     baseline_changes: list[tuple[str, str | None, str, str | Provenance | None]]
     failing_feeds: list[tuple[str, str, str, datetime | None]]
     generated_at: datetime
+    landscape: list[AlertView] = field(default_factory=list)  # new deals of the last 90 days
     feeds_checked: bool = True  # False until some feed was polled: then no "all feeds fetching normally"
 
 
@@ -86,6 +132,7 @@ FIELD_LIMITS = {
     "url": 2048,  # a longer URL is shown cut and not linked
 }
 MAX_PARTIES = 6
+MAX_ALERT_SOURCES = 5  # sources listed in one Telegram alert; the rest are counted ("and 3 more")
 MAX_ALERT_PARTS = 3  # Telegram messages one alert or summary may become (the sender cuts the rest)
 
 
@@ -98,8 +145,14 @@ def _clip_opt(text: str | None, limit: int) -> str | None:
     return None if text is None else clip(text, limit)
 
 
+def _bounded_source(s: Source) -> Source:
+    lim = FIELD_LIMITS
+    return replace(s, outlet=clip(s.outlet, lim["site"]), title=clip(s.title, lim["title"]),
+                   evidence=clip(s.evidence, lim["evidence"]))  # fmt: skip
+
+
 def bounded(view: AlertView) -> AlertView:
-    """The view with every outside text field truncated to :data:`FIELD_LIMITS`."""
+    """The view with every outside text field truncated to :data:`FIELD_LIMITS` (each source's too)."""
     f, lim = view.finding, FIELD_LIMITS
     parties = tuple(clip(p, lim["party"]) for p in f.parties[:MAX_PARTIES])
     if len(f.parties) > MAX_PARTIES:
@@ -114,9 +167,15 @@ def bounded(view: AlertView) -> AlertView:
         evidence=clip(f.evidence, lim["evidence"]),
         explanation=clip(f.explanation, lim["explanation"]),
         baseline_sentence=_clip_opt(f.baseline_sentence, lim["baseline_sentence"]),
+        status=_clip_opt(f.status, lim["value"]),
     )
     return replace(
-        view, finding=finding, title=clip(view.title, lim["title"]), site=_clip_opt(view.site, lim["site"])
+        view,
+        finding=finding,
+        title=clip(view.title, lim["title"]),
+        site=_clip_opt(view.site, lim["site"]),
+        outlets=tuple(_bounded_source(s) for s in view.outlets),
+        origin=_clip_opt(view.origin, lim["value"]),
     )
 
 
@@ -164,21 +223,20 @@ def format_time(moment: datetime | None, tz: ZoneInfo | None = None) -> str | No
 
 
 def change_line(finding: Finding) -> str:
-    """'Stake: 27% (baseline: 49%)' in plain text."""
+    """'Stake: 27% (baseline: 49%)' or 'Compute deal: $5 billion · signed' in plain text."""
     line = f"{attribute_label(finding.attribute)}: {finding.new_value or 'n/a'}"
     if finding.kind == FindingKind.CONTRADICTION and finding.baseline_value:
         line += f" (baseline: {finding.baseline_value})"
+    status = status_words(finding)
+    if status and finding.kind != FindingKind.CONTRADICTION:
+        line += f" · {status}"
     return line
 
 
-def meta_line(view: AlertView, tz: ZoneInfo | None = None) -> str:
-    """'example.com · 3 sources · 2026-11-02 14:05 UTC · confidence 0.82' in plain text."""
-    bits = [view.site or "unknown site", sources_label(view.sources)]
-    when = format_time(view.published, tz)
-    if when:
-        bits.append(when)
-    bits.append(f"confidence {view.finding.confidence:.2f}")
-    return " · ".join(bits)
+def source_line(source: Source, tz: ZoneInfo | None = None) -> str:
+    """'x.example · first seen 2026-11-02 14:05 UTC' in plain text."""
+    when = format_time(source.first_seen, tz)
+    return f"{source.outlet} · first seen {when}" if when else source.outlet
 
 
 # -- Telegram alerts -----------------------------------------------------------------
@@ -190,20 +248,51 @@ def _link_html(url: str, text: str | None = None) -> str:
     return f'<a href="{html.escape(href, quote=True)}">{label}</a>' if href else label
 
 
-def _baseline_block(finding: Finding, *, markup: bool) -> list[str]:
-    if not finding.baseline_fact:
+def _baseline_block(view: AlertView, *, markup: bool) -> list[str]:
+    f = view.finding
+    if not f.baseline_fact:
         return []
     esc = tg_escape if markup else str
-    fact = f"<code>{esc(finding.baseline_fact)}</code>" if markup else finding.baseline_fact
-    lines = [f"Baseline {fact}: {esc(finding.baseline_value or 'n/a')}"]
-    if finding.baseline_sentence:
-        quoted = f"“{esc(finding.baseline_sentence)}”"
+    where = f" (from {view.origin})" if view.origin else ""
+    lines = [f"Baseline{esc(where)}: {esc(f.baseline_value or 'n/a')}"]
+    if f.baseline_sentence:
+        quoted = f"“{esc(f.baseline_sentence)}”"
         lines.append(f"<blockquote>{quoted}</blockquote>" if markup else quoted)
     return ["\n".join(lines)]
 
 
+def _listed_sources(view: AlertView) -> tuple[tuple[Source, ...], int]:
+    """The sources an alert lists (at most :data:`MAX_ALERT_SOURCES`) and how many it only counts."""
+    sources = view.all_sources
+    return sources[:MAX_ALERT_SOURCES], max(len(sources) - MAX_ALERT_SOURCES, 0)
+
+
+def _sources_html(view: AlertView) -> str:
+    sources, rest = _listed_sources(view)
+    head = f"📰 <b>{tg_escape(sources_label(view.count))}</b> · confidence {view.finding.confidence:.2f}"
+    lines = [
+        f"• {tg_escape(s.outlet)}: {_link_html(s.url, s.title)}"
+        + ("" if safe_url(s.url) else f" ({tg_escape(clip(s.url, FIELD_LIMITS['url_text']))})")
+        + (f" · {tg_escape(format_time(s.first_seen) or '')}" if s.first_seen else "")
+        for s in sources
+    ]
+    if rest:
+        lines.append(f"• and {_plural(rest, 'more source')}")
+    return "\n".join([head, *lines])
+
+
+def _sources_text(view: AlertView) -> str:
+    sources, rest = _listed_sources(view)
+    head = f"📰 {sources_label(view.count)} · confidence {view.finding.confidence:.2f}"
+    lines = [f"• {source_line(s)}\n  {s.title}\n  {clip(s.url, FIELD_LIMITS['url'])}" for s in sources]
+    if rest:
+        lines.append(f"• and {_plural(rest, 'more source')}")
+    return "\n".join([head, *lines])
+
+
 def render_alert_html(view: AlertView) -> str:
-    """One finding as a Telegram message in HTML parse mode (fields bounded, see :func:`bounded`)."""
+    """One finding as a Telegram message in HTML parse mode: the title is the link (fields bounded,
+    see :func:`bounded`; at most :data:`MAX_ALERT_SOURCES` sources listed)."""
     view = bounded(view)
     f = view.finding
     emoji, label = kind_label(f.kind)
@@ -211,12 +300,14 @@ def render_alert_html(view: AlertView) -> str:
     change = f"{tg_escape(attribute_label(f.attribute))}: <b>{tg_escape(f.new_value or 'n/a')}</b>"
     if f.kind == FindingKind.CONTRADICTION and f.baseline_value:
         change += f" (baseline: <b>{tg_escape(f.baseline_value)}</b>)"
-    blocks = [f"{head}\n{change}", f"<b>{tg_escape(view.title)}</b>"]
-    blocks.append(f"<blockquote>“{tg_escape(f.evidence)}”</blockquote>")
-    blocks += _baseline_block(f, markup=True)
-    if f.explanation:
-        blocks.append(f"<i>{tg_escape(f.explanation)}</i>")
-    blocks.append(f"📰 {tg_escape(meta_line(view))}\n{_link_html(view.url)}")
+    status = status_words(f)
+    if status and f.kind != FindingKind.CONTRADICTION:
+        change += f" · {tg_escape(status)}"
+    blocks = [f"{head}\n{change}", f"<b>{_link_html(view.url, view.title)}</b>"]
+    blocks.append(f"<blockquote>“{tg_escape(view.evidence)}”</blockquote>")
+    blocks += _baseline_block(view, markup=True)
+    blocks.append(f"<i>{tg_escape(view.why)}</i>")
+    blocks.append(_sources_html(view))
     return "\n\n".join(blocks)
 
 
@@ -225,11 +316,10 @@ def render_alert_text(view: AlertView) -> str:
     view = bounded(view)
     f = view.finding
     emoji, label = kind_label(f.kind)
-    blocks = [f"{emoji} {label}: {parties_label(f)}\n{change_line(f)}", view.title, f"“{f.evidence}”"]
-    blocks += _baseline_block(f, markup=False)
-    if f.explanation:
-        blocks.append(f.explanation)
-    blocks.append(f"📰 {meta_line(view)}\n{clip(view.url, FIELD_LIMITS['url'])}")
+    blocks = [f"{emoji} {label}: {parties_label(f)}\n{change_line(f)}", view.title, f"“{view.evidence}”"]
+    blocks += _baseline_block(view, markup=False)
+    blocks.append(view.why)
+    blocks.append(_sources_text(view))
     return "\n\n".join(blocks)
 
 
@@ -253,7 +343,8 @@ def render_summary_html(views: Sequence[AlertView]) -> str:
         f = v.finding
         emoji, _ = kind_label(f.kind)
         line = f"{emoji} <b>{tg_escape(parties_label(f))}</b>: {tg_escape(change_line(f))}"
-        items.append(f"{line}\n{tg_escape(v.title)} · {_link_html(v.url, v.site or v.url)}")
+        outlets = tg_escape(", ".join(dict.fromkeys(s.outlet for s in v.all_sources)))
+        items.append(f"{line}\n{_link_html(v.url, v.title)} · {outlets}")
     return "\n\n".join([head, *items])
 
 
@@ -291,27 +382,32 @@ class _Item:
     parties: str
     attribute: str
     new_value: str
-    baseline_fact: str | None
+    status: str
     baseline_value: str | None
     baseline_sentence: str | None
+    origin: str | None
     evidence: str
-    explanation: str
+    why: str
     title: str
     url: str
     href: str | None
-    meta: str
+    confidence: str
+    sources: list[tuple[str, str, str, str | None, str]]  # outlet, title, url, href, first seen
 
 
 def _item(view: AlertView, tz: ZoneInfo) -> _Item:
     view = bounded(view)
     f = view.finding
     emoji, label = kind_label(f.kind)
+    sources = [(s.outlet, s.title, s.url, safe_url(s.url), format_time(s.first_seen, tz) or "")
+               for s in view.all_sources]  # fmt: skip
     return _Item(
         kind=str(f.kind), emoji=emoji, label=label, parties=parties_label(f),
-        attribute=attribute_label(f.attribute), new_value=f.new_value or "n/a",
-        baseline_fact=f.baseline_fact, baseline_value=f.baseline_value,
-        baseline_sentence=f.baseline_sentence, evidence=f.evidence, explanation=f.explanation,
-        title=view.title, url=view.url, href=safe_url(view.url), meta=meta_line(view, tz),
+        attribute=attribute_label(f.attribute), new_value=f.new_value or "n/a", status=f.status or "",
+        baseline_value=f.baseline_value if f.baseline_fact else None,
+        baseline_sentence=f.baseline_sentence if f.baseline_fact else None, origin=view.origin,
+        evidence=view.evidence, why=view.why, title=view.title, url=view.url, href=safe_url(view.url),
+        confidence=f"{f.confidence:.2f}", sources=sources,
     )  # fmt: skip
 
 
@@ -339,7 +435,14 @@ def _context(view: DigestView) -> dict[str, object]:
     tz = ZoneInfo(view.timezone)
     changes = [BaselineChange(*row) for row in view.baseline_changes]
     feeds = [FailingFeed(*row) for row in view.failing_feeds]
+    rows = summary_rows([*view.flagged, *view.confirmations, *view.updates])
+    bars = deal_bars(view.landscape or view.flagged, view.period_start)
     return {
+        "rows": rows,
+        "table_text": text_table(rows),
+        "bars": bars,
+        "bars_text": text_bars(bars),
+        "landscape_days": LANDSCAPE_DAYS,
         "subject": digest_subject(view),
         "period": f"{format_time(view.period_start, tz)} – {format_time(view.period_end, tz)}",
         "generated": format_time(view.generated_at, tz),

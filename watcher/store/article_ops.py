@@ -337,6 +337,7 @@ def _apply_findings(
         if prior is not None:
             if prior.status == "retracted":
                 prior.status = "active"
+            prior.deal_status = f.status
             continue
         row = _finding_row(art, sig, f, version, now)
         s.add(row)
@@ -363,6 +364,7 @@ def _finding_row(art: ArticleRow, sig: str, f: Finding, version: str, now: datet
         evidence=f.evidence,
         confidence=f.confidence,
         explanation=f.explanation,
+        deal_status=f.status,
         baseline_version=version,
         first_seen_at=now,
     )

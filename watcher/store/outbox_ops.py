@@ -41,6 +41,8 @@ class DeliveryJob:
     site: str | None
     published: datetime | None
     sources: int
+    story_id: int | None = None
+    signature: str = ""
     lease: str = ""  # the claim's lease token: outcomes are written only while it still holds
 
 
@@ -61,6 +63,7 @@ def finding_from_row(row: FindingRow) -> Finding:
         confidence=row.confidence,
         explanation=row.explanation,
         baseline_sentence=row.baseline_sentence,
+        status=row.deal_status,
     )
 
 
@@ -140,6 +143,8 @@ class OutboxOps:
             site=art.site,
             published=art.published,
             sources=sources,
+            story_id=f.story_id,
+            signature=f.signature,
             lease=token,
         )
 

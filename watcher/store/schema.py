@@ -208,6 +208,7 @@ class FindingRow(Base):
     explanation: Mapped[str] = mapped_column(CleanText, default="")
     baseline_version: Mapped[str | None] = mapped_column(CleanString(64))
     status: Mapped[str] = mapped_column(CleanString(20), default="active")  # active|retracted|dismissed|confirmed
+    deal_status: Mapped[str | None] = mapped_column(CleanString(60))  # Finding.status: "signed", "in talks, reported"
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 

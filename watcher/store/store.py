@@ -24,6 +24,7 @@ from watcher.store import db
 from watcher.store.article_ops import ArticleOps
 from watcher.store.feed_ops import FeedOps
 from watcher.store.outbox_ops import OutboxOps
+from watcher.store.read_ops import ReadOps
 from watcher.store.schema import (
     ArticleRow,
     BaselineVersionRow,
@@ -39,7 +40,7 @@ from watcher.store.schema import (
 log = logging.getLogger(__name__)
 
 
-class Store(FeedOps, ArticleOps, OutboxOps):
+class Store(FeedOps, ArticleOps, OutboxOps, ReadOps):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = db.session_factory(engine)

@@ -1,0 +1,119 @@
+"""Read views for people: findings with their articles and outlets, as plain records.
+
+:meth:`ReadOps.finding_records` feeds :func:`watcher.notify.items.group_records`, which makes
+one item per story and fact for the digest, `watcher findings`, alerts and the dashboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, literal, select
+
+from watcher.notify.items import FindingRecord
+from watcher.store.outbox_ops import finding_from_row
+from watcher.store.schema import ArticleRow, EntryRow, FeedRow, FindingRow
+
+SHOWN = ("active", "confirmed")  # review states a person sees by default
+NOT_RETRACTED = ("active", "confirmed", "dismissed")
+
+
+class ReadOps:
+    """Mixed into :class:`watcher.store.Store`."""
+
+    def finding_records(
+        self,
+        *,
+        kinds: Sequence[str] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        reviews: Sequence[str] = SHOWN,
+        limit: int | None = None,
+        with_text: bool = True,
+    ) -> list[FindingRecord]:
+        """Findings first seen in [since, until) (newest first, at most ``limit``), with their article,
+        outlet and feed name, plus the other sources of the same (story, signature) groups whenever
+        those were seen, so that each item lists all its sources.
+
+        ``with_text`` loads the article text, which picking the evidence sentence needs; lists that
+        show no evidence leave it out."""
+        q = _records_query(with_text).where(FindingRow.status.in_(list(reviews)))
+        if kinds:
+            q = q.where(FindingRow.kind.in_(list(kinds)))
+        if since is not None:
+            q = q.where(FindingRow.first_seen_at >= since)
+        if until is not None:
+            q = q.where(FindingRow.first_seen_at < until)
+        q = q.order_by(FindingRow.first_seen_at.desc(), FindingRow.id.desc())
+        with self.session() as s:  # type: ignore[attr-defined]
+            found = [_record(row) for row in s.execute(q.limit(limit) if limit else q)]
+            keys = {(r.story_id, r.signature) for r in found if r.story_id is not None}
+            if keys:
+                have = {r.finding_id for r in found}
+                more = s.execute(
+                    _records_query(with_text).where(
+                        FindingRow.story_id.in_({sid for sid, _ in keys}),
+                        FindingRow.status.in_(list(reviews)),
+                    )
+                )
+                found += [
+                    r for r in map(_record, more) if r.finding_id not in have and (r.story_id, r.signature) in keys
+                ]
+        return found
+
+    def story_sources(self, story_id: int | None, signature: str) -> list[FindingRecord]:
+        """Every source of one story's finding (not retracted), oldest first: an alert's outlets."""
+        if story_id is None:
+            return []
+        q = _records_query(True).where(
+            FindingRow.story_id == story_id,
+            FindingRow.signature == signature,
+            FindingRow.status.in_(NOT_RETRACTED),
+        )
+        with self.session() as s:  # type: ignore[attr-defined]
+            return [_record(row) for row in s.execute(q.order_by(FindingRow.first_seen_at, FindingRow.id))]
+
+    def finding_record(self, finding_id: int) -> FindingRecord | None:
+        """One finding with its article (any review state but retracted)."""
+        q = _records_query(True).where(FindingRow.id == finding_id, FindingRow.status.in_(NOT_RETRACTED))
+        with self.session() as s:  # type: ignore[attr-defined]
+            row = s.execute(q).first()
+            return _record(row) if row is not None else None
+
+
+def _records_query(with_text: bool) -> Select[Any]:
+    """Findings joined with the article columns a record needs and the name of a feed that listed it."""
+    feed_of = (
+        select(EntryRow.article_id, func.min(FeedRow.name).label("feed"))
+        .join(FeedRow, FeedRow.id == EntryRow.feed_id)
+        .where(EntryRow.article_id.is_not(None))
+        .group_by(EntryRow.article_id)
+        .subquery()
+    )
+    text = ArticleRow.text if with_text else literal("").label("text")
+    return (
+        select(FindingRow, ArticleRow.title, ArticleRow.url, ArticleRow.site, ArticleRow.published, text,
+               feed_of.c.feed)  # fmt: skip
+        .join(ArticleRow, ArticleRow.id == FindingRow.article_id)
+        .outerjoin(feed_of, feed_of.c.article_id == ArticleRow.id)
+    )
+
+
+def _record(row: Any) -> FindingRecord:
+    f: FindingRow = row[0]
+    return FindingRecord(
+        finding_id=f.id,
+        story_id=f.story_id,
+        signature=f.signature,
+        finding=finding_from_row(f),
+        review=f.status,
+        first_seen=f.first_seen_at,
+        title=row.title,
+        url=row.url,
+        site=row.site,
+        published=row.published,
+        text=row.text or "",
+        feed=row.feed,
+    )

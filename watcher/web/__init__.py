@@ -1,0 +1,1 @@
+"""The web dashboard: routes, templates, auth (Flask, server-rendered)."""
