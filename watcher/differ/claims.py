@@ -67,6 +67,8 @@ def _money_attribute(ctx: Context, q: Quantity) -> str | None:
     if q.per_unit:
         return None
     attribute = _nearest_cue(ctx, q)
+    if attribute == "valuation" and lx.DEAL_NOUN.rx.search(ctx.low_slice(max(0, q.span.start - 45), q.span.start)):
+        attribute = "compute_deal"  # "a deal the paper valued at $5bn": the deal's value, not a company's
     if attribute == "spending" and ctx.deal:
         if roles_at(ctx, q.span.start, value_start=q.span.start, value_end=q.span.end, money=True).pairs():
             return "compute_deal"
@@ -163,6 +165,8 @@ def _flow_period(ctx: Context, q: Quantity, attribute: str) -> set[str]:
     return {encode_period(period)} if period else set()
 
 
+#: figures that belong to one company (its catalogue, its spending), not to a deal between two
+_ONE_COMPANY = frozenset({"catalog_size", "spending", "downloads"})
 _PER_YEAR = re.compile(
     r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b|\bper annum\b|\ba-year\b", re.IGNORECASE
 )
@@ -192,7 +196,10 @@ def _value_claim(ctx: Context, q: Quantity, attribute: str) -> list[Claim]:
     hedge = (projection_hedge if attribute in PROJECTIONS else hedge_at)(ctx, q.span.start)
     cue = deal_cue_before(ctx, q.span.start) if ctx.deal and attribute in DEAL_ATTRIBUTES else None
     if cue is None:
-        return [_claim(ctx, ctx.parties, attribute, attribute, q.value, hedge, notes, q.span.start)]
+        parties = ctx.parties
+        if attribute in _ONE_COMPANY:  # a company's own figure: the company of the amount's clause
+            parties = clause_parties(ctx, q.span.start) or parties
+        return [_claim(ctx, parties, attribute, attribute, q.value, hedge, notes, q.span.start)]
     notes.add("deal")
     cue_hedge = hedge_at(ctx, cue.start())
     if hedge is Hedge.SPECULATIVE and _MAYBE_MORE.search(ctx.text, max(0, q.span.start - 40), q.span.start):
@@ -410,6 +417,8 @@ class ArticleNames:
         # "Rheinwerk" for "Rheinwerk Rechenzentren": the first word of a longer unlisted name, when
         # that word is no ordinary English word
         short = {n.split()[0] for n in found if " " in n and _rare_first_word(n.split()[0])}
+        # "Prairie Rivers" for "Prairie Rivers Electric Cooperative"
+        short |= {" ".join(n.split()[:2]) for n in found if len(n.split()) >= 3 and n.split()[1][:1].isupper()}
         return cls(frozenset(n for n in found | short if len(n) > 2))
 
     def add_to(self, text: str, mentions: list[Mention]) -> list[Mention]:
@@ -497,6 +506,10 @@ def extract_claims(
     sentences = [s for s in document.sentences if s.zone is not Zone.CORRECTION]
     claims: list[Claim] = []
     unknown = {s.text: entities.find_unknown(s.text) for s in sentences}
+    for s in sentences:
+        lead = _lead_name(s)
+        if lead and lead not in entities.aliases and lead not in entities.places and not entities.find_known(lead):
+            unknown[s.text] = [*unknown[s.text], Mention(entities.canonical(lead), 0, len(lead), known=False)]
     reader = _Reader(entities, reference_year, salient_company(sentences[:3], entities, unknown))
     reader.unknown = unknown
     reader.names = ArticleNames.of(reader.unknown)
@@ -505,7 +518,8 @@ def extract_claims(
         if heading:
             reader.topic = (heading, sentence.paragraph)
             continue
-        row = _row_topic(sentence, reader)
+        lead = _lead_name(sentence)
+        row = _row_topic(sentence, reader) or (lead if lead and lead not in entities.places else None)
         if row is not None:
             reader.topic = (row, sentence.paragraph)
         surface = read_surface(sentence)
@@ -606,6 +620,17 @@ def _row_topic(sentence: Sentence, reader: _Reader) -> str | None:
         return None
     found = reader.names.add_to(m.group("cell"), reader.entities.find_mentions(m.group("cell")))
     return found[0].name if found else None
+
+
+#: a list item that opens with the company it is about: "Lucerna Photonics - Shares of ..."
+_LEAD_NAME = re.compile(r"^(?P<name>[A-Z][\w&.'’-]*(?: [A-Z][\w&.'’-]*){0,3})\s+[-–—:]\s+(?=[A-Z])")
+
+
+def _lead_name(sentence: Sentence) -> str | None:
+    m = _LEAD_NAME.match(sentence.text)
+    if m is None or (m.group("name").isupper() and len(m.group("name")) > 4):
+        return None  # a dateline ("SEATTLE - ..."), not a company
+    return m.group("name")
 
 
 _HEADING = re.compile(r"^\W*(?P<name>[^.:;!?]{1,60}?)\s*[.:\u2014\u2013-]?\s*$")

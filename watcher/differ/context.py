@@ -168,6 +168,8 @@ class Context:
         if pos is None or not self.novel:
             return self.novel
         start, end = self.clause(pos)
+        if start > 0:  # "a second capacity contract, valued at $6.3bn": the clause before too
+            start, _ = self.clause(max(0, start - 3))
         return bool(lx.NOVEL.rx.search(self.low_slice(start, end)))
 
     @cached_property

@@ -246,6 +246,8 @@ class EntityIndex:
         name = " ".join(words).rstrip(".,")
         if not name or name in self.non_org_words or name in self.places or name in self.aliases:
             return None
+        if words[-1] in _PLACE_HEADS:
+            return None  # "Jung District", "Orange County": a place
         if name.isupper() and len(name) > 5:  # a dateline: "SEATTLE"
             return None
         if all(w in self.org_suffixes for w in words):
@@ -306,6 +308,13 @@ def _unusual_word(word: str) -> bool:
         return False
     # not among the 100,000 most frequent English words, nor a hyphenated common one
     return not is_ordinary(word) and not is_ordinary(word.split("-")[0], 30_000)
+
+
+#: the last word of a place's name
+_PLACE_HEADS = frozenset(
+    "District Province County Prefecture Region Municipality Borough Township Emirate Canton Oblast "
+    "Territory Valley Bay Island Islands Peninsula Coast Park".split()
+)
 
 
 def _overlaps_any(m: Mention, others: Iterable[Mention]) -> bool:

@@ -86,8 +86,8 @@ def _possessor(ctx: Context, pos: int) -> str | None:
 _NEW_CLAUSE = re.compile(r"(?:[,;]\s*(?:and|but|while|whereas)?|\b(?:and|but|while|whereas))\s+$")
 #: a description that reports a deal: "the AI infrastructure company said (that) ..."
 _DESCRIPTION_SAID = re.compile(
-    r"\b[Tt]he (?:[\w-]+ ){0,3}(?:company|firm|group|startup|start-up|operator|provider|developer|maker)\s+"
-    r"(?:said|says|announced|disclosed|confirmed)\b"
+    r"\b(?:[Tt]he (?:[\w-]+ ){0,3}(?:company|firm|group|startup|start-up|operator|provider|developer|maker)|it)\s+"
+    r"(?:\w+\s+){0,4}?(?:said|says|announced|disclosed|disclosing|confirmed)\b"
 )
 #: a clause parallel to the one before it ("..., while AMD contributed ...")
 _PARALLEL = re.compile(r"\b(?:while|whereas)\s*$|\b(?:while|whereas)\b")
@@ -95,7 +95,8 @@ _PARALLEL = re.compile(r"\b(?:while|whereas)\s*$|\b(?:while|whereas)\b")
 _RELATIVE = re.compile(r"\s*(?:(?:with|from|to|in|under|by|for|of)\s+)?(?:whose|which|whom|that)\b")
 #: the sentence reports what another says: "IREN said (that) Microsoft ..."
 _REPORTING = re.compile(
-    r"\W*(?:[\w-]+\s+){0,3}?(?:said|says|announced|disclosed|confirmed|revealed|told \w+)\b"
+    r"\W*(?:[\w-]+\s+){0,3}?(?:said|says|saying|announced|announcing|disclosed|disclosing|confirmed|confirming|"
+    r"revealed|revealing|told \w+)\b"
     r"(?:\s+(?:on|in|late|early)\s+\w+)?(?:,)?\s+(?!(?:a|an|the|its|their|plans|results)\b)"
 )
 #: the subject of a sentence that refers back to the company the article is about

@@ -175,7 +175,7 @@ CUES: tuple[tuple[str | None, Folded], ...] = (
     (
         "compute_deal",
         Folded(
-            r"\b(?:deals?|contracts?|agreements?|commitments?|commit\w*|buy|bought|purchas\w+|capacity|services|comput\w+|cloud|lease\w*|rent\w*|orders?|worth|pact|supply|supplies|chips?|gpus?|processors|accelerators|servers)\b"
+            r"\b(?:deals?|contracts?|agreements?|commitments?|commit\w*|buy|bought|purchas\w+|capacity|services|comput\w+|cloud|lease\w*|rent\w*|orders?|worth|pact|supply|supplies|chips?|gpus?|processors|accelerators|servers|campus|facility|data[- ]?cent\w+)\b"
         ),
     ),
 )
@@ -298,6 +298,7 @@ GIVEN_NAMES = frozenset(
 #: words before a name that make it a source, not a party ("an analyst at Roe Partners",
 #: "told Acme News", "data from Acme Research")
 NON_PARTY_BEFORE = re.compile(
+    r"\b(?:arm|unit|subsidiary|division|affiliate|parent|owner|shareholders?) of\s+(?:the\s+|[A-Z][a-z]+['’]s\s+)?$|"
     r"\b(?:analysts?|economists?|strategists?|researchers?|professors?|fellows?|portfolio managers?|"
     r"fund managers?|partners?|directors?|heads? of [\w\s]{1,20}?|investors?|traders?|lawyers?) (?:at|with|from|of)\s+$|"
     r"\b(?:told|according to data from|data from|figures from|estimates from|research from|research firm|"
