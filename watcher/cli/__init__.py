@@ -70,6 +70,7 @@ from watcher.cli import (  # noqa: E402,F401
     diff_cmds,
     feeds_cmds,
     pipeline_cmds,
+    setup_cmds,
     web_cmds,
 )
 
