@@ -106,7 +106,8 @@ def test_wide_shows_cells_whole(monkeypatch: pytest.MonkeyPatch, polled_db: dict
 
 
 LISTINGS = {  # command -> its header line in a pipe
-    "status --all": "feed\tstate\tlast_success_at\tconsecutive_failures\tnext_poll_at\tlast_error\turl",
+    "status --all": "feed\tstate\tlast_success_at\tconsecutive_failures\tnext_poll_at\tentries_deferred\tlast_error"
+    "\turl",
     "findings": "id\tfirst_seen_at\tkind\tparties\tattribute\tnew_value\tbaseline_value\tdeal_status"
     "\treview\tsources\toutlets\turl",
     "baseline show": "id\tparties\tattribute\tvalue\thedge\tseed",

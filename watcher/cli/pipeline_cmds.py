@@ -328,11 +328,12 @@ def status(as_json: bool, all_feeds: bool, wide: bool) -> None:
     feeds = data["feeds"]
     if not is_terminal():
         print_tsv(
-            ["feed", "state", "last_success_at", "consecutive_failures", "next_poll_at", "last_error", "url"],
+            ["feed", "state", "last_success_at", "consecutive_failures", "next_poll_at", "entries_deferred",
+             "last_error", "url"],
             [
                 [
                     f["name"], _feed_state(f), _iso(f["last_success_at"]), f["consecutive_failures"],
-                    _iso(f["next_poll_at"]), f["last_error"], f["url"],
+                    _iso(f["next_poll_at"]), f.get("entries_deferred") or 0, f["last_error"], f["url"],
                 ]
                 for f in feeds
                 if all_feeds or (f["enabled"] and f["consecutive_failures"])
