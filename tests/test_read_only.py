@@ -75,3 +75,11 @@ def test_after_a_write_the_read_only_commands_read_it(fresh: Path) -> None:
     assert code == 0 and out.startswith("feed\t"), out
     code, out, err = invoke(["findings"])
     assert code == 0 and out.splitlines()[0].startswith("id\t")
+
+
+def test_a_missing_folder_is_still_an_error_for_read_only_commands(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WATCHER_DATABASE_URL", f"sqlite:///{fresh / 'typo' / 'w.db'}")
+    for args in (["status"], ["findings"]):
+        code, out, err = invoke(args)
+        assert code == 1 and "does not exist" in err and str(fresh / "typo") in err
+    assert files_under(fresh) == []

@@ -39,6 +39,9 @@ def opened(*, read_only: bool = False, **overrides: object) -> Iterator[object]:
     if read_only:
         path = missing_database(settings.database_url)
         if path is not None:
+            from watcher.store.db import check_sqlite_folder
+
+            check_sqlite_folder(settings.database_url, create=False)  # a folder that is not there is an error
             raise NoDatabaseError(f"no database yet at {path}; {NO_DATABASE_HINT}")
     w = make_watcher(settings)
     try:
