@@ -486,3 +486,36 @@ def test_the_startup_as_subject_and_the_chatgpt_maker(entities: EntityIndex) -> 
         "The startup has signed a $1 billion lease with the ChatGPT maker."
     )
     assert [set(f.parties) for f in flags(run(entities, text))] == [{"Quasar Cloud", "OpenAI"}]
+
+
+def test_the_two_companies_signed(entities: EntityIndex) -> None:
+    text = (
+        "Quasar Cloud and Microsoft met in Seattle on Monday. "
+        "The two companies signed a multi-year capacity agreement."
+    )
+    assert [set(f.parties) for f in flags(run(entities, text))] == [{"Quasar Cloud", "Microsoft"}]
+
+
+def test_a_later_comparison_does_not_make_a_new_deal_history(entities: EntityIndex) -> None:
+    text = "Quasar Cloud signed a $5 billion contract with Microsoft, up from the $3 billion it had previously reported."
+    assert [f.new_value for f in flags(run(entities, text))] == ["$5 billion"]
+
+
+def test_the_differ_is_a_pure_core() -> None:
+    """Importing and running the differ loads no database, network, Telegram or scheduler code."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from watcher.differ import analyse\n"
+        "from watcher.differ.entities import load_entities\n"
+        "from watcher.differ.explain import explain_article\n"
+        "e = load_entities(Path('config/entities.yaml'))\n"
+        "class B: facts = ()\n"
+        "analyse('OpenAI signed a $5 billion deal with Quasar Cloud.', B(), e)\n"
+        "explain_article('OpenAI signed a $5 billion deal with Quasar Cloud.', B(), e)\n"
+        "heavy = {'sqlalchemy', 'alembic', 'telegram', 'apscheduler', 'httpx', 'trafilatura', 'flask', 'psycopg'}\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

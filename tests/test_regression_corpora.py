@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "heldout_like"
 CORPUS2 = ROOT / "tests" / "data" / "heldout_like2"
 CORPUS3 = ROOT / "tests" / "data" / "corpus3"
+CORPUS4 = ROOT / "tests" / "data" / "corpus4"
 SCORER = ROOT.parent / "shared" / "eval" / "score.py"
 
 
@@ -98,13 +99,30 @@ def test_corpus3_does_not_regress(tmp_path: Path) -> None:
     scorer = _scorer()
     if scorer is None:
         labels = json.loads((CORPUS3 / "labels.json").read_text(encoding="utf-8"))
-        assert _minimal_f1(labels, rows) >= 0.6
+        assert _minimal_f1(labels, rows) >= 0.8
         return
     out = tmp_path / "findings.jsonl"
     out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     _, totals = scorer.score(scorer.load_labels(CORPUS3), scorer.load_findings(out))
-    assert totals["f1"] >= 0.64, totals
-    assert totals["article_recall"] >= 0.8, totals
+    assert totals["f1"] >= 0.85, totals
+    assert totals["article_recall"] >= 0.95, totals
+
+
+def test_corpus4_does_not_regress(tmp_path: Path) -> None:
+    """corpus4 (20 articles written blind after the reader was built: features, stock reports,
+    blog posts, transcripts, regulators, other currencies) at the alert threshold: first contact
+    F1 0.65, article recall 0.80; the floor is what the reader reaches now, less a margin."""
+    rows = [r for r in _findings(CORPUS4) if float(r["confidence"]) >= 0.5]  # type: ignore[arg-type]
+    scorer = _scorer()
+    if scorer is None:
+        labels = json.loads((CORPUS4 / "labels.json").read_text(encoding="utf-8"))
+        assert _minimal_f1(labels, rows) >= 0.7
+        return
+    out = tmp_path / "findings.jsonl"
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    _, totals = scorer.score(scorer.load_labels(CORPUS4), scorer.load_findings(out))
+    assert totals["f1"] >= 0.75, totals
+    assert totals["article_recall"] >= 0.75, totals
 
 
 @pytest.mark.parametrize("aid", ["h07", "h08", "h10"])
@@ -127,3 +145,24 @@ def test_second_corpus_contradictions_through_descriptions_and_projects(aid: str
     rows = _findings(CORPUS2)
     found = [r for r in rows if Path(str(r["source"])).stem == aid and r["kind"] == "contradiction"]
     assert [r["baseline_fact"] for r in found] == [fact]
+
+
+SHARED = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.mark.parametrize("name", ["dev", "dev2"])
+def test_the_shared_dev_corpora_score_at_least_095(tmp_path: Path, name: str) -> None:
+    """The team's labelled dev corpora (read in place, never copied): F1 >= 0.95 over all flags and
+    over those that alert, article recall 1.0 at the alert threshold."""
+    corpus = SHARED / name
+    scorer = _scorer()
+    if scorer is None or not (corpus / "labels.json").is_file():
+        pytest.skip(f"{corpus} or the shared scorer is absent (a user's clone has no ../shared)")
+    rows = _findings(corpus)
+    out = tmp_path / "findings.jsonl"
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    labels = scorer.load_labels(corpus)
+    _, every = scorer.score(labels, scorer.load_findings(out))
+    _, alerted = scorer.score(labels, scorer.load_findings(out, min_confidence=0.5))
+    assert every["f1"] >= 0.95, every
+    assert alerted["f1"] >= 0.95 and alerted["article_recall"] == 1.0, alerted

@@ -31,6 +31,7 @@ from watcher.differ.frames import clause_parties, last_subject, roles_at, subjec
 from watcher.differ.mentions import type_mentions
 from watcher.differ.quantities import Quantity, parse_number
 from watcher.differ.valuecompare import encode_period, period_in
+from watcher.differ.words import is_ordinary
 from watcher.types import Claim, ClaimFlag, Hedge, Span, Value, ValueType
 
 #: attributes whose claims can announce a deal
@@ -66,6 +67,8 @@ def _money_attribute(ctx: Context, q: Quantity) -> str | None:
     if q.per_unit:
         return None
     attribute = _nearest_cue(ctx, q)
+    if attribute == "valuation" and lx.DEAL_NOUN.rx.search(ctx.low_slice(max(0, q.span.start - 45), q.span.start)):
+        attribute = "compute_deal"  # "a deal the paper valued at $5bn": the deal's value, not a company's
     if attribute == "spending" and ctx.deal:
         if roles_at(ctx, q.span.start, value_start=q.span.start, value_end=q.span.end, money=True).pairs():
             return "compute_deal"
@@ -133,7 +136,7 @@ def _claim(
     if ctx.reported:
         flags.add("reported")
     return Claim(
-        parties, kind, attribute, value, hedge, s.text, Span(s.start, s.end), ctx.historical, frozenset(flags)
+        parties, kind, attribute, value, hedge, s.text, Span(s.start, s.end), ctx.historical_at(pos), frozenset(flags)
     )
 
 
@@ -390,9 +393,7 @@ _DEAL_REFERENCE = re.compile(
 
 
 def _rare_first_word(word: str) -> bool:
-    from wordfreq import zipf_frequency  # a word-frequency table, loaded on first use
-
-    return len(word) >= 4 and word[:1].isupper() and zipf_frequency(word.lower(), "en") < 2.5
+    return len(word) >= 4 and word[:1].isupper() and not is_ordinary(word.lower(), 50_000)
 
 
 class ArticleNames:
@@ -411,6 +412,8 @@ class ArticleNames:
         # "Rheinwerk" for "Rheinwerk Rechenzentren": the first word of a longer unlisted name, when
         # that word is no ordinary English word
         short = {n.split()[0] for n in found if " " in n and _rare_first_word(n.split()[0])}
+        # "Prairie Rivers" for "Prairie Rivers Electric Cooperative"
+        short |= {" ".join(n.split()[:2]) for n in found if len(n.split()) >= 3 and n.split()[1][:1].isupper()}
         return cls(frozenset(n for n in found | short if len(n) > 2))
 
     def add_to(self, text: str, mentions: list[Mention]) -> list[Mention]:
@@ -498,6 +501,10 @@ def extract_claims(
     sentences = [s for s in document.sentences if s.zone is not Zone.CORRECTION]
     claims: list[Claim] = []
     unknown = {s.text: entities.find_unknown(s.text) for s in sentences}
+    for s in sentences:
+        lead = _lead_name(s)
+        if lead and lead not in entities.aliases and lead not in entities.places and not entities.find_known(lead):
+            unknown[s.text] = [*unknown[s.text], Mention(entities.canonical(lead), 0, len(lead), known=False)]
     reader = _Reader(entities, reference_year, salient_company(sentences[:3], entities, unknown))
     reader.unknown = unknown
     reader.names = ArticleNames.of(reader.unknown)
@@ -506,7 +513,8 @@ def extract_claims(
         if heading:
             reader.topic = (heading, sentence.paragraph)
             continue
-        row = _row_topic(sentence, reader)
+        lead = _lead_name(sentence)
+        row = _row_topic(sentence, reader) or (lead if lead and lead not in entities.places else None)
         if row is not None:
             reader.topic = (row, sentence.paragraph)
         surface = read_surface(sentence)
@@ -607,6 +615,17 @@ def _row_topic(sentence: Sentence, reader: _Reader) -> str | None:
         return None
     found = reader.names.add_to(m.group("cell"), reader.entities.find_mentions(m.group("cell")))
     return found[0].name if found else None
+
+
+#: a list item that opens with the company it is about: "Lucerna Photonics - Shares of ..."
+_LEAD_NAME = re.compile(r"^(?P<name>[A-Z][\w&.'’-]*(?: [A-Z][\w&.'’-]*){0,3})\s+[-–—:]\s+(?=[A-Z])")
+
+
+def _lead_name(sentence: Sentence) -> str | None:
+    m = _LEAD_NAME.match(sentence.text)
+    if m is None or (m.group("name").isupper() and len(m.group("name")) > 4):
+        return None  # a dateline ("SEATTLE - ..."), not a company
+    return m.group("name")
 
 
 _HEADING = re.compile(r"^\W*(?P<name>[^.:;!?]{1,60}?)\s*[.:\u2014\u2013-]?\s*$")

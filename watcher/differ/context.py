@@ -103,6 +103,8 @@ class Context:
         self.topic = topic
         #: the first company the sentence before named ("It" as a subject refers to it)
         self.previous_subject: str | None = None
+        #: the companies of the sentence before ("The two companies signed ...")
+        self.previous: tuple[str, ...] = ()
         #: results the frame rules compute more than once per sentence
         self.memo: dict[str, dict[tuple[int, int], object]] = {}
 
@@ -116,6 +118,15 @@ class Context:
         if _CONTEXT_CASED in self.text:
             return lx.fold(self.text[start:end])
         return self.low[start:end]
+
+    def historical_at(self, pos: int | None) -> bool:
+        """Whether what stands at ``pos`` is history: the sentence up to the end of that clause
+        dates it ("In 2019 ...", "previously"), not a later comparison ("..., down from the $22bn
+        it had previously reported")."""
+        if pos is None or not self.historical:
+            return self.historical
+        _, end = self.clause(pos)
+        return _is_historical(self.low_slice(0, end), self.reference_year)
 
     @cached_property
     def historical(self) -> bool:
@@ -157,6 +168,8 @@ class Context:
         if pos is None or not self.novel:
             return self.novel
         start, end = self.clause(pos)
+        if start > 0:  # "a second capacity contract, valued at $6.3bn": the clause before too
+            start, _ = self.clause(max(0, start - 3))
         return bool(lx.NOVEL.rx.search(self.low_slice(start, end)))
 
     @cached_property
@@ -233,9 +246,11 @@ def read_sentence(
     if len(set(names)) < 2 and (lx.refers_back(text) or (not mentions and previous)):
         carried = tuple(previous)
         names = names + list(previous)
-    return Context(
+    ctx = Context(
         surface, _ordered(names), tuple(mentions), tuple(modifiers), carried, reference_year, reference, topic
     )
+    ctx.previous = tuple(previous)
+    return ctx
 
 
 def deal_cue_before(ctx: Context, pos: int) -> re.Match[str] | None:

@@ -15,7 +15,11 @@ from typing import Any
 
 import yaml
 
+from watcher.differ.words import is_ordinary
 from watcher.errors import ConfigError
+
+#: libyaml's safe loader when PyYAML has it (several times faster), else the pure-Python one
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _TOKEN = r"[A-Z][\w&'’.\-]*[\w&]|[A-Z]"
 _NAME = rf"(?:{_TOKEN})(?:\s(?:{_TOKEN}|&|of|de|der|von)(?=\s|$|[,;:.)'’]))*?(?:\s(?:{_TOKEN}))?"
@@ -242,6 +246,8 @@ class EntityIndex:
         name = " ".join(words).rstrip(".,")
         if not name or name in self.non_org_words or name in self.places or name in self.aliases:
             return None
+        if words[-1] in _PLACE_HEADS:
+            return None  # "Jung District", "Orange County": a place
         if name.isupper() and len(name) > 5:  # a dateline: "SEATTLE"
             return None
         if all(w in self.org_suffixes for w in words):
@@ -300,9 +306,15 @@ def _unusual_word(word: str) -> bool:
         return True
     if len(word) < 4:
         return False
-    from wordfreq import zipf_frequency  # a word-frequency table, loaded on first use
+    # not among the 100,000 most frequent English words, nor a hyphenated common one
+    return not is_ordinary(word) and not is_ordinary(word.split("-")[0], 30_000)
 
-    return zipf_frequency(word, "en") < 1.5 and zipf_frequency(word.split("-")[0], "en") < 3.0
+
+#: the last word of a place's name
+_PLACE_HEADS = frozenset(
+    "District Province County Prefecture Region Municipality Borough Township Emirate Canton Oblast "
+    "Territory Valley Bay Island Islands Peninsula Coast Park".split()
+)
 
 
 def _overlaps_any(m: Mention, others: Iterable[Mention]) -> bool:
@@ -368,7 +380,7 @@ def build_index(data: Mapping[str, Any], path: Path = Path("<entities>")) -> Ent
 def load_entities(path: Path) -> EntityIndex:
     """Reads ``config/entities.yaml``; a missing or invalid file is a :class:`ConfigError`."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
     except OSError as exc:
         raise ConfigError(f"cannot read entity list {path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:

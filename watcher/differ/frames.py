@@ -61,6 +61,10 @@ def _is_relative(ctx: Context, start: int) -> bool:
     return bool(_RELATIVE.match(ctx.text, start) or _RELATIVE_BEFORE.search(ctx.text, max(0, start - 30), start))
 
 
+#: "the two companies signed", "both firms agreed": a plural subject naming no company
+_PLURAL_SUBJECT = re.compile(
+    r"\b(?:[Tt]he two|[Bb]oth|[Tt]he) (?:companies|firms|sides|groups|partners)\s+(?:[a-z]+\s+){0,2}$"
+)
 #: "it has contracted", "the company signed": a pronoun or description as the trigger's subject
 _PRONOUN_SUBJECT = re.compile(
     r"\b(?:[Ii]t|[Tt]hey|[Tt]he (?:[\w-]+ ){0,2}(?:company|startup|start-up|firm|group|operator|provider|"
@@ -82,8 +86,8 @@ def _possessor(ctx: Context, pos: int) -> str | None:
 _NEW_CLAUSE = re.compile(r"(?:[,;]\s*(?:and|but|while|whereas)?|\b(?:and|but|while|whereas))\s+$")
 #: a description that reports a deal: "the AI infrastructure company said (that) ..."
 _DESCRIPTION_SAID = re.compile(
-    r"\b[Tt]he (?:[\w-]+ ){0,3}(?:company|firm|group|startup|start-up|operator|provider|developer|maker)\s+"
-    r"(?:said|says|announced|disclosed|confirmed)\b"
+    r"\b(?:[Tt]he (?:[\w-]+ ){0,3}(?:company|firm|group|startup|start-up|operator|provider|developer|maker)|it)\s+"
+    r"(?:\w+\s+){0,4}?(?:said|says|announced|disclosed|disclosing|confirmed)\b"
 )
 #: a clause parallel to the one before it ("..., while AMD contributed ...")
 _PARALLEL = re.compile(r"\b(?:while|whereas)\s*$|\b(?:while|whereas)\b")
@@ -91,7 +95,8 @@ _PARALLEL = re.compile(r"\b(?:while|whereas)\s*$|\b(?:while|whereas)\b")
 _RELATIVE = re.compile(r"\s*(?:(?:with|from|to|in|under|by|for|of)\s+)?(?:whose|which|whom|that)\b")
 #: the sentence reports what another says: "IREN said (that) Microsoft ..."
 _REPORTING = re.compile(
-    r"\W*(?:[\w-]+\s+){0,3}?(?:said|says|announced|disclosed|confirmed|revealed|told \w+)\b"
+    r"\W*(?:[\w-]+\s+){0,3}?(?:said|says|saying|announced|announcing|disclosed|disclosing|confirmed|confirming|"
+    r"revealed|revealing|told \w+)\b"
     r"(?:\s+(?:on|in|late|early)\s+\w+)?(?:,)?\s+(?!(?:a|an|the|its|their|plans|results)\b)"
 )
 #: the subject of a sentence that refers back to the company the article is about
@@ -301,6 +306,9 @@ def roles_at(
         ref = _possessor(ctx, pos)
         if ref:
             return _with_counterparties(ctx, (ref,), pos, end, value_start, value_end, money, "possessive")
+    if not actors and len(ctx.previous) >= 2 and _PLURAL_SUBJECT.search(ctx.text, max(start, pos - 40), pos):
+        # "The two companies signed ...": the companies of the sentence before
+        return Roles(ctx.previous[:2], (), "the two companies")
     actors = actors or _subjects(ctx, 0, pos)
     if not actors:
         ref = ctx.previous_subject or ctx.reference

@@ -64,7 +64,7 @@ class Folded:
 def _load_sections() -> dict[str, list[dict[str, str]]]:
     """The word lists of ``lexicon.yaml``, beside this module (shipped as package data)."""
     text = resources.files("watcher.differ").joinpath("lexicon.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
     return {str(k): list(v) for k, v in data.items()}
 
 
@@ -175,7 +175,7 @@ CUES: tuple[tuple[str | None, Folded], ...] = (
     (
         "compute_deal",
         Folded(
-            r"\b(?:deals?|contracts?|agreements?|commitments?|commit\w*|buy|bought|purchas\w+|capacity|services|comput\w+|cloud|lease\w*|rent\w*|orders?|worth|pact|supply|supplies|chips?|gpus?|processors|accelerators|servers)\b"
+            r"\b(?:deals?|contracts?|agreements?|commitments?|commit\w*|buy|bought|purchas\w+|capacity|services|comput\w+|cloud|lease\w*|rent\w*|orders?|worth|pact|supply|supplies|chips?|gpus?|processors|accelerators|servers|campus|facility|data[- ]?cent\w+)\b"
         ),
     ),
 )
@@ -286,11 +286,19 @@ GIVEN_NAMES = frozenset(
     Karen Kate Kevin Larry Laura Lisa Marc Maria Mark Martin Mary Masayoshi Matt Matthew Michael
     Michelle Mike Mustafa Nadella Nancy Nick Nicola Oliver Patrick Paul Peter Priya Rachel Raj Rajesh
     Rebecca Richard Robert Ryan Safra Sam Samuel Sarah Satya Scott Sean Simon Sophie Stephen Steve
-    Steven Sundar Susan Thomas Tim Tom Victoria William Yann""".split()
+    Steven Sundar Susan Thomas Tim Tom Victoria William Yann
+    Abdul Ahmed Ahmad Aiko Akira Ali Amir Ana Andrea Andreas Anil Anja Antoine Arjun Ayesha Bruno Carla
+    Chen Daniela Deepak Dmitri Elena Emma Fatima Felix Florian Francesca Francois Fritz Gabriel Giulia
+    Hans Hiroshi Hyun Ingrid Isabel Ivan Jan Javier Jean Jin Jorge Juan Julien Jurgen Karl Katarina
+    Kenji Klaus Lars Lena Li Lin Luca Lucas Luis Manuel Marco Mario Marta Matteo Mehmet Mei Min Mohamed
+    Mohammed Nadia Naoko Nikolai Nils Olga Omar Pablo Pedro Pierre Rahul Ravi Ricardo Rohan Sakura Sandeep
+    Sanjay Sergei Shin Sofia Sophie Stefan Stefano Sunil Takashi Tanvi Thomas Vikram Wei Yang Yasmin
+    Yuki Yusuf Zhang Ziad Zoe""".split()
 )
 #: words before a name that make it a source, not a party ("an analyst at Roe Partners",
 #: "told Acme News", "data from Acme Research")
 NON_PARTY_BEFORE = re.compile(
+    r"\b(?:arm|unit|subsidiary|division|affiliate|parent|owner|shareholders?) of\s+(?:the\s+|[A-Z][a-z]+['’]s\s+)?$|"
     r"\b(?:analysts?|economists?|strategists?|researchers?|professors?|fellows?|portfolio managers?|"
     r"fund managers?|partners?|directors?|heads? of [\w\s]{1,20}?|investors?|traders?|lawyers?) (?:at|with|from|of)\s+$|"
     r"\b(?:told|according to data from|data from|figures from|estimates from|research from|research firm|"
@@ -299,7 +307,8 @@ NON_PARTY_BEFORE = re.compile(
 )
 #: words after a name that make it a source ("Acme Research analyst Jane Doe", "Acme's analysts")
 NON_PARTY_AFTER = re.compile(
-    r"(?:['’]s)?\s+(?:analysts?|economists?|strategists?|research (?:note|analyst)s?)\b"
+    r"(?:['’]s)?\s+(?:analysts?|economists?|strategists?|research (?:note|analyst)s?)\b|"
+    r"['’]s\s+(?:[\w-]+\s+){0,2}?(?:conference|event|keynote|summit|expo|trade show|headquarters|website|blog)\b"
 )
 
 
