@@ -165,6 +165,8 @@ def _flow_period(ctx: Context, q: Quantity, attribute: str) -> set[str]:
     return {encode_period(period)} if period else set()
 
 
+#: figures that belong to one company (its catalogue, its spending), not to a deal between two
+_ONE_COMPANY = frozenset({"catalog_size", "spending", "downloads"})
 _PER_YEAR = re.compile(
     r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b|\bper annum\b|\ba-year\b", re.IGNORECASE
 )
@@ -194,7 +196,10 @@ def _value_claim(ctx: Context, q: Quantity, attribute: str) -> list[Claim]:
     hedge = (projection_hedge if attribute in PROJECTIONS else hedge_at)(ctx, q.span.start)
     cue = deal_cue_before(ctx, q.span.start) if ctx.deal and attribute in DEAL_ATTRIBUTES else None
     if cue is None:
-        return [_claim(ctx, ctx.parties, attribute, attribute, q.value, hedge, notes, q.span.start)]
+        parties = ctx.parties
+        if attribute in _ONE_COMPANY:  # a company's own figure: the company of the amount's clause
+            parties = clause_parties(ctx, q.span.start) or parties
+        return [_claim(ctx, parties, attribute, attribute, q.value, hedge, notes, q.span.start)]
     notes.add("deal")
     cue_hedge = hedge_at(ctx, cue.start())
     if hedge is Hedge.SPECULATIVE and _MAYBE_MORE.search(ctx.text, max(0, q.span.start - 40), q.span.start):

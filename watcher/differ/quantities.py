@@ -106,7 +106,13 @@ _DURATION = _folded(rf"\b(?P<num>{_NUM})[\s-](?P<unit>years?|yr)\b(?!\s+(?:ago|o
 _YEAR = re.compile(
     r"(?<![$€£\d,.])\b(?P<year>(?:19|20)\d{2})\b(?![,.]\d|\s?(?:%|per ?cent|GW|MW|billion|million|bn))"
 )
-_COUNT = re.compile(rf"\b(?P<num>{_DIGITS})\s+(?P<noun>(?:AI\s+)?models)\b", re.IGNORECASE)
+_COUNT = re.compile(
+    rf"\b(?P<num>{_DIGITS})\s+(?P<noun>(?:AI\s+)?models)\b|"
+    # "culls its model catalogue to about 4,000": the count after the catalogue it counts
+    rf"\bcatalog(?:ue)?\s+(?:[\w-]+\s+){{0,3}}?(?:to|of|at)\s+(?:about\s+|around\s+|roughly\s+|some\s+)?"
+    rf"(?P<num2>{_DIGITS})(?![\d,.]|\s*(?:%|per ?cent|GW|MW|billion|million|bn))",
+    re.IGNORECASE,
+)
 
 _MONEY_CONTEXT_AFTER = re.compile(
     r"^\s*(?:-?\s*dollar|investment|deal|contract|commitment|agreement|order|fund|cheque|check|purchase|plan)",
@@ -267,7 +273,7 @@ def _overlaps(start: int, end: int, found: list[Quantity]) -> bool:
 _HAS_POWER = ("gw", "mw", "watt")
 _HAS_PERCENT = ("%", "cent", "pct")
 _HAS_YEARS = ("year", "yr")
-_HAS_MODELS = ("models",)
+_HAS_MODELS = ("models", "catalog")
 #: text without any of these holds no amount of money (a cheap test before the money patterns)
 _HAS_MONEY = re.compile(
     r"[$€£¥₹₩]|illion|dollar|euro|pound|yen|rupee|crore|lakh|dirham|ringgit|riyal|franc|yuan|\bwon\b|"
@@ -349,8 +355,10 @@ def _find_duration(text: str, low: str) -> list[Quantity]:
 def _find_count(text: str) -> list[Quantity]:
     out: list[Quantity] = []
     for m in _COUNT.finditer(text):
-        val = Value(ValueType.COUNT, parse_number(m.group("num")), None, qualifier_before(text, m.start()))
-        out.append(Quantity(val, Span(m.start(), m.end()), m.group(0)))
+        group = "num" if m.group("num") else "num2"
+        start = m.start(group)
+        val = Value(ValueType.COUNT, parse_number(m.group(group)), None, qualifier_before(text, start))
+        out.append(Quantity(val, Span(start, m.end()), text[start : m.end()]))
     return out
 
 
