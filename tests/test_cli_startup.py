@@ -33,7 +33,9 @@ def loaded_after(args: list[str]) -> set[str]:
     return set(json.loads(line))
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["diff", "--help"], ["status", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--version"], ["diff", "--help"], ["status", "--help"], ["init", "--help"], ["config", "--help"]]
+)
 def test_help_and_version_import_nothing_heavy(args: list[str]) -> None:
     loaded = loaded_after(args)
     assert not loaded & (HEAVY | {"pydantic", "pydantic_settings", "feedparser", "rich", "yaml"}), sorted(
@@ -41,7 +43,7 @@ def test_help_and_version_import_nothing_heavy(args: list[str]) -> None:
     )
 
 
-@pytest.mark.parametrize("args", [["baseline", "show"], ["feeds", "list"]])
+@pytest.mark.parametrize("args", [["baseline", "show"], ["feeds", "list"], ["config"], ["--table", "feeds", "list"]])
 def test_file_commands_import_no_database_or_network_stack(args: list[str]) -> None:
     loaded = loaded_after(args)
     assert "click" in loaded and "watcher" in loaded

@@ -4,6 +4,7 @@ relative, no raw Python values; --wide shows every cell whole."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -54,17 +55,20 @@ def polled_db(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
-def render(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], args: list[str]) -> list[str]:
+def render(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], args: list[str], *, mode: str = "--table"
+) -> list[str]:
+    """The command's stdout; CliRunner's stdout is no terminal, so tables are forced with --table."""
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     monkeypatch.setenv("COLUMNS", "80")
-    result = CliRunner().invoke(cli, ["-q", *args], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["-q", *([mode] if mode else []), *args], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.stdout.splitlines()
 
 
 @pytest.mark.parametrize(
-    "args", [["status"], ["status", "--all"], ["findings"], ["baseline", "show"]], ids=" ".join
+    "args", [["status"], ["status", "--all"], ["findings"], ["baseline", "show"], ["feeds", "list"]], ids=" ".join
 )
 def test_tables_fit_80_columns(
     monkeypatch: pytest.MonkeyPatch, polled_db: dict[str, str], args: list[str]
@@ -99,3 +103,54 @@ def test_findings_rows_are_one_line_each(monkeypatch: pytest.MonkeyPatch, polled
 def test_wide_shows_cells_whole(monkeypatch: pytest.MonkeyPatch, polled_db: dict[str, str]) -> None:
     lines = render(monkeypatch, polled_db, ["status", "--wide"])
     assert LONG_NAME.split()[-1] in "\n".join(lines)
+
+
+LISTINGS = {  # command -> its header line in a pipe
+    "status --all": "feed\tstate\tlast_success_at\tconsecutive_failures\tnext_poll_at\tentries_deferred\tlast_error"
+    "\turl",
+    "findings": "id\tfirst_seen_at\tkind\tparties\tattribute\tnew_value\tbaseline_value\tdeal_status"
+    "\treview\tsources\toutlets\turl",
+    "baseline show": "id\tparties\tattribute\tvalue\thedge\tseed",
+    "feeds list": "name\tenabled\tinterval\ttags\turl",
+}
+
+
+@pytest.mark.parametrize("command", list(LISTINGS))
+def test_a_pipe_gets_tab_separated_lines_with_a_header(
+    monkeypatch: pytest.MonkeyPatch, polled_db: dict[str, str], command: str
+) -> None:
+    lines = render(monkeypatch, polled_db, command.split(), mode="")  # CliRunner's stdout is no terminal
+    assert lines[0] == LISTINGS[command]
+    width = lines[0].count("\t")
+    assert len(lines) > 1 and all(line.count("\t") == width for line in lines), lines
+    assert not any("…" in line or "─" in line for line in lines)  # nothing cut, no table rules
+    forced = render(monkeypatch, polled_db, ["--plain", *command.split()], mode="")
+    assert forced == lines
+
+
+def test_pipe_lines_are_whole_and_iso_timed(monkeypatch: pytest.MonkeyPatch, polled_db: dict[str, str]) -> None:
+    rows = [line.split("\t") for line in render(monkeypatch, polled_db, ["status", "--all"], mode="")[1:]]
+    by_name = {r[0]: r for r in rows}
+    assert by_name[LONG_NAME][1] == "failing" and by_name["Demo Tech Daily"][1] == "ok"
+    assert datetime.fromisoformat(by_name["Demo Tech Daily"][2])  # a timestamp, not "4 min ago"
+    failing_only = render(monkeypatch, polled_db, ["status"], mode="")
+    assert [line.split("\t")[0] for line in failing_only[1:]] == [LONG_NAME]
+
+
+def test_a_forced_terminal_gets_tables(monkeypatch: pytest.MonkeyPatch, polled_db: dict[str, str]) -> None:
+    """A real terminal (stdout.isatty) gets the table without --table."""
+    import watcher.cli.output as output
+
+    monkeypatch.setattr(output, "_stdout_is_terminal", lambda: True)
+    for command in LISTINGS:
+        lines = render(monkeypatch, polled_db, command.split(), mode="")
+        assert lines[0] != LISTINGS[command] and not any("\t" in line for line in lines), command
+        assert all(len(line) <= 80 for line in lines)
+
+
+@pytest.mark.parametrize("command", ["status", "findings", "baseline show", "feeds list"])
+def test_every_listing_has_json(monkeypatch: pytest.MonkeyPatch, polled_db: dict[str, str], command: str) -> None:
+    import json
+
+    lines = render(monkeypatch, polled_db, [*command.split(), "--json"], mode="")
+    assert lines and all(isinstance(json.loads(line), dict) for line in lines)

@@ -139,8 +139,11 @@ def test_status_shows_the_backlog(
         assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
     polled = runner.invoke(cli, ["poll", "--once"])
     assert f"({ENTRIES - CAP} more deferred to later cycles)" in polled.output, polled.output
-    shown = runner.invoke(cli, ["status"], env={"COLUMNS": "250"})
+    shown = runner.invoke(cli, ["--table", "status"], env={"COLUMNS": "250"})
     assert f"{ENTRIES - CAP} entries deferred" in shown.output, shown.output
+    piped = runner.invoke(cli, ["status", "--all"]).output.splitlines()  # tab-separated: a column
+    header, row = piped[0].split("\t"), piped[1].split("\t")
+    assert row[header.index("entries_deferred")] == str(ENTRIES - CAP)
     data = json.loads(runner.invoke(cli, ["status", "--json"]).output)
     assert data["feeds"][0]["entries_deferred"] == ENTRIES - CAP
 

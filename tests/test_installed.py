@@ -9,12 +9,13 @@ nothing is downloaded. Takes about half a minute.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import sysconfig
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -107,8 +108,9 @@ def test_wheel_ships_the_defaults_and_license(installed: Installed) -> None:
 def test_installed_watcher_runs_from_an_unrelated_folder(installed: Installed) -> None:
     where = installed.run("-q", "baseline", "show", "--json").stdout
     assert where.count("\n") >= 5  # the shipped facts
-    show = installed.run("baseline", "show").stdout
+    show = installed.run("--table", "baseline", "show").stdout
     assert "facts" in show
+    assert installed.run("baseline", "show").stdout.startswith("id\tparties\t")  # into a pipe
 
     page = installed.cwd / "term.html"
     shutil.copy(ROOT / "watcher" / "demo" / "site" / "term.html", page)
@@ -118,6 +120,13 @@ def test_installed_watcher_runs_from_an_unrelated_folder(installed: Installed) -
     demo = installed.run("demo")
     assert "Demo done" in demo.stdout and "temporary database removed" in demo.stdout
 
+    # before anything was polled the read-only commands create no database
+    status = installed.run("status")
+    assert status.stdout.startswith("no database yet at ")
+    findings = installed.run("findings", check=False)
+    assert findings.returncode == 1 and "no database yet at" in findings.stderr
+    assert not (installed.data_home / "watcher").exists()
+    installed.run("deliver", "--deadline", "0")  # a command that writes creates it
     for args in (["status"], ["findings"], ["digest", "--preview"]):
         installed.run(*args)
     # the default database went to the user data folder, not to the working folder
@@ -139,3 +148,29 @@ def test_the_shipped_feed_list_is_not_edited_in_place(installed: Installed) -> N
     done = installed.run("feeds", "add", "Example", "https://example.org/feed.xml", check=False)
     assert done.returncode == 1
     assert "shipped with watcher" in done.stderr and "WATCHER_FEEDS_FILE" in done.stderr
+
+
+def test_demo_keep_then_look_around(installed: Installed) -> None:
+    demo = installed.run("demo", "--keep")
+    match = re.search(r"database kept at (\S+\.db)", demo.stdout)
+    assert match, demo.stdout
+    kept = Path(match.group(1))
+    try:
+        looking = replace(installed, env={**installed.env, "WATCHER_DATABASE_URL": f"sqlite:///{kept}"})
+        findings = looking.run("findings", "--json").stdout
+        assert findings.count("\n") >= 1 and '"kind"' in findings
+        assert looking.run("status").stdout.startswith("feed\t")
+    finally:
+        shutil.rmtree(kept.parent, ignore_errors=True)
+
+
+def test_init_from_the_wheel_writes_files_watcher_then_uses(installed: Installed) -> None:
+    target = installed.cwd.parent / "watcher-config"
+    out = installed.run("init", str(target)).stdout
+    env = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines())
+    assert set(env) == {"WATCHER_ENTITIES_FILE", "WATCHER_FEEDS_FILE", "WATCHER_BASELINE_FILE", "WATCHER_SEEDS_DIR"}
+    mine = replace(installed, env={**installed.env, **env})
+    assert mine.run("baseline", "check").stdout.rstrip().endswith(": OK")
+    mine.run("feeds", "add", "Example", "https://example.org/feed.xml")  # the copy is editable
+    assert "Example" in (target / "feeds.yaml").read_text()
+    assert installed.run("init", str(target), check=False).returncode == 1  # no overwrite without --force

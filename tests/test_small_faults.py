@@ -108,16 +108,25 @@ def test_a_non_utf8_baseline_file_is_a_clear_error(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("WATCHER_BASELINE_FILE", str(path))
     monkeypatch.setenv("WATCHER_DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
     clean_failure(run("baseline", "check"), "not UTF-8", str(path))
-    clean_failure(run("status"), "not UTF-8")
+    clean_failure(run("deliver", "--deadline", "0"), "not UTF-8")
 
 
-@pytest.mark.parametrize("command", [("db", "current"), ("db", "upgrade"), ("status",)])
+@pytest.mark.parametrize("command", [("db", "current"), ("db", "upgrade"), ("deliver", "--deadline", "0")])
 @pytest.mark.parametrize("path", ["/proc/watcher-test/w.db", "/proc/self/w.db"])
 def test_a_sqlite_path_under_proc_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, path: str, command: tuple[str, ...]
 ) -> None:
     monkeypatch.setenv("WATCHER_DATABASE_URL", f"sqlite:///{path}")
     clean_failure(run(*command), "WATCHER_DATABASE_URL" if "watcher-test" in path else "database")
+
+
+def test_status_on_a_sqlite_path_under_proc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read-only: a missing folder is the same clear error, a missing file is "no database yet"."""
+    monkeypatch.setenv("WATCHER_DATABASE_URL", "sqlite:////proc/watcher-test/w.db")
+    clean_failure(run("status"), "WATCHER_DATABASE_URL", "does not exist")
+    monkeypatch.setenv("WATCHER_DATABASE_URL", "sqlite:////proc/self/w.db")
+    shown = run("status")
+    assert shown.exit_code == 0 and shown.output.startswith("no database yet at /proc/self/w.db")
 
 
 @pytest.mark.parametrize(

@@ -83,6 +83,10 @@ class StorageError(WatcherError):
         self.transient = transient
 
 
+class NoDatabaseError(StorageError):
+    """A read-only command found no database to read (nothing polled yet); it creates none."""
+
+
 class DeliveryError(WatcherError):
     """A message could not be delivered on a channel."""
 

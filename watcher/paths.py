@@ -74,3 +74,11 @@ def default_database_url() -> str:
     if LEGACY_DATABASE.is_file():
         return f"sqlite:///{LEGACY_DATABASE}"
     return f"sqlite:///{user_data_dir() / 'watcher.db'}"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL (None for in-memory SQLite and other databases)."""
+    if not url.startswith("sqlite:///") or url.startswith("sqlite:///:memory:"):
+        return None
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None

@@ -34,14 +34,26 @@ class WatcherGroup(click.Group):
     "-v", "--verbose", count=True, help="Debug lines of watcher on stderr (-vv: of every library too)."
 )
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-def cli(verbose: int, quiet: bool) -> None:
+@click.option(
+    "--table/--plain",
+    "table",
+    default=None,
+    help="Listings as tables (--table) or tab-separated lines (--plain); default: tables on a terminal only.",
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool, table: bool | None) -> None:
     """watcher: follows Microsoft/OpenAI and AI-compute news, compares each article's
     claims with a curated baseline, and flags new deals and contradictions.
 
-    Configuration comes from WATCHER_* environment variables (see README).
+    Configuration comes from WATCHER_* environment variables (see README; `watcher config`
+    shows what is in effect, `watcher init` writes editable copies of the default files).
+    Listings are tables on a terminal and tab-separated lines (header first) in a pipe.
     """
+    from watcher.cli.output import OUTPUT_MODE_KEY
     from watcher.logs import setup_logging
 
+    if table is not None:
+        ctx.meta[OUTPUT_MODE_KEY] = "table" if table else "plain"
     if quiet:
         setup_logging(logging.ERROR, libraries=logging.ERROR)
     else:
@@ -58,6 +70,7 @@ from watcher.cli import (  # noqa: E402,F401
     diff_cmds,
     feeds_cmds,
     pipeline_cmds,
+    setup_cmds,
     web_cmds,
 )
 

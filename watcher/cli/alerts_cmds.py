@@ -59,7 +59,7 @@ def digest(preview: bool, html_out: str | None, send: bool) -> None:
     """
     if preview == send:
         raise click.UsageError("give one of --preview or --send")
-    with opened() as w:
+    with opened(read_only=preview) as w:
         if preview:
             subject, text, html = w.digest.preview()  # type: ignore[attr-defined]
             click.echo(f"Subject: {subject}\n\n{text}")

@@ -69,7 +69,7 @@ def baseline_check(file: str | None, as_json: bool) -> None:
 @click.option("--sentences", is_flag=True, help="Also show each fact's seed sentence (implies --wide).")
 @WIDE_OPTION
 def baseline_show(file: str | None, as_json: bool, sentences: bool, wide: bool) -> None:
-    """Print the baseline facts as a table."""
+    """Print the baseline facts as a table (tab-separated lines in a pipe)."""
     from watcher.baseline import load_baseline
 
     path, _ = _paths(file)
@@ -91,9 +91,20 @@ def baseline_show(file: str | None, as_json: bool, sentences: bool, wide: bool) 
                 )
             )
         return
-    from watcher.cli.output import print_table
+    from watcher.cli.output import is_terminal, print_table, print_tsv
     from watcher.text import plural
 
+    if not is_terminal():
+        header = ["id", "parties", "attribute", "value", "hedge", "seed"] + (["sentence"] if sentences else [])
+        print_tsv(
+            header,
+            [
+                [f.id, ", ".join(f.parties), f.attribute, f.value.display(), str(f.hedge), f.provenance.seed]
+                + ([f.provenance.sentence] if sentences else [])
+                for f in facts
+            ],
+        )
+        return
     columns: list[tuple[str, int, int | None]] = [
         ("id", 16, None),
         ("parties", 10, 30),

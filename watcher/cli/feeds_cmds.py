@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from watcher.cli import cli
+from watcher.cli.output import WIDE_OPTION
 from watcher.errors import ConfigError
 from watcher.logs import mask_url_passwords
 from watcher.types import FeedSource
@@ -46,12 +47,16 @@ def feeds() -> None:
 
 @feeds.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per feed, one per line.")
-def feeds_list(as_json: bool) -> None:
-    """List configured feeds (name, interval, tags, URL)."""
+@WIDE_OPTION
+def feeds_list(as_json: bool, wide: bool) -> None:
+    """List configured feeds (name, interval, tags, URL): a table, tab-separated lines in a pipe."""
+    from watcher.cli.output import is_terminal, print_table, print_tsv
     from watcher.feeds import load_feeds
 
-    for feed in load_feeds(_feeds_file()):
-        if as_json:
+    path = _feeds_file()
+    feeds = load_feeds(path)
+    if as_json:
+        for feed in feeds:
             click.echo(
                 json.dumps(
                     {
@@ -63,11 +68,34 @@ def feeds_list(as_json: bool) -> None:
                     }
                 )
             )
-        else:
-            interval = f"{feed.interval}s" if feed.interval else "default"
-            state = "" if feed.enabled else " [disabled]"
-            tags = f" [{', '.join(feed.tags)}]" if feed.tags else ""
-            click.echo(f"{feed.name}{state}\t{interval}{tags}\t{mask_url_passwords(feed.url)}")
+        return
+    if not is_terminal():
+        print_tsv(
+            ["name", "enabled", "interval", "tags", "url"],
+            [
+                [f.name, str(f.enabled).lower(), f.interval or "", ",".join(f.tags), mask_url_passwords(f.url)]
+                for f in feeds
+            ],
+        )
+        return
+    from watcher.text import plural
+
+    columns: list[tuple[str, int, int | None]] = [
+        ("name", 12, 30),
+        ("interval", 8, None),
+        ("tags", 4, 20),
+        ("url", 20, None),
+    ]
+    rows = [
+        [
+            f.name + ("" if f.enabled else " (disabled)"),
+            f"{f.interval}s" if f.interval else "default",
+            ", ".join(f.tags),
+            mask_url_passwords(f.url),
+        ]
+        for f in feeds
+    ]
+    print_table(f"Feeds: {path} ({plural(len(feeds), 'feed')})", columns, rows, wide=wide)
 
 
 @feeds.command("add")

@@ -1,17 +1,52 @@
-"""Tables for a terminal: one line a row, cut with an ellipsis to the terminal's width.
+"""Tables for a terminal, tab-separated lines for a pipe.
 
-Rich is imported when a table is printed, not when the CLI starts. ``wide=True`` folds long
-cells over several lines instead of cutting them (the ``--wide`` flag).
+On a terminal: one line a row, cut with an ellipsis to the terminal's width; ``wide=True`` folds
+long cells over several lines instead of cutting them (the ``--wide`` flag). When stdout is not a
+terminal (a pipe, a file), listing commands print plain tab-separated lines, a header line first,
+times as ISO 8601. The global ``--table`` / ``--plain`` options force one or the other.
+Rich is imported when a table is printed, not when the CLI starts.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import click
 
 WIDE_OPTION = click.option("--wide", is_flag=True, help="Show every cell whole (lines may wrap).")
+
+
+OUTPUT_MODE_KEY = "watcher.output"  # click context meta: "table", "plain" or absent (decide by stdout)
+
+
+def is_terminal() -> bool:
+    """True when listings should be tables: forced by --table / --plain, else whether stdout is a terminal."""
+    ctx = click.get_current_context(silent=True)
+    mode = ctx.meta.get(OUTPUT_MODE_KEY) if ctx is not None else None
+    if mode is not None:
+        return bool(mode == "table")
+    return _stdout_is_terminal()
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stdout
+        return False
+
+
+def _cell(value: object) -> str:
+    """One TSV cell: no tabs or line breaks inside, None as empty."""
+    return "" if value is None else " ".join(str(value).replace("\t", " ").splitlines())
+
+
+def print_tsv(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Tab-separated lines for a pipe, the header line first."""
+    click.echo("\t".join(header))
+    for row in rows:
+        click.echo("\t".join(_cell(v) for v in row))
 
 
 def console() -> Any:

@@ -14,14 +14,36 @@ import click
 from watcher.cli import cli
 from watcher.cli.output import WIDE_OPTION
 
+NO_DATABASE_HINT = "run `watcher poll --once` or `watcher run` first"
+
+
+def missing_database(url: str) -> str | None:
+    """The path of a SQLite database file that does not exist yet (None when it exists, or for
+    other databases, which are never created by opening them)."""
+    from watcher.paths import sqlite_file
+
+    path = sqlite_file(url)
+    return None if path is None or path.exists() else str(path)
+
 
 @contextmanager
-def opened(**overrides: object) -> Iterator[object]:
-    """A Watcher built from settings, closed afterwards."""
+def opened(*, read_only: bool = False, **overrides: object) -> Iterator[object]:
+    """A Watcher built from settings, closed afterwards. ``read_only``: a command that only reads
+    (status, findings, digest --preview) never creates the database or its folder; when the SQLite
+    file does not exist it fails with NoDatabaseError instead."""
     from watcher.app import make_watcher
     from watcher.config import load_settings
+    from watcher.errors import NoDatabaseError
 
-    w = make_watcher(load_settings(**overrides))
+    settings = load_settings(**overrides)
+    if read_only:
+        path = missing_database(settings.database_url)
+        if path is not None:
+            from watcher.store.db import check_sqlite_folder
+
+            check_sqlite_folder(settings.database_url, create=False)  # a folder that is not there is an error
+            raise NoDatabaseError(f"no database yet at {path}; {NO_DATABASE_HINT}")
+    w = make_watcher(settings)
     try:
         yield w
     finally:
@@ -193,13 +215,28 @@ def findings(
     """List stored findings, newest first."""
     from watcher.queries import list_findings
 
-    with opened() as w:
+    with opened(read_only=True) as w:
         rows = list_findings(w.store, kinds=kind, since=parse_since(since), party=party, limit=limit)  # type: ignore[attr-defined]
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False, default=str))
         return
-    from watcher.cli.output import print_table
+    from watcher.cli.output import is_terminal, print_table, print_tsv
+
+    if not is_terminal():
+        print_tsv(
+            ["id", "first_seen_at", "kind", "parties", "attribute", "new_value", "baseline_value", "deal_status",
+             "review", "sources", "outlets", "url"],
+            [
+                [
+                    r["id"], _iso(r["first_seen_at"]), r["kind"], ", ".join(r["parties"]), r["attribute"],
+                    r["new_value"], r["baseline_value"], r["deal_status"], r["status"], len(r["sources"]),
+                    ", ".join(dict.fromkeys(s["outlet"] for s in r["sources"])), r["url"],
+                ]
+                for r in rows
+            ],
+        )  # fmt: skip
+        return
     from watcher.text import ago, plural
 
     now = datetime.now(UTC)
@@ -227,12 +264,25 @@ def findings(
     print_table(f"{plural(len(rows), 'finding')} (one row per story and fact)", columns, table_rows, wide=wide)
 
 
+def _iso(moment: object) -> str:
+    """An ISO 8601 time for tab-separated output ('' for none)."""
+    if moment is None:
+        return ""
+    return moment.isoformat() if isinstance(moment, datetime) else str(moment)
+
+
 def _value_cell(row: dict[str, Any]) -> str:
     """'stake: 27% (baseline 49%)' for a contradiction, 'compute deal: $5 billion' otherwise."""
     value = f"{row['attribute'].replace('_', ' ')}: {row['new_value'] or 'n/a'}"
     if row["kind"] == "contradiction" and row["baseline_value"]:
         value += f" (baseline {row['baseline_value']})"
     return value
+
+
+def _feed_state(feed: dict[str, Any]) -> str:
+    if not feed["enabled"]:
+        return "disabled"
+    return "failing" if feed["consecutive_failures"] else "ok"
 
 
 def _feed_rows(feeds: list[dict[str, Any]], now: datetime) -> list[list[str]]:
@@ -257,20 +307,43 @@ def _feed_rows(feeds: list[dict[str, Any]], now: datetime) -> list[list[str]]:
 def status(as_json: bool, all_feeds: bool, wide: bool) -> None:
     """Summary (feeds ok and failing, last and next poll, deliveries, last digest), then failing feeds.
 
+    In a pipe: only the feed lines, tab-separated (failing feeds, or every feed with --all); use
+    --json for the summary. Before the first poll there is no database: status says so and exits 0
+    without creating one.
+
     A feed that brought more than WATCHER_MAX_NEW_ENTRIES_PER_FEED new entries in one cycle shows
     "N entries deferred": the newest were processed, the rest come in the next cycles (or run
     `watcher backfill --feeds` to take them all now)."""
-    from watcher.cli.output import console, print_table
+    from watcher.cli.output import console, is_terminal, print_table, print_tsv
+    from watcher.errors import NoDatabaseError
     from watcher.queries import status_report
     from watcher.text import ago, plural
 
-    with opened() as w:
-        data = status_report(w)  # type: ignore[arg-type]
+    try:
+        with opened(read_only=True) as w:
+            data = status_report(w)  # type: ignore[arg-type]
+    except NoDatabaseError as exc:  # a fresh install: an answer, not a failure
+        click.echo(json.dumps({"database": None, "message": str(exc)}) if as_json else str(exc))
+        return
     if as_json:
         click.echo(json.dumps(data, default=str))
         return
-    now = datetime.now(UTC)
     feeds = data["feeds"]
+    if not is_terminal():
+        print_tsv(
+            ["feed", "state", "last_success_at", "consecutive_failures", "next_poll_at", "entries_deferred",
+             "last_error", "url"],
+            [
+                [
+                    f["name"], _feed_state(f), _iso(f["last_success_at"]), f["consecutive_failures"],
+                    _iso(f["next_poll_at"]), f.get("entries_deferred") or 0, f["last_error"], f["url"],
+                ]
+                for f in feeds
+                if all_feeds or (f["enabled"] and f["consecutive_failures"])
+            ],
+        )  # fmt: skip
+        return
+    now = datetime.now(UTC)
     enabled = [f for f in feeds if f["enabled"]]
     failing = [f for f in enabled if f["consecutive_failures"]]
     polled = [f for f in enabled if f["last_success_at"] or f["consecutive_failures"]]

@@ -76,6 +76,14 @@ def run_demo(*, keep: bool = False, stream: TextIO | None = None) -> dict[str, i
         f"\nDemo done: {plural(counts['articles'], 'article')}, {plural(counts['findings'], 'finding')}, "
         f"{plural(alerts, 'alert')} shown; {where}.\n"
     )
+    if keep:
+        out.write(
+            f"Look around: WATCHER_DATABASE_URL=sqlite:///{workdir / 'demo.db'} watcher findings "
+            "(or status, digest --preview).\n"
+        )
+    else:
+        out.write("Next: `watcher demo --keep` keeps the database to look around; `watcher init` writes editable "
+                  "copies of the feeds and baseline.\n")  # fmt: skip
     return counts
 
 

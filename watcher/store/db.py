@@ -20,15 +20,17 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _check_sqlite_folder(url: str) -> None:
-    """The default data folder is created; any other SQLite file's folder must exist (a typo in
-    WATCHER_DATABASE_URL is an error, not a new directory tree)."""
+def check_sqlite_folder(url: str, *, create: bool = True) -> None:
+    """The default data folder is created (unless ``create`` is False: read-only commands); any other
+    SQLite file's folder must exist (a typo in WATCHER_DATABASE_URL is an error, not a new directory tree)."""
     if not url.startswith("sqlite:///") or url.startswith("sqlite:///:memory:"):
         return
     folder = Path(url.removeprefix("sqlite:///").split("?", 1)[0]).parent
     if folder.is_dir():
         return
     if folder == user_data_dir():
+        if not create:
+            return
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -45,7 +47,7 @@ def _check_sqlite_folder(url: str) -> None:
 def make_engine(url: str) -> Engine:
     """An engine for a SQLAlchemy URL; SQLite gets WAL and foreign keys on (and the default data
     folder created)."""
-    _check_sqlite_folder(url)
+    check_sqlite_folder(url)
     try:
         engine = create_engine(url, pool_pre_ping=True, future=True)
     except ModuleNotFoundError as exc:
