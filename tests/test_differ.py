@@ -519,3 +519,11 @@ def test_the_differ_is_a_pure_core() -> None:
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_a_profit_now_contradicts_operating_at_a_loss(entities: EntityIndex) -> None:
+    baseline = FakeBaseline(
+        (fact("oa-loss", ("OpenAI",), "operating_loss", Value(ValueType.STATUS, text="yes")),)
+    )
+    found = diff_article("OpenAI posted its first profitable quarter in March.", baseline, entities, reference_year=2026)
+    assert [(f.kind, f.baseline_fact) for f in found] == [(FindingKind.CONTRADICTION, "oa-loss")]

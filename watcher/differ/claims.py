@@ -335,6 +335,12 @@ def _status_claims(ctx: Context) -> list[Claim]:
         value = Value(ValueType.STATUS, text="yes")
         hedge = hedge_at(ctx, loss.start())
         claims.append(_claim(ctx, clause_parties(ctx, loss.start()), "loss", "operating_loss", value, hedge, set()))
+    profit = None if loss else lx.PROFITABLE_NOW.search_low(ctx.low)
+    if profit and clause_parties(ctx, profit.start()):
+        # "posted its first profitable quarter": no longer operating at a loss
+        value = Value(ValueType.STATUS, text="no")
+        hedge = hedge_at(ctx, profit.start())
+        claims.append(_claim(ctx, clause_parties(ctx, profit.start()), "loss", "operating_loss", value, hedge, set()))
     named = lx.MODEL_NAMES.search(ctx.text) if len(ctx.parties) >= 2 else None
     if named:
         # the offering word nearest the model names ("offering models from ...", "Claude in Copilot")

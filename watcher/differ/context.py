@@ -64,6 +64,7 @@ def may_claim(surface: Surface) -> bool:
         or lx.EXCLUSIVITY.possible(low)
         or lx.PREFERENTIAL.possible(low)
         or lx.OPERATING_LOSS.possible(low)
+        or (lx.PROFITABLE_NOW.possible(low) and lx.PROFITABLE_NOW.rx.search(low))
         or (lx.IN_HOUSE.possible(low) and lx.IN_HOUSE.rx.search(low))
         or (lx.DATA_CENTER_LAUNCH.possible(low) and lx.DATA_CENTER_LAUNCH.rx.search(low))
         or lx.MODEL_LAUNCH.search(surface.sentence.text)

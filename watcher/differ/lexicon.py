@@ -331,3 +331,10 @@ MODEL_LAUNCH = re.compile(
     r"\blaunch\w*\s+(?:its|their)\s+(?:first\s+)?(?:in-house|own|homegrown)\s+(?:AI\s+)?models?,?\s+"
     r"(?P<names>[A-Z][^.;:]*)"
 )
+
+#: a company that makes money now (it no longer operates at a loss): "turned a profit", "its first profitable quarter"
+PROFITABLE_NOW = Folded(
+    r"\b(?:turned|turns|posted|posts|reported|reports|booked|recorded) (?:its |a |an )?(?:first )?(?:operating |net |quarterly )?profit\b|"
+    r"\b(?:first|a|its) profitable (?:quarter|year|month|half)\b|\b(?:is|was|became|has become) (?:now )?profitable\b",
+    needles=("profit",),
+)
