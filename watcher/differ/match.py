@@ -154,7 +154,9 @@ def _compare_with_facts(claim: Claim, facts: Sequence[Fact], partial: bool) -> F
             FindingKind.CONFIRMATION, claim, fact.parties, fact, 0.8, f"agrees with baseline fact {fact.id}"
         )
     conflicting = [f for f, rel, ok in results if ok is False and rel == "exact"]
-    if conflicting and _can_flag(claim, partial) and not ("deal" in claim.notes and "novel" in claim.notes):
+    # a new or second deal ("a second, four-year contract") is not the baseline's deal restated
+    new_deal = ClaimFlag.NOVEL in claim.notes and (ClaimFlag.DEAL in claim.notes or claim.attribute == "deal_duration")
+    if conflicting and _can_flag(claim, partial) and not new_deal:
         fact = conflicting[0]
         confidence = {Hedge.STATED: 0.8, Hedge.PLANNED: 0.7}.get(claim.hedge, 0.6)
         why = f"{claim.attribute}: article says {claim.value.display()}, baseline {fact.id} says {fact.value.display()}"
