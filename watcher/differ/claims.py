@@ -364,7 +364,9 @@ def _agreement_claim(ctx: Context, value_pairs: set[frozenset[str]]) -> list[Cla
     claims: list[Claim] = []
     seen = set(value_pairs)
     for verb in lx.DEAL_VERB.rx.finditer(ctx.low):
-        for parties in roles_at(ctx, verb.start()).pairs():
+        frame = roles_at(ctx, verb.start())
+        whole = tuple(dict.fromkeys(frame.actors + frame.counterparties))
+        for parties in frame.pairs():
             if frozenset(parties) in seen or (value_pairs and not set(parties) & {p for v in value_pairs for p in v}):
                 continue
             seen.add(frozenset(parties))
@@ -378,8 +380,6 @@ def _agreement_claim(ctx: Context, value_pairs: set[frozenset[str]]) -> list[Cla
                 attribute = "agreement"
             hedge = hedge_at(ctx, verb.start())
             value = Value(ValueType.STATUS, text="denied" if hedge is Hedge.DENIED else "yes")
-            frame = roles_at(ctx, verb.start())
-            whole = tuple(dict.fromkeys(frame.actors + frame.counterparties))
             claim = _claim(ctx, parties, "deal", attribute, value, hedge, {"deal"}, verb.start())
             claims.append(replace(claim, frame=whole))
     return claims
