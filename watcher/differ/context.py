@@ -82,7 +82,7 @@ class Context:
         surface: Surface,
         parties: tuple[str, ...],
         mentions: tuple[Mention, ...],
-        modifiers: tuple[Mention, ...],
+        typed: tuple[Typed, ...],
         carried: tuple[str, ...],
         reference_year: int | None,
         reference: str | None = None,
@@ -95,7 +95,8 @@ class Context:
         self.deal_verb = surface.deal_verb
         self.parties = parties
         self.mentions = mentions
-        self.modifiers = modifiers
+        #: the mentions with their roles (organisation, person, product maker, ...)
+        self.typed = typed
         self.carried = carried
         self.reference_year = reference_year
         #: the company the article is about, for "It" and "the company" as a subject
@@ -108,11 +109,6 @@ class Context:
         self.previous: tuple[str, ...] = ()
         #: results the frame rules compute more than once per sentence
         self.memo: dict[str, dict[tuple[int, int], object]] = {}
-
-    @cached_property
-    def typed(self) -> tuple[Typed, ...]:
-        """The mentions with their roles (organisation, person, product maker, ...)."""
-        return type_mentions(self.text, self.mentions)
 
     def low_slice(self, start: int, end: int) -> str:
         """``fold(text[start:end])``, cut from the folded text when that is the same."""
@@ -240,7 +236,6 @@ def read_sentence(
     parties of the sentence before (for "the two companies")."""
     text = surface.sentence.text
     mentions = [m for m in found if m.known or not entities.is_person_context(text, m)]
-    modifiers = [m for m in mentions if lx.PRODUCT_AFTER.match(text[m.end :])]  # "Nvidia chips"
     typed = type_mentions(text, mentions)
     names = [t.name for t in typed if t.party or t.role is Role.PRODUCT_MAKER]
     carried: tuple[str, ...] = ()
@@ -248,7 +243,7 @@ def read_sentence(
         carried = tuple(previous)
         names = names + list(previous)
     ctx = Context(
-        surface, _ordered(names), tuple(mentions), tuple(modifiers), carried, reference_year, reference, topic
+        surface, _ordered(names), tuple(mentions), typed, carried, reference_year, reference, topic
     )
     ctx.previous = tuple(previous)
     return ctx

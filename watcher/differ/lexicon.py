@@ -179,7 +179,6 @@ CUES: tuple[tuple[str | None, Folded], ...] = (
         ),
     ),
 )
-SPEND_COUNTERPARTY = Folded(r"\b(?:with|from|on|at)\s+$")
 STAKE_CUE = Folded(r"\b(?:stake|holding|own(?:s|ed|ership)?|equity|shareholder)\b")
 DOWNLOADS_CUE = Folded(r"\bdownloads?\b")
 CATALOG_CUE = Folded(r"\b(?:catalog(?:ue)?|offers?|lists?|hosts?|menu)\b")
