@@ -20,17 +20,27 @@ quotes them).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
+from botapi import BotApiServer
 from factories import store_article
 
+from watcher.app import Watcher, make_watcher
+from watcher.config import load_settings
+from watcher.http import HttpClient
+from watcher.notify.channels import TelegramChannel
+from watcher.notify.telegram import ChatPacer, TelegramSender
+from watcher.store import open_store
 from watcher.store.article_ops import AlertPolicy
 from watcher.types import Article, Finding, FindingKind
 
@@ -252,6 +262,40 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+@contextmanager
+def telegram_watchers(
+    db_url: str,
+    tmp_path: Path,
+    api: BotApiServer,
+    *,
+    chat: int,
+    now: datetime,
+    http: HttpClient | None = None,
+    **settings: object,
+) -> Iterator[Callable[[dict[str, str]], Watcher]]:
+    """Builds watchers that poll the given feeds (name -> URL) and alert one Telegram chat of the
+    Bot API imitation, at a fixed time; closes them all afterwards."""
+    made: list[Watcher] = []
+
+    def factory(feeds: dict[str, str]) -> Watcher:
+        feeds_file = tmp_path / "feeds.yaml"
+        feeds_file.write_text(yaml.safe_dump({"feeds": [{"name": n, "url": u} for n, u in feeds.items()]}))
+        config = load_settings(database_url=db_url, feeds_file=feeds_file, allow_private_networks=True,
+                               delivery_deadline=0, telegram_token=api.token, telegram_chat_ids=(chat,),
+                               telegram_api_url=api.url, **settings)  # fmt: skip
+        sender = TelegramSender(api.token, api_url=api.url, timeout=5, pacer=ChatPacer(0))
+        w = make_watcher(config, store=open_store(db_url, auto_upgrade=True), http=http, clock=lambda: now,
+                         channels={"telegram": TelegramChannel(sender)}, stream=io.StringIO())  # fmt: skip
+        made.append(w)
+        return w
+
+    try:
+        yield factory
+    finally:
+        for w in made:
+            w.close()
+
+
 class Kit:
     """The helpers above, handed to tests as the ``kit`` fixture (a module named ``conftest`` is not
     importable reliably: two folders have one)."""
@@ -266,8 +310,10 @@ class Kit:
     per_name = staticmethod(per_name)
     vendor = staticmethod(vendor)
     shared_path = staticmethod(shared_path)
+    telegram_watchers = staticmethod(telegram_watchers)
 
 
 @pytest.fixture
 def kit() -> type[Kit]:
     return Kit
+

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import io
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -16,18 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import yaml
 from botapi import BotApiServer
 from httpserver import LocalServer, Route, gzip_bomb, huge_body
 from sqlalchemy import select
 from stallserver import STALLS, StallServer
 
-from watcher.app import Watcher, make_watcher
-from watcher.config import load_settings
+from watcher.app import Watcher
 from watcher.http import HttpClient
-from watcher.notify.channels import TelegramChannel
-from watcher.notify.telegram import ChatPacer, TelegramSender
-from watcher.store import open_store
 from watcher.store.schema import ArticleRow, EntryRow, FeedRow
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -91,26 +85,11 @@ def api() -> Iterator[BotApiServer]:
 
 
 @pytest.fixture
-def make(sqlite_url: str, tmp_path: Path, api: BotApiServer) -> Iterator[Callable[[dict[str, str]], Watcher]]:
-    made: list[Watcher] = []
-
-    def factory(feeds: dict[str, str]) -> Watcher:
-        feeds_file = tmp_path / "feeds.yaml"
-        feeds_file.write_text(yaml.safe_dump({"feeds": [{"name": n, "url": u} for n, u in feeds.items()]}))
-        settings = load_settings(database_url=sqlite_url, feeds_file=feeds_file, allow_private_networks=True,
-                                 http_timeout=2, max_page_bytes=MAX_BYTES, delivery_deadline=0,
-                                 telegram_token=api.token, telegram_chat_ids=(CHAT,), telegram_api_url=api.url)  # fmt: skip
-        http = HttpClient(timeout=2, max_bytes=MAX_BYTES, allow_private_networks=True, resolver=loopback_only)
-        sender = TelegramSender(api.token, api_url=api.url, timeout=5, pacer=ChatPacer(0))
-        w = make_watcher(settings, store=open_store(sqlite_url, auto_upgrade=True), http=http,
-                         clock=lambda: T0, channels={"telegram": TelegramChannel(sender)},
-                         stream=io.StringIO())  # fmt: skip
-        made.append(w)
-        return w
-
-    yield factory
-    for w in made:
-        w.close()
+def make(sqlite_url: str, tmp_path: Path, api: BotApiServer, kit) -> Iterator[Callable[[dict[str, str]], Watcher]]:  # type: ignore[no-untyped-def]
+    http = HttpClient(timeout=2, max_bytes=MAX_BYTES, allow_private_networks=True, resolver=loopback_only)
+    with kit.telegram_watchers(sqlite_url, tmp_path, api, chat=CHAT, now=T0, http=http, http_timeout=2,
+                           max_page_bytes=MAX_BYTES) as factory:  # fmt: skip
+        yield factory
 
 
 def feed_rows(w: Watcher) -> dict[str, FeedRow]:

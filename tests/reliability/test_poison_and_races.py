@@ -11,23 +11,18 @@
 
 from __future__ import annotations
 
-import io
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import yaml
 from botapi import BotApiServer
 from deal_pages import COMPANIES, article_page
 from httpserver import LocalServer, Route
 from sqlalchemy import func, select, text
 
-from watcher.app import Watcher, make_watcher
-from watcher.config import load_settings
-from watcher.notify.channels import TelegramChannel
-from watcher.notify.telegram import ChatPacer, TelegramSender
+from watcher.app import Watcher
 from watcher.store import Store, open_store
 from watcher.store.article_ops import AlertPolicy
 from watcher.store.schema import ArticleRow, DeliveryRow, EntryRow, FeedRow, StoryRow
@@ -63,25 +58,15 @@ def api() -> Iterator[BotApiServer]:
 
 
 @pytest.fixture
-def make(db_url: str, tmp_path: Path, api: BotApiServer) -> Iterator[Callable[[dict[str, str]], Watcher]]:
-    made: list[Watcher] = []
+def make(db_url: str, tmp_path: Path, api: BotApiServer, kit) -> Iterator[Callable[[dict[str, str]], Watcher]]:  # type: ignore[no-untyped-def]
+    with kit.telegram_watchers(db_url, tmp_path, api, chat=CHAT, now=T0) as build:
 
-    def factory(feeds: dict[str, str]) -> Watcher:
-        feeds_file = tmp_path / "feeds.yaml"
-        feeds_file.write_text(yaml.safe_dump({"feeds": [{"name": n, "url": u} for n, u in feeds.items()]}))
-        settings = load_settings(database_url=db_url, feeds_file=feeds_file, allow_private_networks=True,
-                                 delivery_deadline=0, telegram_token=api.token, telegram_chat_ids=(CHAT,),
-                                 telegram_api_url=api.url)  # fmt: skip
-        sender = TelegramSender(api.token, api_url=api.url, timeout=5, pacer=ChatPacer(0))
-        w = make_watcher(settings, store=open_store(db_url, auto_upgrade=True), clock=lambda: T0,
-                         channels={"telegram": TelegramChannel(sender)}, stream=io.StringIO())  # fmt: skip
-        w.outbox.summary_threshold = 100  # one message per alert: messages are counted per deal
-        made.append(w)
-        return w
+        def factory(feeds: dict[str, str]) -> Watcher:
+            w = build(feeds)
+            w.outbox.summary_threshold = 100  # one message per alert: messages are counted per deal
+            return w
 
-    yield factory
-    for w in made:
-        w.close()
+        yield factory
 
 
 def alerts_per_company(api: BotApiServer, companies: list[str]) -> dict[str, int]:
