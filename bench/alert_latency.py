@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave Nagle's algorithm on in the Bot API imitation (adds ~40 ms per answer)")  # fmt: skip
     args = parser.parse_args(argv)
 
-    from watcher.app import make_watcher
+    from watcher.app.root import make_watcher
     from watcher.notify.channels import TelegramChannel
     from watcher.notify.telegram import ChatPacer, TelegramSender
     from watcher.store import open_store

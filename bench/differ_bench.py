@@ -22,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from watcher.articles_io import ArticleText, expand_sources, read_source  # noqa: E402
-from watcher.baseline import load_baseline  # noqa: E402
+from watcher.baseline.facts import load_baseline  # noqa: E402
 from watcher.differ import diff_article  # noqa: E402
 from watcher.differ.entities import load_entities  # noqa: E402
+from watcher.ingest.articles_io import ArticleText, expand_sources, read_source  # noqa: E402
 
 PASSES = 40  # timed passes over the corpus: the machine is noisy, so report best and median
 

@@ -2,10 +2,10 @@
 
     .venv/bin/python bench/fetch_decision.py [--corpus ../shared/corpus]
 
-Tracked names: those of ``config/entities.yaml`` (``watcher.app.tracked_names``), as a poll uses them.
+Tracked names: those of ``config/entities.yaml`` (``watcher.app.root.tracked_names``), as a poll uses them.
 
-1. ``feeds/real``: every entry of the 15 real feeds, parsed by ``watcher.feeds.parse_feed``. "Fetched"
-   is :func:`watcher.feeds.worth_fetching` (title, summary, categories). The stand-in for the page is
+1. ``feeds/real``: every entry of the 15 real feeds, parsed by ``watcher.ingest.feeds.parse_feed``. "Fetched"
+   is :func:`watcher.ingest.feeds.worth_fetching` (title, summary, categories). The stand-in for the page is
    the full text the feed itself carries (``content:encoded`` / Atom ``content``) where it has one:
    an entry is "relevant in full" when title, summary or that content names a tracked company.
    Missed = relevant in full but not fetched.
@@ -26,9 +26,9 @@ from pathlib import Path
 import feedparser
 from _common import ROOT, SHARED, print_machine, table
 
-from watcher.app import tracked_names
+from watcher.app.root import tracked_names
 from watcher.differ.entities import load_entities
-from watcher.feeds import is_relevant, parse_feed, worth_fetching
+from watcher.ingest.feeds import is_relevant, parse_feed, worth_fetching
 from watcher.types import Fetched
 
 LEAD_WORDS = 40

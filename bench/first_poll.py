@@ -137,7 +137,7 @@ def main() -> None:
         sys.path.insert(0, str(args.tree.resolve()))
 
     import watcher
-    from watcher.app import make_watcher
+    from watcher.app.root import make_watcher
     from watcher.notify.channels import ConsoleChannel
 
     print_machine()

@@ -7,9 +7,9 @@ the script links them into a temporary folder, nothing is copied), or a generate
 those are absent (``--generate N`` forces that). Each round runs, on the same files:
 
 * floor: ``trafilatura.extract(html_bytes)`` with its defaults, one file after the other;
-* watcher's extraction call in-process: ``watcher.extract._extract_page`` (decode, our meta
+* watcher's extraction call in-process: ``watcher.ingest.extract._extract_page`` (decode, our meta
   tags, ``bare_extraction(include_comments=False)``), i.e. what the extraction worker runs;
-* the pipeline: ``watcher.backfill.backfill_dir`` **in-process** on a fresh temporary SQLite
+* the pipeline: ``watcher.app.backfill.backfill_dir`` **in-process** on a fresh temporary SQLite
   database (the same code ``watcher backfill --dir`` runs), with timers around its stages:
   extraction (through the worker process, as in production), claims, matching (the differ),
   the store's one-transaction write, and the rest (file reading, hashing, relevance, and the
@@ -105,7 +105,7 @@ def floor_pass(paths: list[Path]) -> float:
 
 
 def watcher_extract_pass(paths: list[Path]) -> float:
-    from watcher.extract import _extract_page
+    from watcher.ingest.extract import _extract_page
 
     t0 = time.perf_counter()
     for path in paths:
@@ -132,8 +132,8 @@ class StageTimer:
 
 @contextmanager
 def patched_claims_and_differ(timer: StageTimer) -> Iterator[None]:
-    """Times watcher.app's extract_claims and diff_claims (module attributes, restored after)."""
-    import watcher.app as app
+    """Times watcher.app.root's extract_claims and diff_claims (module attributes, restored after)."""
+    import watcher.app.root as app
 
     saved = app.extract_claims, app.diff_claims
     app.extract_claims = timer.wrap("claims", saved[0])  # type: ignore[assignment]
@@ -146,9 +146,9 @@ def patched_claims_and_differ(timer: StageTimer) -> Iterator[None]:
 
 @contextmanager
 def patched_stories(w: Any, timer: StageTimer) -> Iterator[None]:
-    """Times the MinHash sketch (watcher.stories.fingerprint) and the pipeline's in-memory story
+    """Times the MinHash sketch (watcher.ingest.stories.fingerprint) and the pipeline's in-memory story
     index (seeding from the store, find, add)."""
-    import watcher.stories as stories
+    import watcher.ingest.stories as stories
 
     saved = stories.fingerprint
     stories.fingerprint = timer.wrap("fingerprint", saved)
@@ -173,8 +173,8 @@ def patched_stories(w: Any, timer: StageTimer) -> Iterator[None]:
 
 def pipeline_pass(pages_dir: Path, workdir: Path, tag: str) -> tuple[float, dict[str, float], Any]:
     """backfill_dir over ``pages_dir`` on a fresh SQLite file; (seconds, stage seconds, report)."""
-    from watcher.app import make_watcher
-    from watcher.backfill import backfill_dir
+    from watcher.app.backfill import backfill_dir
+    from watcher.app.root import make_watcher
 
     url = f"sqlite:///{workdir / f'backfill-{tag}.db'}"
     w = make_watcher(settings(url), store=open_fresh_store(url), channels={})
@@ -207,9 +207,9 @@ def cli_pass(pages_dir: Path, workdir: Path) -> float:
 
 def profile_pass(pages_dir: Path, workdir: Path, top: int) -> str:
     """One backfill under cProfile with the extractor in-process (so trafilatura shows up)."""
-    import watcher.extract as extract
-    from watcher.app import make_watcher
-    from watcher.backfill import backfill_dir
+    import watcher.ingest.extract as extract
+    from watcher.app.backfill import backfill_dir
+    from watcher.app.root import make_watcher
 
     url = f"sqlite:///{workdir / 'profile.db'}"
     w = make_watcher(settings(url), store=open_fresh_store(url), channels={})

@@ -138,7 +138,7 @@ def rss_mb() -> float:
 
 
 def worker_hwm_mb() -> float:
-    from watcher.extract import default_extractor
+    from watcher.ingest.extract import default_extractor
 
     pid = default_extractor().worker_pid
     if pid is None:
@@ -237,7 +237,7 @@ def instrument(w: Any, spent: ThreadSeconds) -> None:
 
 def run_once(args: argparse.Namespace) -> dict[str, Any]:
     """Starts the site process and a Watcher, runs three cycles, returns the figures as a dict."""
-    from watcher.app import make_watcher
+    from watcher.app.root import make_watcher
     from watcher.notify.channels import ConsoleChannel
     from watcher.store import open_store
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from watcher.app import make_watcher
+from watcher.app.root import make_watcher
 from watcher.config import load_settings
 from watcher.demo import serve_site
 from watcher.web.app import WebServer

@@ -71,7 +71,7 @@ def big_feed(base: str, n: int) -> bytes:
 
 
 def backlog_poll(entries: int) -> None:
-    from watcher.app import make_watcher
+    from watcher.app.root import make_watcher
     from watcher.notify.channels import ConsoleChannel
 
     httpserver = load_test_module("httpserver")

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/story_index.py [--sizes 1000,10000,100000] [--queries 200]
 
-A :class:`watcher.stories.StoryIndex` is filled with N synthetic sketches (one story each), then
+A :class:`watcher.ingest.stories.StoryIndex` is filled with N synthetic sketches (one story each), then
 timed on ``--queries`` lookups: half near-duplicates of a stored story (20% of the shingles
 replaced: Jaccard ~0.67), half unrelated texts. Each synthetic text has 400 shingle hashes, 5% of
 them drawn from a pool of 800 "common phrase" shingles shared across texts ("the company said",
@@ -22,7 +22,7 @@ import time
 
 from _common import median, percentile, print_machine, table
 
-from watcher.stories import Fingerprint, K, StoryIndex
+from watcher.ingest.stories import Fingerprint, K, StoryIndex
 
 SHINGLES = 400
 COMMON_POOL = 800

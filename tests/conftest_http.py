@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from httpserver import LocalServer
 
-from watcher.http import HttpClient
+from watcher.ingest.http import HttpClient
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from factories import store_article
 
-from watcher.app import Watcher, make_watcher
+from watcher.app.root import Watcher, make_watcher
 from watcher.config import load_settings
 from watcher.notify.channels import ConsoleChannel
 from watcher.types import Article, Finding, FindingKind

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from watcher.baseline import check_baseline, dump_facts, find_tensions, load_baseline, parse_facts
+from watcher.baseline.facts import check_baseline, dump_facts, find_tensions, load_baseline, parse_facts
+from watcher.baseline.seeds import load_seeds
 from watcher.errors import BaselineError
-from watcher.seeds import load_seeds
 
 FACTS = Path("baseline/facts.yaml")
 SEEDS = Path("seeds")

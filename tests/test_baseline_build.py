@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from watcher.baseline_build import compare_fact_sets, draft_facts, fact_id
+from watcher.baseline.build import compare_fact_sets, draft_facts, fact_id
+from watcher.baseline.seeds import load_seeds
 from watcher.cli import cli
 from watcher.differ.entities import load_entities
-from watcher.seeds import load_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_TEXT = (
@@ -106,8 +106,8 @@ def test_compare_is_symmetric_in_counts(project: Path) -> None:
 def test_the_real_seeds_draft_at_least_24_curated_facts_with_at_most_5_extras() -> None:
     """Text nobody here wrote: the reader's draft of the two seeds against the curated baseline
     (the goal: at least 24 of the 30 with at most 5 extras)."""
-    from watcher.baseline import load_baseline
-    from watcher.baseline_build import build_draft_from_dir
+    from watcher.baseline.build import build_draft_from_dir
+    from watcher.baseline.facts import load_baseline
 
     entities = load_entities(ROOT / "config" / "entities.yaml")
     draft = build_draft_from_dir(ROOT / "seeds", entities)

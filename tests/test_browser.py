@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from conftest_web import T0
 
-from watcher.app import Watcher
-from watcher.botcommands import confirmed_facts
+from watcher.app.botcommands import confirmed_facts
+from watcher.app.root import Watcher
 from watcher.web.app import WebServer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

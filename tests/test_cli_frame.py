@@ -100,7 +100,7 @@ def test_verbose_shows_watchers_debug_lines_not_third_party_ones() -> None:
     try:
         result = CliRunner().invoke(cli, ["-v", "feeds", "--help"])
         assert result.exit_code == 0
-        assert logging.getLogger("watcher.pipeline").isEnabledFor(logging.DEBUG)
+        assert logging.getLogger("watcher.app.pipeline").isEnabledFor(logging.DEBUG)
         for lib in ("tzlocal", "apscheduler", "httpx", "some.other.library"):
             assert not logging.getLogger(lib).isEnabledFor(logging.INFO), lib
         assert not logging.getLogger("trafilatura").isEnabledFor(logging.ERROR)  # watcher reports extraction
@@ -113,7 +113,7 @@ def test_verbose_shows_watchers_debug_lines_not_third_party_ones() -> None:
 
 
 def test_counts_in_output_use_the_right_plural() -> None:
-    from watcher.pipeline import CycleReport, report_lines
+    from watcher.app.pipeline import CycleReport, report_lines
     from watcher.text import article, plural
 
     line = next(iter(report_lines(CycleReport(feeds_polled=1, entries_new=1, articles=2, findings=1))))

@@ -19,7 +19,7 @@ LONG_NAME = "A feed with a really rather long name that goes on and on"
 @pytest.fixture(scope="module")
 def polled_db(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A database after one poll of the demo site plus a feed that fails with a long error."""
-    from watcher.app import make_watcher
+    from watcher.app.root import make_watcher
     from watcher.config import load_settings
     from watcher.demo import serve_site
 

@@ -21,14 +21,14 @@ from click.testing import CliRunner
 from httpserver import LocalServer, Route
 from sqlalchemy import select
 
-from watcher.app import Watcher, make_watcher
-from watcher.backfill import backfill_feeds
+from watcher.app.backfill import backfill_feeds
+from watcher.app.pipeline import newest_first
+from watcher.app.queries import status_report
+from watcher.app.root import Watcher, make_watcher
 from watcher.cli import cli
 from watcher.config import load_settings
 from watcher.errors import ConfigError
 from watcher.notify.channels import ConsoleChannel
-from watcher.pipeline import newest_first
-from watcher.queries import status_report
 from watcher.store import open_store
 from watcher.store.schema import EntryRow
 from watcher.types import FeedEntry

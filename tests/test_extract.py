@@ -1,4 +1,4 @@
-"""watcher.extract: our own small pages, the worker's time budget, and the shared page corpus."""
+"""watcher.ingest.extract: our own small pages, the worker's time budget, and the shared page corpus."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from watcher.errors import ExtractionError
-from watcher.extract import (
+from watcher.ingest.extract import (
     Extractor,
     choose_canonical,
     decode_html,
@@ -18,7 +18,7 @@ from watcher.extract import (
     extract_text_from_html,
     is_wall,
 )
-from watcher.stories import content_hash
+from watcher.ingest.stories import content_hash
 from watcher.types import Fetched
 
 PAGES = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "pages"

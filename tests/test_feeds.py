@@ -1,4 +1,4 @@
-"""watcher.feeds: feeds.yaml, OPML, parse_feed over bytes, link unwrapping, relevance; corpus feeds served locally."""
+"""watcher.ingest.feeds: feeds.yaml, OPML, parse_feed over bytes, link unwrapping, relevance; corpus feeds served locally."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from httpserver import LocalServer, Route
 
 from watcher.errors import ConfigError, FeedParseError
-from watcher.feeds import (
+from watcher.ingest.feeds import (
     export_opml,
     import_opml,
     is_relevant,
@@ -22,7 +22,7 @@ from watcher.feeds import (
     save_feeds,
     unwrap_news_link,
 )
-from watcher.http import FEED_ACCEPT, HttpClient
+from watcher.ingest.http import FEED_ACCEPT, HttpClient
 from watcher.types import FeedSource, Fetched
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "feeds"
@@ -355,7 +355,7 @@ def test_every_corpus_feed_parses_or_fails_cleanly(http_server: LocalServer) -> 
 
 
 def test_fetch_all_is_read_from_feeds_yaml_and_written_back() -> None:
-    from watcher.feeds import feed_from_mapping, feed_to_mapping
+    from watcher.ingest.feeds import feed_from_mapping, feed_to_mapping
 
     src = feed_from_mapping({"name": "newsroom", "url": "https://corp.example/rss", "fetch": "all"})
     assert src.fetch_all and feed_to_mapping(src)["fetch"] == "all"
@@ -365,7 +365,7 @@ def test_fetch_all_is_read_from_feeds_yaml_and_written_back() -> None:
 
 
 def test_worth_fetching_reads_title_summary_categories_and_feed_tags() -> None:
-    from watcher.feeds import worth_fetching
+    from watcher.ingest.feeds import worth_fetching
     from watcher.types import FeedEntry
 
     def entry(**kw: object) -> FeedEntry:

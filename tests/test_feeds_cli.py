@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from watcher.cli import cli
-from watcher.feeds import import_opml, load_feeds, save_feeds
+from watcher.ingest.feeds import import_opml, load_feeds, save_feeds
 from watcher.types import FeedSource
 
 

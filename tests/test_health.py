@@ -12,11 +12,11 @@ import pytest
 import yaml
 from httpserver import LocalServer, Route
 
-from watcher.app import make_watcher
+from watcher.app.root import make_watcher
 from watcher.config import load_settings
-from watcher.health import start_health_server
 from watcher.logs import JsonFormatter, RedactingFormatter, redact
 from watcher.notify.channels import ConsoleChannel
+from watcher.service.health import start_health_server
 
 SITE = Path(__file__).resolve().parents[1] / "watcher" / "demo" / "site"
 
@@ -108,7 +108,7 @@ def test_healthz_goes_stale_after_two_poll_intervals_without_a_finished_poll(wat
     """Issue #13: a poll held up forever used to leave /healthz at ok (no poll ever finished)."""
     from datetime import timedelta
 
-    from watcher.health import health
+    from watcher.service.health import health
 
     w, sched = watcher_app, Sched()
     interval = timedelta(seconds=w.settings.poll_interval)

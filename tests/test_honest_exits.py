@@ -124,7 +124,7 @@ def test_missing_postgres_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch
 def test_a_failed_demo_removes_its_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tempfile
 
-    import watcher.app
+    import watcher.app.root
     from watcher.demo import run_demo
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
@@ -132,7 +132,7 @@ def test_a_failed_demo_removes_its_folder(tmp_path: Path, monkeypatch: pytest.Mo
     def broken(*_a: object, **_k: object) -> object:
         raise RuntimeError("simulated failure")
 
-    monkeypatch.setattr(watcher.app, "make_watcher", broken)
+    monkeypatch.setattr(watcher.app.root, "make_watcher", broken)
     with pytest.raises(RuntimeError):
         run_demo(stream=open("/dev/null", "w"))  # noqa: SIM115
     assert list(tmp_path.iterdir()) == []

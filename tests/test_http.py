@@ -1,4 +1,4 @@
-"""watcher.http against a real loopback server (protocol) and httpx.MockTransport (error mapping)."""
+"""watcher.ingest.http against a real loopback server (protocol) and httpx.MockTransport (error mapping)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from watcher.errors import FetchError
-from watcher.http import (
+from watcher.ingest.http import (
     FEED_ACCEPT,
     USER_AGENT,
     HttpClient,

@@ -1,4 +1,4 @@
-"""The whole-request deadline of watcher.http (issue #13, item 1) against stalling loopback servers.
+"""The whole-request deadline of watcher.ingest.http (issue #13, item 1) against stalling loopback servers.
 
 Each stall form drips a byte (or a ``102 Processing``) every 0.1 s, well inside the per-read
 time-out, for 15 s; the fetch's budget is 1 s. Without a whole-request deadline the fetch is
@@ -15,9 +15,9 @@ import httpcore
 import pytest
 from stallserver import STALLS, StallServer
 
-from watcher.deadlines import Budget, bounded, call_within, cap_timeout
 from watcher.errors import FetchCancelled, FetchError
-from watcher.http import HttpClient
+from watcher.ingest.deadlines import Budget, bounded, call_within, cap_timeout
+from watcher.ingest.http import HttpClient
 
 DEADLINE = 1.0
 MARGIN = 3.0

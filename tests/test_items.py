@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from factories import store_article
 
+from watcher.app.queries import list_findings
 from watcher.notify.digest import DigestService
 from watcher.notify.items import (
     FindingRecord,
@@ -19,7 +20,6 @@ from watcher.notify.items import (
 )
 from watcher.notify.landscape import deal_bars, summary_rows, text_table
 from watcher.notify.render import AlertView, render_digest, view_of_item
-from watcher.queries import list_findings
 from watcher.types import Article, Fact, Finding, FindingKind, Hedge, Provenance, Value, ValueType
 
 T = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ import yaml
 from httpserver import LocalServer, Route
 from sqlalchemy import select
 
-from watcher.app import Watcher, make_watcher
+from watcher.app.root import Watcher, make_watcher
 from watcher.config import load_settings
 from watcher.notify.channels import ConsoleChannel
 from watcher.store.schema import ArticleRow, DeliveryRow, EntryRow, FindingRow
@@ -261,7 +261,7 @@ def test_an_irrelevant_entry_is_seen_not_fetched_and_backfill_fetches_it(
     w = make()
     w.poll_once()
     assert "/games.html" not in site.paths() and "/northwind.html" in site.paths()
-    from watcher.backfill import backfill_feeds
+    from watcher.app.backfill import backfill_feeds
 
     report = backfill_feeds(w)
     assert "/games.html" in site.paths()
@@ -308,7 +308,7 @@ def test_one_shot_runs_skip_the_feeds_file_when_it_did_not_change(
 ) -> None:
     """Issue 14: the feeds-file stamp is kept in the database, so a new process (`poll --once`) with an
     unchanged file neither parses it nor upserts the feeds; a changed file is synced."""
-    from watcher import feeds as feeds_module
+    from watcher.ingest import feeds as feeds_module
 
     loads: list[Path] = []
     real = feeds_module.load_feeds

@@ -14,10 +14,10 @@ from types import ModuleType
 
 import pytest
 
-from watcher.articles_io import expand_sources, read_source
-from watcher.baseline import load_baseline
+from watcher.baseline.facts import load_baseline
 from watcher.differ import diff_article
 from watcher.differ.entities import load_entities
+from watcher.ingest.articles_io import expand_sources, read_source
 from watcher.types import FLAG_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]

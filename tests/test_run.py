@@ -94,8 +94,8 @@ HUNG_JOB = """
 import logging
 import time
 logging.basicConfig(level=logging.INFO)  # the start banner is an info line
-from watcher import scheduler
-from watcher.app import make_watcher
+from watcher.service import scheduler
+from watcher.app.root import make_watcher
 from watcher.config import load_settings
 
 w = make_watcher(load_settings())

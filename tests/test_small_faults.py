@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from watcher.cli import cli
 from watcher.config import load_settings
 from watcher.errors import ConfigError
-from watcher.feeds import import_opml
+from watcher.ingest.feeds import import_opml
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

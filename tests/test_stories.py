@@ -1,4 +1,4 @@
-"""watcher.stories: canonical URLs (tables + Hypothesis) and near-duplicate detection on our own copies."""
+"""watcher.ingest.stories: canonical URLs (tables + Hypothesis) and near-duplicate detection on our own copies."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watcher import stories as stories_module
-from watcher.stories import (
+from watcher.ingest import stories as stories_module
+from watcher.ingest.stories import (
     Fingerprint,
     StoryIndex,
     band_keys,

@@ -10,9 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from watcher.app import Watcher, make_watcher
-from watcher.backfill import rediff_all
-from watcher.botcommands import confirmed_facts
+from watcher.app.backfill import rediff_all
+from watcher.app.botcommands import confirmed_facts
+from watcher.app.root import Watcher, make_watcher
 from watcher.errors import ConfigError
 from watcher.store.schema import FindingRow
 from watcher.web.app import WebServer, create_app

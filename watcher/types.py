@@ -123,7 +123,7 @@ class Claim:
 
     parties: tuple[str, ...]
     kind: str  # deal, contract, investment, stake, partnership, exclusivity, term, capacity, ...
-    attribute: str  # the baseline attribute vocabulary (see watcher.baseline.ATTRIBUTES)
+    attribute: str  # the baseline attribute vocabulary (see watcher.baseline.facts.ATTRIBUTES)
     value: Value | None
     hedge: Hedge
     evidence: str

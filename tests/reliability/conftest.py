@@ -35,9 +35,9 @@ import yaml
 from botapi import BotApiServer
 from factories import store_article
 
-from watcher.app import Watcher, make_watcher
+from watcher.app.root import Watcher, make_watcher
 from watcher.config import load_settings
-from watcher.http import HttpClient
+from watcher.ingest.http import HttpClient
 from watcher.notify.channels import TelegramChannel
 from watcher.notify.telegram import ChatPacer, TelegramSender
 from watcher.store import open_store

@@ -20,8 +20,8 @@ from httpserver import LocalServer, Route, gzip_bomb, huge_body
 from sqlalchemy import select
 from stallserver import STALLS, StallServer
 
-from watcher.app import Watcher
-from watcher.http import HttpClient
+from watcher.app.root import Watcher
+from watcher.ingest.http import HttpClient
 from watcher.store.schema import ArticleRow, EntryRow, FeedRow
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

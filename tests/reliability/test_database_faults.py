@@ -19,7 +19,7 @@ from deal_pages import article_page as deal_page
 from httpserver import LocalServer, Route
 from sqlalchemy import create_engine, text
 
-from watcher.app import Watcher, make_watcher
+from watcher.app.root import Watcher, make_watcher
 from watcher.config import load_settings
 from watcher.errors import StorageError
 from watcher.notify.channels import TelegramChannel

@@ -22,7 +22,7 @@ from deal_pages import COMPANIES, article_page
 from httpserver import LocalServer, Route
 from sqlalchemy import func, select, text
 
-from watcher.app import Watcher
+from watcher.app.root import Watcher
 from watcher.store import Store, open_store
 from watcher.store.article_ops import AlertPolicy
 from watcher.store.schema import ArticleRow, DeliveryRow, EntryRow, FeedRow, StoryRow

@@ -15,10 +15,10 @@ from botapi import BotApiServer
 from httpserver import LocalServer, Route
 from sqlalchemy import select
 
-from watcher.app import make_watcher
+from watcher.app.root import make_watcher
 from watcher.config import load_settings
 from watcher.errors import DeliveryError, FetchError, StorageError
-from watcher.http import HttpClient, guarded_transport
+from watcher.ingest.http import HttpClient, guarded_transport
 from watcher.logs import JsonFormatter, RedactingFormatter
 from watcher.notify.channels import ConsoleChannel
 from watcher.notify.email import EmailSender

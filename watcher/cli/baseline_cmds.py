@@ -34,7 +34,7 @@ def baseline_check(file: str | None, as_json: bool) -> None:
     In-baseline tensions (two facts on the same parties and attribute with different values)
     are reported but do not fail the check. Exit code 1 when there are problems.
     """
-    from watcher.baseline import check_baseline
+    from watcher.baseline.facts import check_baseline
 
     path, seeds_dir = _paths(file)
     report = check_baseline(path, seeds_dir)
@@ -70,7 +70,7 @@ def baseline_check(file: str | None, as_json: bool) -> None:
 @WIDE_OPTION
 def baseline_show(file: str | None, as_json: bool, sentences: bool, wide: bool) -> None:
     """Print the baseline facts as a table (tab-separated lines in a pipe)."""
-    from watcher.baseline import load_baseline
+    from watcher.baseline.facts import load_baseline
 
     path, _ = _paths(file)
     facts = load_baseline(path).facts
@@ -141,8 +141,8 @@ def baseline_build(out: str | None, force: bool, as_json: bool) -> None:
     unless --force is given. The report lists facts in both (same parties, attribute and
     value), only in the draft and only in the curated file. Exit code 1 on refusal.
     """
-    from watcher.baseline import dump_facts, load_baseline
-    from watcher.baseline_build import build_draft_from_dir, compare_fact_sets
+    from watcher.baseline.build import build_draft_from_dir, compare_fact_sets
+    from watcher.baseline.facts import dump_facts, load_baseline
     from watcher.config import load_settings
     from watcher.differ.entities import load_entities
 

@@ -15,9 +15,9 @@ from watcher.errors import WatcherError
 from watcher.types import Finding, FindingKind
 
 if TYPE_CHECKING:
-    from watcher.articles_io import ArticleText
-    from watcher.baseline import Baseline
+    from watcher.baseline.facts import Baseline
     from watcher.differ.entities import EntityIndex
+    from watcher.ingest.articles_io import ArticleText
 
 log = logging.getLogger(__name__)
 
@@ -125,11 +125,11 @@ def diff(
     new_value, evidence, confidence); errors go to stderr and the other inputs continue.
     Exit code 1 when any input failed.
     """
-    from watcher.articles_io import expand_sources, fetcher, read_source
-    from watcher.baseline import load_baseline
+    from watcher.baseline.facts import load_baseline
     from watcher.config import load_settings
     from watcher.differ import diff_article
     from watcher.differ.entities import load_entities
+    from watcher.ingest.articles_io import expand_sources, fetcher, read_source
 
     settings = load_settings()
     baseline = load_baseline(Path(baseline_file) if baseline_file else settings.baseline_file)

@@ -35,7 +35,7 @@ def _editable_feeds_file() -> Path:
 
 
 def _load_or_empty(path: Path) -> list[FeedSource]:
-    from watcher.feeds import load_feeds
+    from watcher.ingest.feeds import load_feeds
 
     return load_feeds(path) if path.exists() else []
 
@@ -51,7 +51,7 @@ def feeds() -> None:
 def feeds_list(as_json: bool, wide: bool) -> None:
     """List configured feeds (name, interval, tags, URL): a table, tab-separated lines in a pipe."""
     from watcher.cli.output import is_terminal, print_table, print_tsv
-    from watcher.feeds import load_feeds
+    from watcher.ingest.feeds import load_feeds
 
     path = _feeds_file()
     feeds = load_feeds(path)
@@ -105,7 +105,7 @@ def feeds_list(as_json: bool, wide: bool) -> None:
 @click.option("--tag", "tags", multiple=True, help="A tag for the feed (repeatable).")
 def feeds_add(name: str, url: str, interval: str | None, tags: tuple[str, ...]) -> None:
     """Add the feed NAME at URL."""
-    from watcher.feeds import feed_from_mapping, save_feeds
+    from watcher.ingest.feeds import feed_from_mapping, save_feeds
 
     path = _editable_feeds_file()
     current = _load_or_empty(path)
@@ -124,7 +124,7 @@ def feeds_add(name: str, url: str, interval: str | None, tags: tuple[str, ...]) 
 @click.argument("name")
 def feeds_remove(name: str) -> None:
     """Remove the feed called NAME (case-insensitive)."""
-    from watcher.feeds import load_feeds, save_feeds
+    from watcher.ingest.feeds import load_feeds, save_feeds
 
     path = _editable_feeds_file()
     current = load_feeds(path)
@@ -139,8 +139,8 @@ def feeds_remove(name: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def feeds_import_opml(file: Path) -> None:
     """Add the feeds of an OPML FILE; feeds already present (same URL or name) are skipped."""
-    from watcher.feeds import import_opml, save_feeds
-    from watcher.stories import canonical_url
+    from watcher.ingest.feeds import import_opml, save_feeds
+    from watcher.ingest.stories import canonical_url
 
     path = _editable_feeds_file()
     current = _load_or_empty(path)
@@ -166,7 +166,7 @@ def feeds_import_opml(file: Path) -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def feeds_export_opml(file: Path | None) -> None:
     """Write the feeds as OPML to FILE (default: stdout)."""
-    from watcher.feeds import export_opml, load_feeds
+    from watcher.ingest.feeds import export_opml, load_feeds
 
     data = export_opml(load_feeds(_feeds_file()))
     if file is None:

@@ -31,7 +31,7 @@ def opened(*, read_only: bool = False, **overrides: object) -> Iterator[object]:
     """A Watcher built from settings, closed afterwards. ``read_only``: a command that only reads
     (status, findings, digest --preview) never creates the database or its folder; when the SQLite
     file does not exist it fails with NoDatabaseError instead."""
-    from watcher.app import make_watcher
+    from watcher.app.root import make_watcher
     from watcher.config import load_settings
     from watcher.errors import NoDatabaseError
 
@@ -75,7 +75,7 @@ def run() -> None:
     Telegram commands from the allowed chats. Stops on SIGTERM or Ctrl-C: fetches in flight are
     cancelled (their feeds are polled again on the next start), other running jobs get 5 seconds.
     """
-    from watcher.scheduler import run_forever
+    from watcher.service.scheduler import run_forever
 
     with opened() as w:
         run_forever(w)  # type: ignore[arg-type]
@@ -91,7 +91,7 @@ def poll(once: bool, as_json: bool, no_deliver: bool) -> None:
     Deliveries are retried (429 retry_after, 5xx, time-outs) for up to WATCHER_DELIVERY_DEADLINE
     seconds; what remains stays queued for the next run. Exit code 1 when a feed failed.
     """
-    from watcher.pipeline import report_lines
+    from watcher.app.pipeline import report_lines
 
     with opened() as w:
         report, drained = w.poll_once(deliver=not no_deliver)  # type: ignore[attr-defined]
@@ -138,7 +138,7 @@ def backfill(
     shown in the next digest; --alert sends them as instant alerts too. Saved pages that are
     empty, binary or without article text are not stored; exit code 1 when any failed.
     """
-    from watcher.backfill import backfill_dir, backfill_feeds, backfill_urls
+    from watcher.app.backfill import backfill_dir, backfill_feeds, backfill_urls
 
     if sum(bool(x) for x in (directory, urls_file, from_feeds)) != 1:
         raise click.UsageError("give exactly one of --dir, --urls or --feeds")
@@ -176,7 +176,7 @@ def rediff(alert: bool, as_json: bool) -> None:
 
     Reports findings that appear and disappear (e.g. after baseline/facts.yaml was edited).
     """
-    from watcher.backfill import rediff_all
+    from watcher.app.backfill import rediff_all
 
     with opened() as w:
         changes = rediff_all(w, alert=alert, progress=not as_json)  # type: ignore[arg-type]
@@ -213,7 +213,7 @@ def findings(
     kind: tuple[str, ...], since: str | None, party: str | None, limit: int, as_json: bool, wide: bool
 ) -> None:
     """List stored findings, newest first."""
-    from watcher.queries import list_findings
+    from watcher.app.queries import list_findings
 
     with opened(read_only=True) as w:
         rows = list_findings(w.store, kinds=kind, since=parse_since(since), party=party, limit=limit)  # type: ignore[attr-defined]
@@ -314,9 +314,9 @@ def status(as_json: bool, all_feeds: bool, wide: bool) -> None:
     A feed that brought more than WATCHER_MAX_NEW_ENTRIES_PER_FEED new entries in one cycle shows
     "N entries deferred": the newest were processed, the rest come in the next cycles (or run
     `watcher backfill --feeds` to take them all now)."""
+    from watcher.app.queries import status_report
     from watcher.cli.output import console, is_terminal, print_table, print_tsv
     from watcher.errors import NoDatabaseError
-    from watcher.queries import status_report
     from watcher.text import ago, plural
 
     try:

@@ -263,7 +263,7 @@ def _find_or_make_story(
     s: Session, art: ArticleRow, fingerprint: bytes | None, now: datetime, hint: int | None = None
 ) -> int:
     """The story an article joins: the caller's hint (the pipeline's in-memory MinHash index,
-    :class:`watcher.pipeline.StoryClusterer`), else another article with the same text, else a new story.
+    :class:`watcher.app.pipeline.StoryClusterer`), else another article with the same text, else a new story.
     Taken under the story lock (held to commit), so a concurrent copy is seen, not made a second story."""
     if hint is not None and s.get(StoryRow, hint) is not None:
         return hint

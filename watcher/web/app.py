@@ -2,7 +2,7 @@
 
 Server-rendered HTML (Flask with Jinja2 templates, autoescaped; no script at all, and a
 Content-Security-Policy that allows none). It reads through the store and acts through the
-same functions as the Telegram buttons (:class:`watcher.botcommands.BotHandler`), so Confirm
+same functions as the Telegram buttons (:class:`watcher.app.botcommands.BotHandler`), so Confirm
 adds a baseline version exactly as the button does.
 """
 
@@ -18,17 +18,17 @@ from flask import Flask, abort, flash, redirect, render_template, request, sessi
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
-from watcher.botcommands import BotHandler
+from watcher.app.botcommands import BotHandler
+from watcher.app.queries import baseline_versions, item_by_id, story_items
 from watcher.errors import ConfigError
 from watcher.notify.items import StoryItem, reason
 from watcher.notify.landscape import LANDSCAPE_DAYS, deal_bars
 from watcher.notify.render import attribute_label, format_time, kind_label, safe_url, view_of_item
-from watcher.queries import baseline_versions, item_by_id, story_items
 from watcher.types import FindingKind
 from watcher.web.auth import CSRF_FIELD, bearer, check_exposure, new_csrf_token, same_secret
 
 if TYPE_CHECKING:
-    from watcher.app import Watcher
+    from watcher.app.root import Watcher
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def create_app(w: Watcher, *, token: str | None = None, secret_key: bytes | None
 
     @app.get("/baseline")
     def baseline() -> Any:
-        from watcher.baseline import find_tensions
+        from watcher.baseline.facts import find_tensions
 
         facts = sorted(w.baseline.facts, key=lambda f: (f.attribute, f.id))
         return render_template("baseline.html", facts=facts, versions=baseline_versions(w.store),

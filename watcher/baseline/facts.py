@@ -18,10 +18,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from watcher.baseline.seeds import Seed, load_seeds
 from watcher.differ.attributes import ATTRIBUTES
 from watcher.differ.valuecompare import interval
 from watcher.errors import BaselineError
-from watcher.seeds import Seed, load_seeds
 from watcher.types import Fact, Hedge, Provenance, Qualifier, Value, ValueType
 
 NUMERIC_UNITS = {

@@ -2,7 +2,7 @@
 
 A .txt article is: a headline line, a "Published: YYYY-MM-DD" line, then the body. An HTML
 page goes through trafilatura (given the bytes, never a URL; comments dropped). A URL is
-fetched through :class:`watcher.http.HttpClient` (httpx, with a timeout and a size cap).
+fetched through :class:`watcher.ingest.http.HttpClient` (httpx, with a timeout and a size cap).
 """
 
 from __future__ import annotations
@@ -75,10 +75,10 @@ def _drop_link_lines(text: str, title: str) -> str:
 
 
 def parse_html(source: str, content: bytes | str) -> ArticleText:
-    """Main text of a web page, through the pipeline's own extractor (watcher.extract: trafilatura
+    """Main text of a web page, through the pipeline's own extractor (watcher.ingest.extract: trafilatura
     with comments excluded, our metadata and title cleaning), run in-process; then short lines
     that end no sentence (sidebar links, section labels) are dropped."""
-    from watcher.extract import Extractor  # local: only HTML inputs pay for the import
+    from watcher.ingest.extract import Extractor  # local: only HTML inputs pay for the import
 
     url = source if is_url(source) else None
     try:
@@ -141,7 +141,7 @@ def fetch_url(
     url: str, *, timeout: float = 20.0, max_bytes: int = 5_000_000, allow_private_networks: bool = False
 ) -> ArticleText:
     """Fetches a page through watcher's HTTP policy and extracts it."""
-    from watcher.http import HttpClient  # local: paths need no HTTP stack
+    from watcher.ingest.http import HttpClient  # local: paths need no HTTP stack
 
     with HttpClient(
         timeout=timeout, max_bytes=max_bytes, allow_private_networks=allow_private_networks

@@ -1,8 +1,8 @@
 """One poll cycle: due feeds -> entries -> articles -> stories -> findings -> outbox.
 
-No business rules live here: fetching policy is in :mod:`watcher.http`, parsing in
-:mod:`watcher.feeds`, extraction in :mod:`watcher.extract`, clustering in
-:mod:`watcher.stories`, judgement in the differ, persistence and idempotence in the store.
+No business rules live here: fetching policy is in :mod:`watcher.ingest.http`, parsing in
+:mod:`watcher.ingest.feeds`, extraction in :mod:`watcher.ingest.extract`, clustering in
+:mod:`watcher.ingest.stories`, judgement in the differ, persistence and idempotence in the store.
 A failure of one feed or entry is recorded and the cycle goes on; an exception we do not
 know is a bug and propagates.
 """
@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from watcher import extract, feeds, stories
 from watcher.cleantext import clean_fields
 from watcher.errors import (
     ExtractionError,
@@ -30,7 +29,8 @@ from watcher.errors import (
     StorageError,
     WatcherError,
 )
-from watcher.http import FEED_ACCEPT, HttpClient
+from watcher.ingest import extract, feeds, stories
+from watcher.ingest.http import FEED_ACCEPT, HttpClient
 from watcher.logs import mask_url_passwords
 from watcher.store import Store
 from watcher.store.article_ops import STORY_WINDOW, AlertPolicy
@@ -119,7 +119,7 @@ def newest_first(
 
 class StoryClusterer:
     """The stories of recent articles, in memory: LSH bands over the MinHash sketches
-    (:class:`watcher.stories.StoryIndex`, a bounded cost per lookup), seeded from the store's
+    (:class:`watcher.ingest.stories.StoryIndex`, a bounded cost per lookup), seeded from the store's
     window (STORY_WINDOW) at the start of each cycle and shared by the cycle's threads."""
 
     def __init__(self, seed: list[tuple[int, bytes, str]]) -> None:
@@ -284,7 +284,7 @@ class Pipeline:
         """Processes the entries not processed before (new identities, or edited ones), at most
         ``limit`` of them, newest first; returns how many were left for a later cycle.
 
-        Unless ``fetch_all``, what the feed says decides first (:func:`watcher.feeds.worth_fetching`):
+        Unless ``fetch_all``, what the feed says decides first (:func:`watcher.ingest.feeds.worth_fetching`):
         an entry whose title, summary and categories name no tracked company is recorded as seen,
         all of a feed's such entries in one statement, and its page is not fetched. With
         ``fetch_all`` (a feed marked `fetch: all`, and backfill) entries only seen before are

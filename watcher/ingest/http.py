@@ -3,15 +3,15 @@
 Policy, in order of a fetch:
 
 * only ``http``/``https`` URLs; redirects are followed by hand (at most 5) so every hop is checked;
-* the private-address guard (in :mod:`watcher.addresses`): the host is resolved once, *every*
+* the private-address guard (in :mod:`watcher.ingest.addresses`): the host is resolved once, *every*
   address is checked, and the socket connects to a checked address (no second lookup, so DNS
-  rebinding cannot swap it) -- see :class:`~watcher.addresses.GuardedBackend`; literal IPs in URLs
+  rebinding cannot swap it) -- see :class:`~watcher.ingest.addresses.GuardedBackend`; literal IPs in URLs
   are checked here before any connection;
 * at most 2 requests in flight per host (thread-safe), a real User-Agent, conditional GET
   (``If-None-Match`` / ``If-Modified-Since``; a 304 is ``Fetched(content=None)``);
 * a whole-request deadline per fetch (``timeout`` seconds for connect, every redirect hop, headers,
   informational responses and body together), enforced on the network stream by
-  :mod:`watcher.deadlines`: a server dripping a status line, a header, ``102 Processing``, a chunk
+  :mod:`watcher.ingest.deadlines`: a server dripping a status line, a header, ``102 Processing``, a chunk
   extension or a trailer one byte a second cannot hold a fetch past it; :meth:`HttpClient.abort`
   cancels every fetch at once (``watcher run`` on SIGTERM);
 * a size cap on the body as read and as decompressed (we decode gzip/deflate ourselves with a
@@ -24,7 +24,7 @@ Failures raise :class:`~watcher.errors.FetchError` with ``kind`` one of
 ``transport=`` (tests) bypasses the connect-time address check, and with a transport that is not
 built by :func:`guarded_transport` the deadline is checked between body chunks only.
 ``is_public_address``, ``guarded_transport`` and ``system_resolver`` are re-exported from
-:mod:`watcher.addresses` so ``from watcher.http import ...`` keeps working.
+:mod:`watcher.ingest.addresses` so ``from watcher.ingest.http import ...`` keeps working.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from watcher import __version__
-from watcher.addresses import (
+from watcher.errors import FetchCancelled, FetchError
+from watcher.ingest.addresses import (
     AddressRefused,
     GuardedBackend,
     Resolver,
@@ -53,8 +54,7 @@ from watcher.addresses import (
     system_resolver,  # re-exported
     transport_on,
 )
-from watcher.deadlines import Budget, Cancelled, DeadlineBackend, bounded
-from watcher.errors import FetchCancelled, FetchError
+from watcher.ingest.deadlines import Budget, Cancelled, DeadlineBackend, bounded
 from watcher.types import Fetched
 
 USER_AGENT = f"watcher/{__version__} (self-hosted news monitoring bot; python-httpx)"

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from watcher.baseline import Baseline, FactModel, dump_facts
+from watcher.app.queries import list_findings, status_report
+from watcher.baseline.facts import Baseline, FactModel, dump_facts
 from watcher.differ.attributes import ATTRIBUTES
 from watcher.differ.quantities import parse_value
-from watcher.queries import list_findings, status_report
 from watcher.store.outbox_ops import finding_from_row
 from watcher.store.schema import ArticleRow, BaselineVersionRow, FindingRow
 from watcher.types import Fact, Hedge, Provenance, Value, ValueType
 
 if TYPE_CHECKING:
-    from watcher.app import Watcher
+    from watcher.app.root import Watcher
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from defusedxml import DefusedXmlException
 
 from watcher.cleantext import clean, clean_fields, drop_bad_charrefs
 from watcher.errors import ConfigError, FeedParseError
-from watcher.stories import canonical_url, content_hash
+from watcher.ingest.stories import canonical_url, content_hash
 from watcher.types import FeedEntry, FeedSource, Fetched
 from watcher.yamlfile import parse_yaml, reject_unknown_keys
 

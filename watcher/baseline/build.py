@@ -14,11 +14,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from watcher.baseline.seeds import Seed, load_seeds
 from watcher.differ.attributes import ATTRIBUTES
 from watcher.differ.claims import extract_claims
 from watcher.differ.entities import EntityIndex
 from watcher.differ.quantities import compare
-from watcher.seeds import Seed, load_seeds
 from watcher.types import Claim, Fact, Provenance, ValueType
 
 

@@ -25,7 +25,7 @@ from watcher.errors import FetchCancelled, WatcherError
 from watcher.text import plural
 
 if TYPE_CHECKING:
-    from watcher.app import Watcher
+    from watcher.app.root import Watcher
 
 log = logging.getLogger(__name__)
 DELIVER_EVERY = 10  # seconds
@@ -116,8 +116,8 @@ def run_forever(w: Watcher, *, grace: float = STOP_GRACE) -> None:
     entries are left for the next start) and other running jobs finish; whatever still runs after
     ``grace`` seconds (a hung extraction, a database call) is abandoned by exiting with status 1 --
     its leases expire and the work is redone, as after a crash."""
-    from watcher.botcommands import start_listener
-    from watcher.health import start_health_server
+    from watcher.app.botcommands import start_listener
+    from watcher.service.health import start_health_server
     from watcher.web.app import start_web
 
     sched = build_scheduler(w)

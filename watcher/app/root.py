@@ -17,20 +17,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from watcher import __version__, feeds
-from watcher.baseline import Baseline, load_baseline
-from watcher.botcommands import confirmed_facts
+from watcher import __version__
+from watcher.app.botcommands import confirmed_facts
+from watcher.app.pipeline import CycleReport, Pipeline
+from watcher.baseline.facts import Baseline, load_baseline
 from watcher.config import Settings
 from watcher.differ import analyse
 from watcher.differ.entities import EntityIndex, load_entities
 from watcher.errors import ConfigError, WatcherError
-from watcher.health import Metrics
-from watcher.http import HttpClient
+from watcher.ingest import feeds
+from watcher.ingest.http import HttpClient
 from watcher.notify.channels import ConsoleChannel, ConsoleDigestSink, EmailDigestSink, TelegramChannel
 from watcher.notify.digest import DigestService
 from watcher.notify.outbox import Channel, DrainReport, Outbox, send_lease
 from watcher.notify.render import MAX_ALERT_PARTS
-from watcher.pipeline import CycleReport, Pipeline
+from watcher.service.health import Metrics
 from watcher.store import Store, open_store
 from watcher.store.article_ops import AlertPolicy
 from watcher.store.feed_ops import FeedState
@@ -189,8 +190,8 @@ class ChannelNotifier:
 def fact_origins(get_baseline: Callable[[], Baseline], seeds_dir: Path) -> Callable[[str | None], str | None]:
     """fact id -> where the fact comes from in words ('the seed of 2025-10-15'), for alerts and the digest.
     Seed dates are read once from the seeds' sidecars; a missing folder only loses the dates."""
+    from watcher.baseline.seeds import load_seeds
     from watcher.notify.items import fact_origin
-    from watcher.seeds import load_seeds
 
     dates: dict[str, str] = {}
     loaded: list[bool] = []

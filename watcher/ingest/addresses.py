@@ -5,10 +5,10 @@ documentation ranges, multicast, ULA, and IPv6 addresses embedding such an IPv4)
 (:func:`system_resolver`, injectable as a :data:`Resolver`), and :class:`GuardedBackend` /
 :func:`guarded_transport`: the host is resolved once, *every* address is checked, and the socket
 connects to a checked address (no second lookup, so DNS rebinding cannot swap it). A refusal raises
-:class:`AddressRefused`, which :mod:`watcher.http` turns into ``FetchError(kind="refused")``.
+:class:`AddressRefused`, which :mod:`watcher.ingest.http` turns into ``FetchError(kind="refused")``.
 Name resolution runs under the connect time-out (``getaddrinfo`` has none of its own; see
-:func:`watcher.deadlines.call_within`), and the transport's backend is wrapped in a
-:class:`~watcher.deadlines.DeadlineBackend`, so a fetch's whole-request budget bounds every step.
+:func:`watcher.ingest.deadlines.call_within`), and the transport's backend is wrapped in a
+:class:`~watcher.ingest.deadlines.DeadlineBackend`, so a fetch's whole-request budget bounds every step.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from watcher.deadlines import DeadlineBackend, call_within, cap_timeout
+from watcher.ingest.deadlines import DeadlineBackend, call_within, cap_timeout
 
 Resolver = Callable[[str, int], list[str]]
 """``(host, port) -> [ip, ...]``: how the guard resolves names (injectable for tests)."""

@@ -6,7 +6,7 @@ assembly (:func:`extract_article`, :func:`extract_text_from_html`).
 
 trafilatura has neither a timeout nor a size cap, and a pathological page can keep lxml busy in C
 code where no Python thread can be interrupted. So by default extraction runs in a **worker
-process** (:mod:`watcher.extract_worker`: a plain ``python -c`` subprocess speaking length-prefixed
+process** (:mod:`watcher.ingest.extract_worker`: a plain ``python -c`` subprocess speaking length-prefixed
 pickle frames) that is killed and replaced when a page exceeds its budget (POSIX only). The worker
 is started once, reports ready after its imports (start-up never counts against a page), calls
 ``trafilatura.meta.reset_caches()`` every :data:`RESET_EVERY` pages, and is replaced after
@@ -30,8 +30,8 @@ from typing import Any
 
 from watcher.cleantext import clean, clean_fields
 from watcher.errors import ExtractionError
-from watcher.extract_worker import Worker
-from watcher.stories import canonical_url, content_hash, site_of
+from watcher.ingest.extract_worker import Worker
+from watcher.ingest.stories import canonical_url, content_hash, site_of
 from watcher.types import Article, Fetched
 
 MIN_TEXT_CHARS = 400  # less extracted text than this: a stub, teaser or wall -> partial
@@ -306,7 +306,7 @@ def _same_site(a: str, b: str) -> bool:
 
 def choose_canonical(page_url: str, declared: str | None) -> str:
     """The page's rel=canonical/og:url when it is an absolute URL on the same site, else the page URL;
-    normalised by :func:`watcher.stories.canonical_url`."""
+    normalised by :func:`watcher.ingest.stories.canonical_url`."""
     if declared and declared.startswith(("http://", "https://")) and _same_site(page_url, declared):
         return canonical_url(declared)
     return canonical_url(page_url)

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from watcher.store.schema import FindingRow
 
 if TYPE_CHECKING:
-    from watcher.app import Watcher
+    from watcher.app.root import Watcher
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from watcher.notify.items import StoryItem, group_records, newest_first, reason
 from watcher.store import Store
 
 if TYPE_CHECKING:
-    from watcher.app import Watcher
+    from watcher.app.root import Watcher
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -93,7 +93,7 @@ def baseline_versions(store: Store, limit: int = 100) -> list[dict[str, Any]]:
 
     with store.session() as s:
         rows = list(s.scalars(select(BaselineVersionRow).order_by(BaselineVersionRow.id.desc()).limit(limit)))
-    from watcher.baseline import FactModel
+    from watcher.baseline.facts import FactModel
 
     out = []
     for row in rows:

@@ -1,14 +1,14 @@
-"""The extraction worker process: the isolated time budget behind :class:`watcher.extract.Extractor`.
+"""The extraction worker process: the isolated time budget behind :class:`watcher.ingest.extract.Extractor`.
 
 trafilatura has no timeout, and a pathological page can keep lxml busy in C code where no Python
 thread can be interrupted. So isolated extraction runs in a child process -- a plain
-``python -c "from watcher.extract_worker import worker_main; worker_main()"`` subprocess (no fork
+``python -c "from watcher.ingest.extract_worker import worker_main; worker_main()"`` subprocess (no fork
 of a threaded parent, no re-import of ``__main__``) speaking length-prefixed pickle frames over its
 stdin/stdout (:func:`_write_frame` / :func:`_read_frame`). :class:`Worker` starts the child, waits
 for its "ready" frame (start-up never counts against a page, up to :data:`STARTUP_TIMEOUT`), sends
 one page at a time and waits with ``select`` on the pipe (POSIX only); on an overrun it kills the
-child, and :class:`~watcher.extract.Extractor` starts a fresh one for the next page.
-:func:`worker_main` is the child's loop; it calls the extraction in :mod:`watcher.extract`.
+child, and :class:`~watcher.ingest.extract.Extractor` starts a fresh one for the next page.
+:func:`worker_main` is the child's loop; it calls the extraction in :mod:`watcher.ingest.extract`.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ def worker_main() -> None:  # pragma: no cover - runs in the child process
 
     import trafilatura  # noqa: F401 - import before saying ready
 
-    # local: watcher.extract imports this module for Worker; only the child needs the extraction call
-    from watcher.extract import RESET_EVERY, _extract_page, _reset_caches
+    # local: watcher.ingest.extract imports this module for Worker; only the child needs the extraction call
+    from watcher.ingest.extract import RESET_EVERY, _extract_page, _reset_caches
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business; EOF ends us
 
@@ -77,10 +77,10 @@ class Worker:
 
     def __init__(self) -> None:
         env = dict(os.environ)
-        root = str(Path(__file__).resolve().parents[1])
+        root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
         self._process = subprocess.Popen(
-            [sys.executable, "-c", "from watcher.extract_worker import worker_main; worker_main()"],
+            [sys.executable, "-c", "from watcher.ingest.extract_worker import worker_main; worker_main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,

@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from watcher import extract, feeds, stories
-from watcher.articles_io import looks_binary, parse_txt
+from watcher.app.pipeline import CycleReport
 from watcher.errors import ExtractionError, FeedParseError, FetchError, WatcherError
-from watcher.http import FEED_ACCEPT
-from watcher.pipeline import CycleReport
+from watcher.ingest import extract, feeds, stories
+from watcher.ingest.articles_io import looks_binary, parse_txt
+from watcher.ingest.http import FEED_ACCEPT
 from watcher.store.outbox_ops import finding_from_row
 from watcher.store.schema import FindingRow
 from watcher.types import Article, FeedEntry, FeedSource, Fetched
 
 if TYPE_CHECKING:
-    from watcher.app import Watcher
+    from watcher.app.root import Watcher
 
 log = logging.getLogger(__name__)
 PAGE_SUFFIXES = {".html", ".htm", ".xhtml"}
