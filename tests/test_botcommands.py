@@ -10,7 +10,8 @@ from botapi import BotApiServer
 from factories import store_article
 from sqlalchemy import select
 
-from watcher.app.botcommands import BotHandler, confirmed_facts
+from watcher.app.botcommands import BotHandler
+from watcher.app.queries import confirmed_facts
 from watcher.app.root import make_watcher
 from watcher.config import load_settings
 from watcher.notify.channels import ConsoleChannel

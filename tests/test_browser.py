@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest_web import T0
 
-from watcher.app.botcommands import confirmed_facts
+from watcher.app.queries import confirmed_facts
 from watcher.app.root import Watcher
 from watcher.web.app import WebServer
 

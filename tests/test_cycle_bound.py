@@ -103,7 +103,7 @@ def test_a_cycle_takes_the_newest_entries_up_to_the_bound_and_the_rest_follow(
     assert report.entries_new == CAP and report.entries_deferred == ENTRIES - CAP
     assert page_fetches(site) == CAP  # before the bound: one page per entry, all in this cycle
     assert processed(w) == set(range(ENTRIES - CAP, ENTRIES))  # the newest ones
-    (feed,) = status_report(w)["feeds"]
+    (feed,) = status_report(w.store, instance=w.owner, baseline_version=w.baseline.version)["feeds"]
     assert feed["entries_deferred"] == ENTRIES - CAP
     assert feed["last_error"] is None  # a backlog is not an error
     seen = [processed(w)]
@@ -115,7 +115,7 @@ def test_a_cycle_takes_the_newest_entries_up_to_the_bound_and_the_rest_follow(
         seen.append(processed(w))
         assert len(seen) < 10
     assert len(seen) == 3 and page_fetches(site) == ENTRIES  # 20 + 20 + 5, each page once
-    assert status_report(w)["feeds"][0]["entries_deferred"] == 0
+    assert status_report(w.store, instance=w.owner, baseline_version=w.baseline.version)["feeds"][0]["entries_deferred"] == 0
     clock.now += timedelta(seconds=w.settings.poll_interval)
     assert w.poll_once()[0].not_modified == 1  # all done: conditional GET again
 

@@ -11,7 +11,6 @@ from factories import store_article
 from watcher.app.queries import list_findings
 from watcher.notify.digest import DigestService
 from watcher.notify.items import (
-    FindingRecord,
     fact_origin,
     group_records,
     outlet_name,
@@ -20,7 +19,17 @@ from watcher.notify.items import (
 )
 from watcher.notify.landscape import deal_bars, summary_rows, text_table
 from watcher.notify.render import AlertView, render_digest, view_of_item
-from watcher.types import Article, Fact, Finding, FindingKind, Hedge, Provenance, Value, ValueType
+from watcher.types import (
+    Article,
+    Fact,
+    Finding,
+    FindingKind,
+    FindingRecord,
+    Hedge,
+    Provenance,
+    Value,
+    ValueType,
+)
 
 T = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 TITLE = "OpenAI signs $5bn compute deal with Acme Cloud"

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from watcher.app.backfill import rediff_all
-from watcher.app.botcommands import confirmed_facts
+from watcher.app.queries import confirmed_facts
 from watcher.app.root import Watcher, make_watcher
 from watcher.errors import ConfigError
 from watcher.store.schema import FindingRow

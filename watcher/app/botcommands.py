@@ -7,71 +7,49 @@ provenance); "Dismiss" marks a false alert, which feeds the evaluation.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
-
-import yaml
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from watcher.app.queries import list_findings, status_report
-from watcher.baseline.facts import Baseline, FactModel, dump_facts
-from watcher.differ.attributes import ATTRIBUTES
-from watcher.differ.quantities import parse_value
-from watcher.store.outbox_ops import finding_from_row
-from watcher.store.schema import ArticleRow, BaselineVersionRow, FindingRow
-from watcher.types import Fact, Hedge, Provenance, Value, ValueType
-
-if TYPE_CHECKING:
-    from watcher.app.root import Watcher
+from watcher.baseline.confirmed import fact_from_finding
+from watcher.baseline.facts import Baseline, dump_facts
+from watcher.notify.digest import DigestService
+from watcher.store import Store
+from watcher.types import Fact
 
 log = logging.getLogger(__name__)
 
 
-def confirmed_facts(w_store: Any) -> list[Fact]:
-    """Facts accepted from alerts, stored as baseline versions with source 'confirmed'."""
-    from sqlalchemy import select
+class BotServices(Protocol):
+    """What the bot's commands use of a running watcher (:class:`watcher.app.root.Watcher` is one)."""
 
-    facts: list[Fact] = []
-    with w_store.session() as s:
-        for row in s.scalars(
-            select(BaselineVersionRow)
-            .where(BaselineVersionRow.source == "confirmed")
-            .order_by(BaselineVersionRow.id)
-        ):
-            for raw in (yaml.safe_load(row.facts_yaml) or {}).get("facts", []):
-                facts.append(FactModel.model_validate(raw).to_fact())
-    return facts
+    @property
+    def store(self) -> Store: ...
 
+    @property
+    def baseline(self) -> Baseline: ...
 
-def fact_from_finding(finding_id: int, frow: FindingRow, arow: ArticleRow) -> Fact:
-    """The fact an analyst confirmed: the finding's parties and value, the article as provenance."""
-    f = finding_from_row(frow)
-    attribute, expected = f.attribute, ATTRIBUTES.get(f.attribute, (ValueType.STATUS, ""))[0]
-    parsed = parse_value(f.new_value or "")
-    if parsed is not None and parsed.type == expected:
-        value = parsed
-    elif expected in (ValueType.STATUS, ValueType.TEXT):
-        value = Value(expected, text=f.new_value or "yes")
-    else:  # a figure we cannot read back: keep what is certain, that the parties have an agreement
-        attribute, value = "cloud_agreement", Value(ValueType.STATUS, text="yes")
-    return Fact(
-        id=f"confirmed-{finding_id}",
-        parties=f.parties,
-        attribute=attribute,
-        value=value,
-        hedge=Hedge.STATED,
-        provenance=Provenance(seed=arow.url, sentence=f.evidence),
-        note=f"confirmed from an alert: {arow.title}",
-    )
+    @property
+    def digest(self) -> DigestService: ...
+
+    @property
+    def owner(self) -> str: ...
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+    def accept_fact(self, fact: Fact) -> None: ...
 
 
 class BotHandler:
-    """Implements watcher.notify.telegram_commands.CommandHandler over a Watcher."""
+    """Implements watcher.notify.telegram_commands.CommandHandler over a running watcher."""
 
-    def __init__(self, w: Watcher) -> None:
+    def __init__(self, w: BotServices) -> None:
         self.w = w
 
     def status(self) -> str:
-        data = status_report(self.w)
+        data = status_report(self.w.store, instance=self.w.owner, baseline_version=self.w.baseline.version)
         failing = [f for f in data["feeds"] if f["consecutive_failures"]]
         lines = [
             f"watcher {data['instance']} — baseline {data['baseline_version']}",
@@ -111,44 +89,21 @@ class BotHandler:
         )
 
     def confirm(self, finding_id: int) -> str:
-        with self.w.store.session() as s:
-            frow = s.get(FindingRow, finding_id)
-            if frow is None:
-                return f"No finding #{finding_id}."
-            if frow.status == "confirmed":  # a second press (or the other of Telegram and the dashboard)
-                return f"Finding #{finding_id} is already in the baseline as confirmed-{finding_id}."
-            arow = s.get_one(ArticleRow, frow.article_id)
-            fact = fact_from_finding(finding_id, frow, arow)
-            frow.status = "confirmed"
+        record = self.w.store.finding_record(finding_id)
+        if record is None:
+            return f"No finding #{finding_id}."
+        if record.review == "confirmed":  # a second press (or the other of Telegram and the dashboard)
+            return f"Finding #{finding_id} is already in the baseline as confirmed-{finding_id}."
+        fact = fact_from_finding(finding_id, record.finding, record.url, record.title)
+        self.w.store.set_review(finding_id, "confirmed")
         self.w.store.record_baseline_version(
             fact.id, dump_facts([fact]), source="confirmed", note=f"finding {finding_id}"
         )
-        self.w.baseline = Baseline.from_facts([*self.w.baseline.facts, fact], path=self.w.baseline.path)
-        self.w.pipeline.analyser.baseline = self.w.baseline  # type: ignore[attr-defined]
+        self.w.accept_fact(fact)
         log.warning("finding %s confirmed into the baseline as %s", finding_id, fact.id)
         return f"Accepted into the baseline as {fact.id} ({fact.value.display()})."
 
     def dismiss(self, finding_id: int) -> str:
-        with self.w.store.session() as s:
-            frow = s.get(FindingRow, finding_id)
-            if frow is None:
-                return f"No finding #{finding_id}."
-            frow.status = "dismissed"
+        if not self.w.store.set_review(finding_id, "dismissed"):
+            return f"No finding #{finding_id}."
         return f"Finding #{finding_id} dismissed as a false alert."
-
-
-def start_listener(w: Watcher) -> Any:
-    """Starts the Telegram command listener when a bot is configured; returns it (or None)."""
-    channel = w.channels.get("telegram")
-    if channel is None:
-        return None
-    from watcher.notify.telegram_commands import TelegramCommands
-
-    listener = TelegramCommands(
-        channel.sender,  # type: ignore[attr-defined]
-        BotHandler(w),
-        w.settings.telegram_chat_ids,
-        admin_ids=w.settings.telegram_admin_ids or None,
-    )
-    listener.start()
-    return listener

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from watcher.baseline.confirmed import facts_from_yaml
 from watcher.logs import mask_url_passwords
 from watcher.notify.items import StoryItem, group_records, newest_first, reason
 from watcher.store import Store
-
-if TYPE_CHECKING:
-    from watcher.app.root import Watcher
+from watcher.types import Fact
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -86,22 +85,21 @@ def item_by_id(store: Store, finding_id: int) -> StoryItem | None:
 
 def baseline_versions(store: Store, limit: int = 100) -> list[dict[str, Any]]:
     """Baseline versions newest first: the file's and each confirmed alert's, with their facts."""
-    import yaml
-    from sqlalchemy import select
+    return [
+        {
+            "version": v.version,
+            "source": v.source,
+            "note": v.note,
+            "created_at": v.created_at,
+            "facts": facts_from_yaml([v.facts_yaml]) if v.source == "confirmed" else [],
+        }
+        for v in store.baseline_versions(limit=limit)
+    ]
 
-    from watcher.store.schema import BaselineVersionRow
 
-    with store.session() as s:
-        rows = list(s.scalars(select(BaselineVersionRow).order_by(BaselineVersionRow.id.desc()).limit(limit)))
-    from watcher.baseline.facts import FactModel
-
-    out = []
-    for row in rows:
-        raw = (yaml.safe_load(row.facts_yaml) or {}).get("facts", []) if row.source == "confirmed" else []
-        facts = [FactModel.model_validate(f).to_fact() for f in raw]
-        out.append({"version": row.version, "source": row.source, "note": row.note,
-                    "created_at": row.created_at, "facts": facts})  # fmt: skip
-    return out
+def confirmed_facts(store: Store) -> list[Fact]:
+    """Facts accepted from alerts (baseline versions of source 'confirmed'), oldest first."""
+    return facts_from_yaml(v.facts_yaml for v in reversed(store.baseline_versions(source="confirmed")))
 
 
 def list_findings(
@@ -119,8 +117,9 @@ def list_findings(
     return [item_json(i) for i in items]
 
 
-def status_report(w: Watcher) -> dict[str, Any]:
-    deferred = w.store.entries_deferred()
+def status_report(store: Store, *, instance: str, baseline_version: str) -> dict[str, Any]:
+    """What `watcher status` and the bot's /status show: feeds, counts, deliveries, the last runs."""
+    deferred = store.entries_deferred()
     feeds = [
         {
             "name": f.name,
@@ -133,7 +132,7 @@ def status_report(w: Watcher) -> dict[str, Any]:
             "next_poll_at": _iso(f.next_poll_at),
             "entries_deferred": deferred.get(f.id, 0),
         }
-        for f in w.store.feed_rows()
+        for f in store.feed_rows()
         if not f.name.startswith("backfill:")
     ]
     failed = [
@@ -145,17 +144,17 @@ def status_report(w: Watcher) -> dict[str, Any]:
             "finding_id": d.finding_id,
             "error": d.error,
         }
-        for d in w.store.failed_deliveries()
+        for d in store.failed_deliveries()
     ]
     return {
-        "instance": w.owner,
-        "database": w.store.dialect,
-        "baseline_version": w.baseline.version,
+        "instance": instance,
+        "database": store.dialect,
+        "baseline_version": baseline_version,
         "feeds": feeds,
-        "counts": w.store.counts(),
-        "deliveries": w.store.delivery_counts(),
+        "counts": store.counts(),
+        "deliveries": store.delivery_counts(),
         "failed_deliveries": failed,
-        "last_digest": _iso(w.store.last_digest_end()),
-        "last_poll": w.store.get_state("last_poll"),
-        "muted_until": w.store.get_state("mute_until"),
+        "last_digest": _iso(store.last_digest_end()),
+        "last_poll": store.get_state("last_poll"),
+        "muted_until": store.get_state("mute_until"),
     }

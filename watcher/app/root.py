@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from watcher import __version__
-from watcher.app.botcommands import confirmed_facts
+from watcher.app.metrics import Metrics
 from watcher.app.pipeline import CycleReport, Pipeline
+from watcher.app.queries import confirmed_facts
 from watcher.baseline.facts import Baseline, load_baseline
 from watcher.config import Settings
 from watcher.differ import analyse
@@ -31,11 +32,10 @@ from watcher.notify.channels import ConsoleChannel, ConsoleDigestSink, EmailDige
 from watcher.notify.digest import DigestService
 from watcher.notify.outbox import Channel, DrainReport, Outbox, send_lease
 from watcher.notify.render import MAX_ALERT_PARTS
-from watcher.service.health import Metrics
 from watcher.store import Store, open_store
 from watcher.store.article_ops import AlertPolicy
 from watcher.store.feed_ops import FeedState
-from watcher.types import Article, Claim, Finding
+from watcher.types import Article, Claim, Fact, Finding
 
 log = logging.getLogger(__name__)
 FEEDS_STAMP_KEY = "feeds_file:stamp"  # state key: path, mtime, size and sha256 of the feeds file last synced
@@ -108,6 +108,12 @@ class Watcher:
         wait = self.settings.delivery_deadline if deadline is None else deadline
         drained = self.deliver(wait) if deliver else None
         return report, drained
+
+    def accept_fact(self, fact: Fact) -> None:
+        """Adds a fact an analyst confirmed to the baseline this watcher compares with, at once."""
+        self.baseline = Baseline.from_facts([*self.baseline.facts, fact], path=self.baseline.path)
+        if isinstance(self.pipeline.analyser, DifferAnalyser):
+            self.pipeline.analyser.baseline = self.baseline
 
     def sync_feeds(self) -> None:
         """Makes the database's feed list match WATCHER_FEEDS_FILE; a missing file or a folder is an error

@@ -1,69 +1,14 @@
 """The `watcher` command line: a thin layer over the library.
 
-Each command group lives in its own module and registers itself on :data:`cli`.
+Each command group lives in its own module and registers itself on :data:`watcher.cli.base.cli`.
 Results go to stdout, logs to stderr; a :class:`~watcher.errors.WatcherError` becomes a
 clean message and exit code 1 (2 for usage errors, as click does).
 """
 
 from __future__ import annotations
 
-import logging
-
-import click
-
-from watcher import __version__
-from watcher.errors import WatcherError
-
-EXIT_ERROR = 1
-
-
-class WatcherGroup(click.Group):
-    """Turns watcher's own errors into a one-line message and an exit code."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except WatcherError as exc:
-            click.echo(f"watcher: error: {exc}", err=True)
-            ctx.exit(EXIT_ERROR)
-
-
-@click.group(cls=WatcherGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="watcher")
-@click.option(
-    "-v", "--verbose", count=True, help="Debug lines of watcher on stderr (-vv: of every library too)."
-)
-@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-@click.option(
-    "--table/--plain",
-    "table",
-    default=None,
-    help="Listings as tables (--table) or tab-separated lines (--plain); default: tables on a terminal only.",
-)
-@click.pass_context
-def cli(ctx: click.Context, verbose: int, quiet: bool, table: bool | None) -> None:
-    """watcher: follows Microsoft/OpenAI and AI-compute news, compares each article's
-    claims with a curated baseline, and flags new deals and contradictions.
-
-    Configuration comes from WATCHER_* environment variables (see README; `watcher config`
-    shows what is in effect, `watcher init` writes editable copies of the default files).
-    Listings are tables on a terminal and tab-separated lines (header first) in a pipe.
-    """
-    from watcher.cli.output import OUTPUT_MODE_KEY
-    from watcher.logs import setup_logging
-
-    if table is not None:
-        ctx.meta[OUTPUT_MODE_KEY] = "table" if table else "plain"
-    if quiet:
-        setup_logging(logging.ERROR, libraries=logging.ERROR)
-    else:
-        setup_logging(
-            logging.DEBUG if verbose else logging.INFO, libraries=logging.DEBUG if verbose > 1 else None
-        )
-
-
 # Command modules register themselves on `cli` when imported.
-from watcher.cli import (  # noqa: E402,F401
+from watcher.cli import (  # noqa: F401 - imported for the commands they register
     alerts_cmds,
     baseline_cmds,
     db_cmds,
@@ -73,6 +18,9 @@ from watcher.cli import (  # noqa: E402,F401
     setup_cmds,
     web_cmds,
 )
+from watcher.cli.base import EXIT_ERROR, cli
+
+__all__ = ["EXIT_ERROR", "cli", "main"]
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from watcher.cli import EXIT_ERROR, cli
+from watcher.cli.base import EXIT_ERROR, cli
 from watcher.errors import WatcherError
 from watcher.types import Finding, FindingKind
 

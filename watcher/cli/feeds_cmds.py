@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from watcher.cli import cli
+from watcher.cli.base import cli
 from watcher.cli.output import WIDE_OPTION
 from watcher.errors import ConfigError
 from watcher.logs import mask_url_passwords

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from watcher.cli import cli
+from watcher.cli.base import cli
 from watcher.cli.output import WIDE_OPTION
 
 NO_DATABASE_HINT = "run `watcher poll --once` or `watcher run` first"
@@ -321,7 +321,7 @@ def status(as_json: bool, all_feeds: bool, wide: bool) -> None:
 
     try:
         with opened(read_only=True) as w:
-            data = status_report(w)  # type: ignore[arg-type]
+            data = status_report(w.store, instance=w.owner, baseline_version=w.baseline.version)  # type: ignore[attr-defined]
     except NoDatabaseError as exc:  # a fresh install: an answer, not a failure
         click.echo(json.dumps({"database": None, "message": str(exc)}) if as_json else str(exc))
         return

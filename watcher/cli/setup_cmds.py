@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from watcher.cli import cli
+from watcher.cli.base import cli
 from watcher.errors import ConfigError
 
 # What `watcher init` writes: setting -> (shipped default, name in the target folder)

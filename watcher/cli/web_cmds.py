@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from watcher.cli import cli
+from watcher.cli.base import cli
 from watcher.cli.pipeline_cmds import opened
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from watcher.differ.lexicon import Folded, fold
 from watcher.differ.valuecompare import ABOUT_TOLERANCE, EXACT_TOLERANCE, compare, interval
-from watcher.types import Qualifier, Span, Value, ValueType
+from watcher.types import Qualifier, Span, Value, ValueType, format_value
 
 __all__ = [
     "ABOUT_TOLERANCE",
@@ -58,7 +58,6 @@ _CURRENCY_WORDS: dict[str, str] = {
     "pounds": "GBP", "pounds sterling": "GBP", "yen": "JPY", "rupees": "INR", "dirhams": "AED",
     "ringgit": "MYR", "riyals": "SAR", "yuan": "CNY", "francs": "CHF", "won": "KRW",
 }  # fmt: skip
-_CURRENCY_SYMBOL = {"USD": "$", "EUR": "€", "GBP": "£", "AUD": "A$", "CAD": "C$", "JPY": "¥"}
 
 
 def _folded(pattern: str) -> re.Pattern[str]:
@@ -381,52 +380,6 @@ def find_years(text: str) -> list[tuple[int, Span]]:
 
 
 # ---------------------------------------------------------------- formatting and parsing
-
-
-def _plain_number(x: float) -> str:
-    if x == int(x) and abs(x) < 1e15:
-        return f"{int(x):,}"
-    return f"{x:,.3f}".rstrip("0").rstrip(".")
-
-
-def _money_text(amount: float, currency: str | None) -> str:
-    symbol = _CURRENCY_SYMBOL.get(currency or "USD", (currency or "") + " ")
-    sign, amount = ("-" if amount < 0 else ""), abs(amount)
-    for word, scale in (("trillion", 1e12), ("billion", 1e9), ("million", 1e6)):
-        if amount >= scale:
-            return f"{sign}{symbol}{_plain_number(round(amount / scale, 3))} {word}"
-    return f"{sign}{symbol}{_plain_number(round(amount, 2))}"
-
-
-_QUALIFIER_WORD = {
-    Qualifier.EXACT: "",
-    Qualifier.ABOUT: "about ",
-    Qualifier.OVER: "over ",
-    Qualifier.UP_TO: "up to ",
-}
-
-
-def format_value(value: Value) -> str:
-    """A short human form: 'over $13 billion', '4.5 GW', '27%', '2030', '7 years', 'in_force'."""
-    prefix = _QUALIFIER_WORD[value.qualifier]
-    amount = value.amount
-    if value.type in (ValueType.STATUS, ValueType.TEXT) or amount is None:
-        return prefix + (value.text or "")
-    if value.type is ValueType.USD:
-        if value.high is not None:
-            return f"{prefix}{_money_text(amount, value.text)} to {_money_text(value.high, value.text)}"
-        return prefix + _money_text(amount, value.text)
-    if value.type is ValueType.GW:
-        return f"{prefix}{_plain_number(round(amount, 3))} GW"
-    if value.type is ValueType.PERCENT:
-        return f"{prefix}{_plain_number(round(amount, 3))}%"
-    if value.type is ValueType.YEAR:
-        return f"{prefix}{int(amount)}"
-    if value.type is ValueType.DURATION:
-        unit = "year" if amount == 1 else "years"
-        prefix = "more than " if value.qualifier is Qualifier.OVER else prefix
-        return f"{prefix}{_plain_number(round(amount, 3))} {unit}"
-    return prefix + _plain_number(round(amount, 3))
 
 
 def parse_value(text: str) -> Value | None:

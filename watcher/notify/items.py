@@ -7,7 +7,7 @@ finding (same story, same signature). Everything a person reads (alerts, the dig
 the sentence that carries the claim (not the headline, unless that is all there is), the
 reason is a plain sentence without internal ids, outlets have names.
 
-Pure: no database, no network; the store hands in :class:`FindingRecord` values.
+Pure: no database, no network; the store hands in :class:`~watcher.types.FindingRecord` values.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from watcher.types import Fact, Finding, FindingKind
+from watcher.types import Fact, Finding, FindingKind, FindingRecord
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: how a review state of a group is chosen from its findings' states (highest wins)
@@ -74,24 +74,6 @@ class Source:
     published: datetime | None
     evidence: str
     finding_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class FindingRecord:
-    """One stored finding of one article, as the store reads it (no ORM row past the store)."""
-
-    finding_id: int
-    story_id: int | None
-    signature: str
-    finding: Finding
-    review: str  # active | confirmed | dismissed
-    first_seen: datetime
-    title: str
-    url: str
-    site: str | None
-    published: datetime | None
-    text: str = ""
-    feed: str | None = None  # the name of the feed the article came from
 
 
 @dataclass(frozen=True, slots=True)

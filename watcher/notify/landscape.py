@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
+from watcher.notify.views import AlertView, attribute_label, kind_label, parties_label
 from watcher.types import FindingKind, ValueType
-
-if TYPE_CHECKING:
-    from watcher.notify.render import AlertView
 
 LANDSCAPE_DAYS = 90
 
@@ -58,8 +55,6 @@ def usd_amount(value: str | None) -> float | None:
 
 
 def summary_rows(views: Sequence[AlertView]) -> list[Row]:
-    from watcher.notify.render import attribute_label, kind_label, parties_label
-
     rows = []
     for v in views:
         f = v.finding
@@ -77,8 +72,6 @@ def summary_rows(views: Sequence[AlertView]) -> list[Row]:
 def deal_bars(views: Sequence[AlertView], period_start: datetime, limit: int = 12) -> list[Bar]:
     """The new deals among ``views``, largest first (deals without a dollar value last), at most
     ``limit``; bars in the digest's period are marked."""
-    from watcher.notify.render import parties_label
-
     deals = [v for v in views if v.finding.kind == FindingKind.NEW_DEAL]
     priced = [(usd_amount(v.finding.new_value), v) for v in deals]
     priced.sort(key=lambda p: (p[0] is None, -(p[0] or 0.0)))

@@ -18,55 +18,13 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from watcher.notify.items import Source, StoryItem, outlet_name, reason, status_words
+from watcher.notify.items import Source, StoryItem, status_words
 from watcher.notify.landscape import LANDSCAPE_DAYS, deal_bars, summary_rows, text_bars, text_table
+from watcher.notify.views import AlertView as AlertView
+from watcher.notify.views import attribute_label as attribute_label
+from watcher.notify.views import kind_label as kind_label
+from watcher.notify.views import parties_label as parties_label
 from watcher.types import Finding, FindingKind, Provenance
-
-_KINDS: dict[FindingKind, tuple[str, str]] = {
-    FindingKind.NEW_DEAL: ("🆕", "NEW DEAL"),
-    FindingKind.CONTRADICTION: ("⚠️", "CONTRADICTION"),
-    FindingKind.CONFIRMATION: ("✅", "CONFIRMATION"),
-    FindingKind.UPDATE: ("🔄", "UPDATE"),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class AlertView:
-    """One finding once per story, with the sources that carry it, ready to render.
-
-    ``title``/``url``/``site``/``published`` are the first source's; ``outlets`` lists every
-    source (built from those four when empty); ``origin`` says where the baseline fact comes
-    from ('the seed of 2025-10-15')."""
-
-    finding: Finding
-    title: str
-    url: str
-    site: str | None
-    sources: int
-    published: datetime | None
-    outlets: tuple[Source, ...] = ()
-    origin: str | None = None
-    finding_id: int | None = None
-
-    @property
-    def all_sources(self) -> tuple[Source, ...]:
-        if self.outlets:
-            return self.outlets
-        return (Source(outlet_name(self.site, None, self.url), self.title or self.url, self.url, self.published,
-                       self.published, self.finding.evidence, self.finding_id or 0),)  # fmt: skip
-
-    @property
-    def count(self) -> int:
-        """How many sources carry the finding."""
-        return len(self.outlets) if self.outlets else self.sources
-
-    @property
-    def evidence(self) -> str:
-        return self.all_sources[0].evidence
-
-    @property
-    def why(self) -> str:
-        return reason(self.finding, self.origin)
 
 
 def view_of_item(item: StoryItem, origin: str | None = None) -> AlertView:
@@ -194,19 +152,6 @@ def safe_url(url: str) -> str | None:
     except ValueError:
         return None
     return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
-
-
-def kind_label(kind: FindingKind) -> tuple[str, str]:
-    """(emoji, LABEL) for a finding kind."""
-    return _KINDS[kind]
-
-
-def parties_label(finding: Finding) -> str:
-    return " & ".join(finding.parties) if finding.parties else "unknown parties"
-
-
-def attribute_label(attribute: str) -> str:
-    return attribute.replace("_", " ").capitalize()
 
 
 def sources_label(count: int) -> str:

@@ -14,16 +14,15 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
-from watcher.store.schema import FindingRow
+from watcher.store import Store
 
 if TYPE_CHECKING:
     from watcher.app.root import Watcher
@@ -31,65 +30,27 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Metrics:
-    """This process's counters, in their own registry (no global state)."""
-
-    def __init__(self, started_at: datetime | None = None) -> None:
-        self.started_at = started_at or datetime.now(UTC)
-        self.registry = CollectorRegistry()
-        self.feeds_polled = Counter("watcher_feeds_polled", "Feed fetches attempted", registry=self.registry)
-        self.fetch_errors = Counter(
-            "watcher_fetch_errors", "Fetch and parse errors by kind", ["kind"], registry=self.registry
-        )
-        self.entries = Counter(
-            "watcher_entries_new", "New or edited feed entries processed", registry=self.registry
-        )
-        self.cycle = Histogram(
-            "watcher_poll_cycle_seconds",
-            "Poll cycle duration",
-            buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600),
-            registry=self.registry,
-        )
-        self.deliveries = Counter(
-            "watcher_deliveries", "Delivery attempts by outcome", ["outcome"], registry=self.registry
-        )
-        self.last_poll_ok: datetime | None = None
-
-    def observe_cycle(self, report: Any, at: datetime | None = None) -> None:
-        self.feeds_polled.inc(report.feeds_polled)
-        self.entries.inc(report.entries_new)
-        for kind, n in report.errors_by_kind.items():
-            self.fetch_errors.labels(kind=kind).inc(n)
-        self.cycle.observe(report.duration)
-        self.last_poll_ok = at or datetime.now(UTC)
-
-    def observe_drain(self, report: Any) -> None:
-        for outcome in ("sent", "edited", "summarised", "retried", "failed"):
-            self.deliveries.labels(outcome=outcome).inc(getattr(report, outcome))
-
-
 class StoreCollector(Collector):
     """Gauges read from the database at scrape time (shared by all instances)."""
 
-    def __init__(self, w: Watcher) -> None:
-        self.w = w
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        counts = self.w.store.counts()
+        counts = self.store.counts()
         for table in ("feeds", "articles", "stories"):
             yield GaugeMetricFamily(f"watcher_{table}", f"Rows in {table}", value=counts[table])
         findings = GaugeMetricFamily("watcher_findings", "Findings by kind", labels=["kind"])
-        with self.w.store.session() as s:
-            for kind, n in s.execute(select(FindingRow.kind, func.count()).group_by(FindingRow.kind)):
-                findings.add_metric([kind], n)
+        for kind, n in self.store.findings_by_kind().items():
+            findings.add_metric([kind], n)
         yield findings
         deliveries = GaugeMetricFamily(
             "watcher_deliveries_by_status", "Outbox rows by status", labels=["status"]
         )
-        for status, n in self.w.store.delivery_counts().items():
+        for status, n in self.store.delivery_counts().items():
             deliveries.add_metric([status], n)
         yield deliveries
-        failing = sum(1 for f in self.w.store.failing_feeds())
+        failing = sum(1 for f in self.store.failing_feeds())
         yield GaugeMetricFamily(
             "watcher_feeds_failing", "Enabled feeds whose last fetch failed", value=failing
         )
@@ -116,7 +77,7 @@ def health(w: Watcher, scheduler: Any, *, now: datetime | None = None) -> tuple[
 
 def make_handler(w: Watcher, scheduler: Any) -> type[BaseHTTPRequestHandler]:
     registry = w.metrics.registry
-    registry.register(StoreCollector(w))
+    registry.register(StoreCollector(w.store))
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming

@@ -111,12 +111,30 @@ def build_scheduler(w: Watcher) -> BlockingScheduler:
     return sched
 
 
+def start_listener(w: Watcher) -> Any:
+    """Starts the Telegram command listener when a bot is configured; returns it (or None)."""
+    from watcher.app.botcommands import BotHandler
+    from watcher.notify.channels import TelegramChannel
+    from watcher.notify.telegram_commands import TelegramCommands
+
+    channel = w.channels.get("telegram")
+    if not isinstance(channel, TelegramChannel):
+        return None
+    listener = TelegramCommands(
+        channel.sender,
+        BotHandler(w),
+        w.settings.telegram_chat_ids,
+        admin_ids=w.settings.telegram_admin_ids or None,
+    )
+    listener.start()
+    return listener
+
+
 def run_forever(w: Watcher, *, grace: float = STOP_GRACE) -> None:
     """Runs until SIGTERM/SIGINT. On the signal, fetches in flight are cancelled (their feeds and
     entries are left for the next start) and other running jobs finish; whatever still runs after
     ``grace`` seconds (a hung extraction, a database call) is abandoned by exiting with status 1 --
     its leases expire and the work is redone, as after a crash."""
-    from watcher.app.botcommands import start_listener
     from watcher.service.health import start_health_server
     from watcher.web.app import start_web
 

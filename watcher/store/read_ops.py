@@ -7,14 +7,15 @@ one item per story and fact for the digest, `watcher findings`, alerts and the d
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import Select, func, literal, select, update
 
-from watcher.notify.items import FindingRecord
 from watcher.store.outbox_ops import finding_from_row
-from watcher.store.schema import ArticleRow, EntryRow, FeedRow, FindingRow
+from watcher.store.schema import ArticleRow, BaselineVersionRow, EntryRow, FeedRow, FindingRow
+from watcher.types import FindingRecord
 
 SHOWN = ("active", "confirmed")  # review states a person sees by default
 NOT_RETRACTED = ("active", "confirmed", "dismissed")
@@ -81,6 +82,44 @@ class ReadOps:
         with self.session() as s:  # type: ignore[attr-defined]
             row = s.execute(q).first()
             return _record(row) if row is not None else None
+
+    def set_review(self, finding_id: int, review: str) -> bool:
+        """Marks a finding confirmed or dismissed (not a retracted one); False when there is none."""
+        stmt = (
+            update(FindingRow)
+            .where(FindingRow.id == finding_id, FindingRow.status.in_(NOT_RETRACTED))
+            .values(status=review)
+        )
+        with self.session() as s:  # type: ignore[attr-defined]
+            return bool(s.execute(stmt).rowcount)
+
+    def findings_by_kind(self) -> dict[str, int]:
+        """How many findings of each kind are stored (every review state), for metrics."""
+        q = select(FindingRow.kind, func.count()).group_by(FindingRow.kind)
+        with self.session() as s:  # type: ignore[attr-defined]
+            return {kind: n for kind, n in s.execute(q)}
+
+    def baseline_versions(self, *, source: str | None = None, limit: int | None = None) -> list[BaselineVersion]:
+        """Stored baseline versions, newest first, optionally only those of one source."""
+        q = select(BaselineVersionRow).order_by(BaselineVersionRow.id.desc())
+        if source is not None:
+            q = q.where(BaselineVersionRow.source == source)
+        with self.session() as s:  # type: ignore[attr-defined]
+            return [
+                BaselineVersion(r.version, r.source, r.note, r.created_at, r.facts_yaml)
+                for r in s.scalars(q.limit(limit) if limit else q)
+            ]
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineVersion:
+    """One stored version of the baseline: the file's, or one fact accepted from an alert."""
+
+    version: str
+    source: str  # file | confirmed
+    note: str
+    created_at: datetime
+    facts_yaml: str  # the facts in the baseline file's form (for source 'confirmed')
 
 
 def _records_query(with_text: bool) -> Select[Any]:

@@ -1,0 +1,57 @@
+"""The root `watcher` command group; each command module registers its commands on :data:`cli`."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from watcher import __version__
+from watcher.errors import WatcherError
+
+EXIT_ERROR = 1
+
+
+class WatcherGroup(click.Group):
+    """Turns watcher's own errors into a one-line message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except WatcherError as exc:
+            click.echo(f"watcher: error: {exc}", err=True)
+            ctx.exit(EXIT_ERROR)
+
+
+@click.group(cls=WatcherGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="watcher")
+@click.option(
+    "-v", "--verbose", count=True, help="Debug lines of watcher on stderr (-vv: of every library too)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.option(
+    "--table/--plain",
+    "table",
+    default=None,
+    help="Listings as tables (--table) or tab-separated lines (--plain); default: tables on a terminal only.",
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool, table: bool | None) -> None:
+    """watcher: follows Microsoft/OpenAI and AI-compute news, compares each article's
+    claims with a curated baseline, and flags new deals and contradictions.
+
+    Configuration comes from WATCHER_* environment variables (see README; `watcher config`
+    shows what is in effect, `watcher init` writes editable copies of the default files).
+    Listings are tables on a terminal and tab-separated lines (header first) in a pipe.
+    """
+    from watcher.cli.output import OUTPUT_MODE_KEY
+    from watcher.logs import setup_logging
+
+    if table is not None:
+        ctx.meta[OUTPUT_MODE_KEY] = "table" if table else "plain"
+    if quiet:
+        setup_logging(logging.ERROR, libraries=logging.ERROR)
+    else:
+        setup_logging(
+            logging.DEBUG if verbose else logging.INFO, libraries=logging.DEBUG if verbose > 1 else None
+        )
