@@ -527,3 +527,22 @@ def test_a_profit_now_contradicts_operating_at_a_loss(entities: EntityIndex) -> 
     )
     found = diff_article("OpenAI posted its first profitable quarter in March.", baseline, entities, reference_year=2026)
     assert [(f.kind, f.baseline_fact) for f in found] == [(FindingKind.CONTRADICTION, "oa-loss")]
+
+
+def test_two_approximate_figures_far_apart_conflict(entities: EntityIndex) -> None:
+    """'about $230bn' against 'about $300bn': the margins touch, the figures do not agree."""
+    (f,) = flags(run(entities, "OpenAI's Zeta Cloud contract is now put at about $240 billion in a filing."))
+    assert (f.kind, f.baseline_fact) == (FindingKind.CONTRADICTION, "oa-zeta-deal")
+    assert flags(run(entities, "OpenAI's Zeta Cloud contract is now put at about $290 billion in a filing.")) == []
+
+
+def test_a_sum_the_baseline_files_under_another_money_attribute_is_compared(entities: EntityIndex) -> None:
+    """The pair's only sum in the baseline is an investment; 'committed $9bn to OpenAI' reads as a
+    purchase, yet it is that sum the article gives another figure for."""
+    (f,) = flags(run(entities, "Microsoft, which has committed $9 billion to OpenAI, is hiring."))
+    assert (f.kind, f.baseline_fact) == (FindingKind.CONTRADICTION, "ms-oa-invest")
+
+
+def test_no_cross_attribute_comparison_with_two_sums_in_the_sentence(entities: EntityIndex) -> None:
+    text = "Microsoft, which has committed $9 billion to OpenAI, also runs a $50 billion programme."
+    assert [f for f in flags(run(entities, text)) if f.kind is FindingKind.CONTRADICTION] == []

@@ -22,7 +22,7 @@ from itertools import combinations
 from typing import Protocol
 
 from watcher.differ.claims import FLOWS
-from watcher.differ.quantities import compare
+from watcher.differ.quantities import compare, find_quantities
 from watcher.differ.valuecompare import Period, decode_period, period_in, same_period
 from watcher.types import Claim, ClaimFlag, DealStatus, Fact, Finding, FindingKind, Hedge, ValueType
 
@@ -129,6 +129,8 @@ def _compare_with_facts(claim: Claim, facts: Sequence[Fact], partial: bool) -> F
         and _same_span(claim, f)
         and (rel == "exact" or not _is_agreement(claim))
     ]
+    if not candidates and claim.value is not None:
+        candidates = _money_fact_of(claim, parties, facts)
     if claim.value is None or not candidates:
         return None
     if ClaimFlag.PER_YEAR in claim.notes:
@@ -162,6 +164,24 @@ def _compare_with_facts(claim: Claim, facts: Sequence[Fact], partial: bool) -> F
         why = f"{claim.attribute}: article says {claim.value.display()}, baseline {fact.id} says {fact.value.display()}"
         return _finding(FindingKind.CONTRADICTION, claim, fact.parties, fact, confidence, why)
     return None
+
+
+def _money_fact_of(claim: Claim, parties: frozenset[str], facts: Sequence[Fact]) -> list[tuple[Fact, str]]:
+    """For a sum between companies that the baseline records under another money attribute ("Nvidia
+    has committed $60bn to OpenAI" read as a purchase, the baseline's investment), that one fact:
+    the companies' only sum in the baseline is the one the article speaks of."""
+    if claim.value is None or claim.value.type is not ValueType.USD or claim.attribute not in _MONEY_DEALS:
+        return []
+    if ClaimFlag.NOVEL in claim.notes or set(claim.frame) - parties:
+        return []
+    if sum(q.value.type is ValueType.USD for q in find_quantities(claim.evidence)) != 1:
+        return []  # with two sums in the sentence, which is whose is not sure enough to contradict
+    sums = [
+        f
+        for f in facts
+        if f.attribute in _MONEY_DEALS and f.value.type is ValueType.USD and frozenset(f.parties) == parties
+    ]
+    return [(sums[0], "exact")] if len(sums) == 1 and _same_span(claim, sums[0]) else []
 
 
 def _pairs(parties: Sequence[str]) -> list[tuple[str, str]]:

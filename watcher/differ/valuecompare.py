@@ -58,7 +58,16 @@ def compare(a: Value, b: Value) -> bool | None:
     if a.type is ValueType.YEAR:
         return round(a.amount) == round(b.amount)
     (alo, ahi), (blo, bhi) = interval(a), interval(b)
+    if _is_point(a) and _is_point(b):
+        # two figures agree when either lies within the other's margin: "about $240bn" is not
+        # "about $300bn" although their two margins touch
+        return blo <= a.amount <= bhi or alo <= b.amount <= ahi
     return alo <= bhi and blo <= ahi
+
+
+def _is_point(value: Value) -> bool:
+    """A single figure, exact or approximate (not a range, not "over" or "up to")."""
+    return value.high is None and value.qualifier in (Qualifier.EXACT, Qualifier.ABOUT)
 
 
 # ---------------------------------------------------------------- periods
