@@ -546,3 +546,22 @@ def test_a_sum_the_baseline_files_under_another_money_attribute_is_compared(enti
 def test_no_cross_attribute_comparison_with_two_sums_in_the_sentence(entities: EntityIndex) -> None:
     text = "Microsoft, which has committed $9 billion to OpenAI, also runs a $50 billion programme."
     assert [f for f in flags(run(entities, text)) if f.kind is FindingKind.CONTRADICTION] == []
+
+
+def test_a_name_with_its_own_verb_opens_a_new_clause(entities: EntityIndex) -> None:
+    """'... in OpenAI and Mistral has signed ...': Mistral is no second party of the investment."""
+    text = "Microsoft announced a $2 billion investment in Acme Cloud and Mistral has hired new staff."
+    found = flags(run(entities, text))
+    assert [set(f.parties) for f in found] == [{"Microsoft", "Acme Cloud"}]
+
+
+def test_a_joint_venture_sum_is_compared_with_the_venture_of_the_same_companies(entities: EntityIndex) -> None:
+    baseline = FakeBaseline(
+        (
+            fact("venture", ("OpenAI", "Zeta Cloud", "SoftBank"), "project_value", Value(ValueType.USD, 500 * B)),
+            fact("pair", ("OpenAI", "Zeta Cloud"), "compute_deal", Value(ValueType.USD, 300 * B, qualifier=Qualifier.ABOUT)),
+        )
+    )
+    text = "Skyport, the $400 billion data-centre venture SoftBank runs with OpenAI and Zeta Cloud, is on schedule."
+    found = diff_article(text, baseline, entities, reference_year=2026)  # type: ignore[arg-type]
+    assert [(f.kind, f.baseline_fact) for f in flags(found)] == [(FindingKind.CONTRADICTION, "venture")]

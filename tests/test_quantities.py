@@ -127,3 +127,16 @@ def test_units_round_trip(amount: float, kind: ValueType, qualifier: Qualifier) 
 @given(st.integers(min_value=1900, max_value=2099))
 def test_year_round_trip(year: int) -> None:
     assert parse_value(format_value(Value(ValueType.YEAR, float(year)))) == Value(ValueType.YEAR, float(year))
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("the four-hundred-billion-dollar venture", "$400 billion"),
+        ("a three-hundred-and-fifty-million-euro contract", "€350 million"),
+        ("two hundred and forty billion dollars", "$240 billion"),
+    ],
+)
+def test_amounts_written_in_hyphenated_words(text: str, shown: str) -> None:
+    (q,) = find_quantities(text)
+    assert q.value.display() == shown

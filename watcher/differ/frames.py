@@ -219,11 +219,19 @@ def _first_group(ctx: Context, names: list[Typed]) -> list[Typed]:
     belongs to another phrase ("... in OpenAI among the risks to Microsoft's position")."""
     group = names[:1]
     for t in names[1:]:
-        if _JOINED.match(ctx.text[group[-1].end : t.start]):
+        if _JOINED.match(ctx.text[group[-1].end : t.start]) and not _OPENS_CLAUSE.match(ctx.text, t.end):
             group.append(t)
         else:
             break
     return group
+
+
+#: a name followed by its own verb is the subject of a new clause, not one more counterparty
+#: ("... in OpenAI and AMD has committed capacity ...")
+_OPENS_CLAUSE = re.compile(
+    r"(?:['’]s\s+[A-Z][\w.-]*)?\s+(?:has|have|had|is|are|was|were|will|would|can|could|may|might|should|did|does|"
+    r"said|says|also|agreed|signed|announced|committed|pledged|struck)\b"
+)
 
 
 def _object_reference(ctx: Context, pos: int, end: int) -> str | None:

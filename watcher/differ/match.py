@@ -129,8 +129,8 @@ def _compare_with_facts(claim: Claim, facts: Sequence[Fact], partial: bool) -> F
         and _same_span(claim, f)
         and (rel == "exact" or not _is_agreement(claim))
     ]
-    if not candidates and claim.value is not None:
-        candidates = _money_fact_of(claim, parties, facts)
+    if claim.value is not None and not any(rel == "exact" for _, rel in candidates):
+        candidates += _money_fact_of(claim, parties, facts)
     if claim.value is None or not candidates:
         return None
     if ClaimFlag.PER_YEAR in claim.notes:

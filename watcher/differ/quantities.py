@@ -70,7 +70,7 @@ _WORDNUM = r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:
 _DIGITS = r"(?:\d{1,3}(?:,\d{2})*,\d{3}|\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 #: "three hundred and fifty", "one hundred forty", "twenty-two point four"
 _WORDNUM_COMPOUND = (
-    rf"(?:{_WORDNUM}\s+hundred(?:\s+(?:and\s+)?{_WORDNUM})?|{_WORDNUM}\s+point\s+(?:{_WORDNUM}|zero)|{_WORDNUM})"
+    rf"(?:{_WORDNUM}[\s-]+hundred(?:[\s-]+(?:and[\s-]+)?{_WORDNUM})?|{_WORDNUM}\s+point\s+(?:{_WORDNUM}|zero)|{_WORDNUM})"
 )
 _NUM = rf"(?:{_DIGITS}|{_WORDNUM_COMPOUND})"
 _SCALE_WORD = r"(?:trillion|billion|million|thousand|lakh crore|crore|lakh)"
@@ -91,7 +91,7 @@ _MONEY_RANGE = re.compile(
     re.IGNORECASE,
 )
 _MONEY_WORDED = _folded(
-    rf"\b(?P<num>{_NUM})[\s-]+(?P<scale>{_SCALE_WORD})(?:\s+(?:of\s+)?(?P<curw>{_CUR_WORD}))?\b",
+    rf"\b(?P<num>{_NUM})[\s-]+(?P<scale>{_SCALE_WORD})(?:[\s-]+(?:of\s+)?(?P<curw>{_CUR_WORD}))?\b",
 )
 _MONEY_VAGUE = re.compile(
     r"\b(?P<vague>tens|hundreds|billions|trillions)\s+of\s+(?P<scale>billions|trillions|millions)?(?:\s+of\s+(?:US\s+)?dollars)?\b|\b(?P<plain>billions|trillions)\s+of\s+(?:US\s+)?dollars\b",
@@ -143,7 +143,8 @@ class Quantity:
 
 def parse_number(text: str) -> float:
     """'1,234.5' -> 1234.5, 'six' -> 6, 'thirty-eight' -> 38; raises ValueError."""
-    cleaned = " ".join(text.strip().lower().replace(",", "").split())
+    cleaned = " ".join(text.strip().lower().replace(",", "").replace("hundred-", "hundred ").split())
+    cleaned = cleaned.replace("-hundred", " hundred").replace("and-", "and ")
     if " point " in cleaned:
         whole, _, tenth = cleaned.partition(" point ")
         return parse_number(whole) + (0.0 if tenth == "zero" else parse_number(tenth)) / 10
