@@ -565,3 +565,25 @@ def test_a_joint_venture_sum_is_compared_with_the_venture_of_the_same_companies(
     text = "Skyport, the $400 billion data-centre venture SoftBank runs with OpenAI and Zeta Cloud, is on schedule."
     found = diff_article(text, baseline, entities, reference_year=2026)  # type: ignore[arg-type]
     assert [(f.kind, f.baseline_fact) for f in flags(found)] == [(FindingKind.CONTRADICTION, "venture")]
+
+
+def test_the_company_refers_to_the_one_named_before(entities: EntityIndex) -> None:
+    text = "OpenAI's finance chief presented the plan. On one slide, the company put its spending at $150 billion."
+    (f,) = flags(run(entities, text))
+    assert (f.kind, f.baseline_fact, f.parties) == (FindingKind.CONTRADICTION, "oa-spend", ("OpenAI",))
+
+
+def test_a_past_event_of_the_same_month_as_the_fact_can_contradict_it(entities: EntityIndex) -> None:
+    baseline = FakeBaseline(
+        (
+            Fact(
+                "july-capacity", ("OpenAI", "Zeta Cloud"), "capacity", Value(ValueType.GW, 4.5), Hedge.STATED,
+                Provenance("seed.txt", "In July OpenAI and Zeta Cloud agreed to develop 4.5 gigawatts."),
+            ),
+        )
+    )
+    same = "The site counts toward the 6 gigawatts OpenAI and Zeta Cloud agreed to develop in July 2025."
+    other = "The site counts toward the 6 gigawatts OpenAI and Zeta Cloud agreed to develop in March 2025."
+    found = diff_article(same, baseline, entities, reference_year=2026)  # type: ignore[arg-type]
+    assert [(f.kind, f.baseline_fact) for f in flags(found)] == [(FindingKind.CONTRADICTION, "july-capacity")]
+    assert flags(diff_article(other, baseline, entities, reference_year=2026)) == []  # type: ignore[arg-type]

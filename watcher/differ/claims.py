@@ -397,6 +397,8 @@ def sentence_claims(ctx: Context) -> list[Claim]:
 
 
 _SINGULAR_START = re.compile(r"^\W*(?:It|Its)\b")
+#: one company named before, by a description: "the company expects ..." in a sentence naming none
+_SINGULAR_REFERENCE = re.compile(r"\b[Tt]he (?:company|firm|group|start-?up)\b(?!['’])")
 #: a sentence that opens on the deal just told: "The agreement comes ...", "The pact runs ..."
 _DEAL_REFERENCE = re.compile(
     r"^\W*(?:The|That|This|Its|Their) (?:[\w-]+ )?(?:deal|agreement|contract|pact|arrangement|partnership|lease)\b"
@@ -476,11 +478,12 @@ class _Reader:
                 self.read(skipped)
         mentions = self.names.add_to(text, self.entities.find_mentions(text, self.unknown.get(text)))
         continues = bool(self.last_deal) and bool(_DEAL_CONTINUES.match(text))
-        if not mentions and not (self.previous and lx.refers_back(text)) and not continues:
+        singular = not mentions and self.subject is not None and bool(_SINGULAR_REFERENCE.search(text))
+        if not mentions and not (self.previous and lx.refers_back(text)) and not continues and not singular:
             return None
         topic = self.topic[0] if self.topic and self.topic[1] == surface.sentence.paragraph else None
         previous = self.last_deal if self.last_deal and (continues or _DEAL_REFERENCE.match(text)) else self.previous
-        if _SINGULAR_START.match(text) and self.subject:
+        if (singular or _SINGULAR_START.match(text)) and self.subject:
             previous = (self.subject,)  # "It said ...": one company, the one just named
         ctx = read_sentence(surface, mentions, self.entities, previous, self.reference_year, self.reference, topic)
         ctx.previous_subject = self.subject

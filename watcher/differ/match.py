@@ -158,12 +158,25 @@ def _compare_with_facts(claim: Claim, facts: Sequence[Fact], partial: bool) -> F
     conflicting = [f for f, rel, ok in results if ok is False and rel == "exact"]
     # a new or second deal ("a second, four-year contract") is not the baseline's deal restated
     new_deal = ClaimFlag.NOVEL in claim.notes and (ClaimFlag.DEAL in claim.notes or claim.attribute == "deal_duration")
+    if claim.historical and conflicting and _can_flag(replace(claim, historical=False), partial):
+        # a past event the baseline records for the same month or quarter, told with another figure
+        conflicting = [f for f in conflicting if _same_event(claim, f)]
+        claim = replace(claim, historical=False) if conflicting else claim
     if conflicting and _can_flag(claim, partial) and not new_deal:
         fact = conflicting[0]
         confidence = {Hedge.STATED: 0.8, Hedge.PLANNED: 0.7}.get(claim.hedge, 0.6)
-        why = f"{claim.attribute}: article says {claim.value.display()}, baseline {fact.id} says {fact.value.display()}"
+        shown = claim.value.display() if claim.value else "?"
+        why = f"{claim.attribute}: article says {shown}, baseline {fact.id} says {fact.value.display()}"
         return _finding(FindingKind.CONTRADICTION, claim, fact.parties, fact, confidence, why)
     return None
+
+
+def _same_event(claim: Claim, fact: Fact) -> bool:
+    """A claim about the past names the month or quarter of the event the fact records."""
+    period = period_in(claim.evidence)
+    if period is None or period[0] not in ("month", "quarter"):
+        return False
+    return same_period(period, period_in(f"{fact.provenance.sentence} {fact.note}")) is True
 
 
 def _money_fact_of(claim: Claim, parties: frozenset[str], facts: Sequence[Fact]) -> list[tuple[Fact, str]]:
