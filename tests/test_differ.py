@@ -587,3 +587,17 @@ def test_a_past_event_of_the_same_month_as_the_fact_can_contradict_it(entities: 
     found = diff_article(same, baseline, entities, reference_year=2026)  # type: ignore[arg-type]
     assert [(f.kind, f.baseline_fact) for f in flags(found)] == [(FindingKind.CONTRADICTION, "july-capacity")]
     assert flags(diff_article(other, baseline, entities, reference_year=2026)) == []  # type: ignore[arg-type]
+
+
+def test_an_unnamed_partnership_is_that_of_the_pair_the_article_is_about(entities: EntityIndex) -> None:
+    text = (
+        "The Microsoft-OpenAI relationship keeps changing. Microsoft and OpenAI met again this week. "
+        "A filing shows that the partnership agreement now runs until 2034."
+    )
+    (f,) = flags(run(entities, text))
+    assert (f.kind, f.baseline_fact) == (FindingKind.CONTRADICTION, "ms-oa-term")
+
+
+def test_two_names_joined_by_a_hyphen_are_both_named(entities: EntityIndex) -> None:
+    assert [m.name for m in entities.find_known("the Microsoft-OpenAI pact")] == ["Microsoft", "OpenAI"]
+    assert entities.find_known("Nvidia-H100 servers") == []

@@ -403,6 +403,9 @@ _SINGULAR_REFERENCE = re.compile(r"\b[Tt]he (?:company|firm|group|start-?up)\b(?
 _DEAL_REFERENCE = re.compile(
     r"^\W*(?:The|That|This|Its|Their) (?:[\w-]+ )?(?:deal|agreement|contract|pact|arrangement|partnership|lease)\b"
 )
+#: the deal the article is about, named in a sentence that names no company: "... but the partnership
+#: agreement now runs until ..."
+_DEAL_MENTION = re.compile(r"\b[Tt]he (?:[\w-]+ )?(?:agreement|contract|pact|partnership|relationship|alliance)\b")
 
 
 def _rare_first_word(word: str) -> bool:
@@ -455,10 +458,23 @@ class _Reader:
         self.last_deal: tuple[str, ...] = ()  # the companies of the last deal told
         #: how many sentences name each pair of companies together
         self.together: dict[frozenset[str], int] = {}
+        #: pairs named together in the headline and lead (whatever the sentences claim)
+        self.lead_pairs: dict[frozenset[str], int] = {}
         self.unknown: dict[str, list[Mention]] = {}  # each sentence's unlisted names, found once
         self.previous: tuple[str, ...] = ()
         #: sentences that cannot make a claim, read only if a later sentence refers back
         self.pending: list[Surface] = []
+
+    def main_pair(self) -> tuple[str, ...] | None:
+        """The two companies the article has named together most, when they stand out (two
+        sentences or more, more than any other pair): whose "partnership" an unnamed one is."""
+        counts = dict(self.lead_pairs)
+        for pair, n in self.together.items():
+            counts[pair] = counts.get(pair, 0) + n
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+        if not ranked or ranked[0][1] < 2 or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+            return None
+        return tuple(sorted(ranked[0][0]))
 
     def note_subject(self, text: str) -> None:
         """A sentence that makes no claim can still say whom the next one is about ("Nebius
@@ -479,10 +495,14 @@ class _Reader:
         mentions = self.names.add_to(text, self.entities.find_mentions(text, self.unknown.get(text)))
         continues = bool(self.last_deal) and bool(_DEAL_CONTINUES.match(text))
         singular = not mentions and self.subject is not None and bool(_SINGULAR_REFERENCE.search(text))
+        main_pair = self.main_pair() if not mentions and _DEAL_MENTION.search(text) else None
         if not mentions and not (self.previous and lx.refers_back(text)) and not continues and not singular:
-            return None
+            if main_pair is None:
+                return None
         topic = self.topic[0] if self.topic and self.topic[1] == surface.sentence.paragraph else None
         previous = self.last_deal if self.last_deal and (continues or _DEAL_REFERENCE.match(text)) else self.previous
+        if main_pair is not None and not continues and not _DEAL_REFERENCE.match(text):
+            previous = main_pair
         if (singular or _SINGULAR_START.match(text)) and self.subject:
             previous = (self.subject,)  # "It said ...": one company, the one just named
         ctx = read_sentence(surface, mentions, self.entities, previous, self.reference_year, self.reference, topic)
@@ -522,6 +542,7 @@ def extract_claims(
     reader = _Reader(entities, reference_year, salient_company(sentences[:3], entities, unknown))
     reader.unknown = unknown
     reader.names = ArticleNames.of(reader.unknown)
+    reader.lead_pairs = _pairs_named(sentences[:3], entities, unknown)
     for sentence in sentences:
         heading = _heading(sentence, entities)
         if heading:
@@ -667,6 +688,19 @@ def salient_company(
             if t.party:
                 counts[t.name] = counts.get(t.name, 0) + 1
     return max(counts, key=lambda n: counts[n]) if counts else None
+
+
+def _pairs_named(
+    sentences: list[Sentence], entities: EntityIndex, unknown: dict[str, list[Mention]]
+) -> dict[frozenset[str], int]:
+    """How many of ``sentences`` name each pair of companies together."""
+    counts: dict[frozenset[str], int] = {}
+    for s in sentences:
+        names = sorted({t.name for t in type_mentions(s.text, entities.find_mentions(s.text, unknown.get(s.text))) if t.party})
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                counts[frozenset((a, b))] = counts.get(frozenset((a, b)), 0) + 1
+    return counts
 
 
 def _resolve_projects(claim: Claim, projects: Mapping[str, tuple[str, ...]]) -> Claim:

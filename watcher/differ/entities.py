@@ -102,7 +102,12 @@ class EntityIndex:
     def __post_init__(self) -> None:
         names = sorted(self.aliases, key=len, reverse=True)
         alias_re = (
-            re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w|-[A-Z0-9])")
+            # a name glued to another by a hyphen names both ("the Microsoft-OpenAI pact"); glued to
+            # anything else capitalised it is part of a longer name or a product ("Acme-X1")
+            re.compile(
+                r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in names) + r")"
+                r"(?!\w|-(?!(?:" + "|".join(re.escape(n) for n in names) + r")(?![\w-]))[A-Z0-9])"
+            )
             if names
             else re.compile(r"(?!x)x")
         )
