@@ -601,3 +601,14 @@ def test_an_unnamed_partnership_is_that_of_the_pair_the_article_is_about(entitie
 def test_two_names_joined_by_a_hyphen_are_both_named(entities: EntityIndex) -> None:
     assert [m.name for m in entities.find_known("the Microsoft-OpenAI pact")] == ["Microsoft", "OpenAI"]
     assert entities.find_known("Nvidia-H100 servers") == []
+
+
+def test_a_row_of_a_table_of_deals_is_a_deal_of_its_two_companies(entities: EntityIndex) -> None:
+    text = (
+        "Our running table of the year's contracts:\n\n"
+        "| Buyer | Supplier | What | Value |\n|---|---|---|---|\n"
+        "| OpenAI | Acme Cloud | GPU capacity | $4bn |\n"
+        "| OpenAI | Zeta Cloud | cloud capacity, tens of billions | about $300bn |\n"
+    )
+    found = flags(run(entities, text))
+    assert [(f.kind, set(f.parties)) for f in found] == [(FindingKind.NEW_DEAL, {"OpenAI", "Acme Cloud"})]

@@ -195,6 +195,9 @@ def _value_claim(ctx: Context, q: Quantity, attribute: str) -> list[Claim]:
             q = Quantity(_signed(ctx, q), q.span, q.raw, q.per_unit)
     hedge = (projection_hedge if attribute in PROJECTIONS else hedge_at)(ctx, q.span.start)
     cue = deal_cue_before(ctx, q.span.start) if ctx.deal and attribute in DEAL_ATTRIBUTES else None
+    if cue is None and attribute in DEAL_ATTRIBUTES and (row := _row_parties(ctx)):
+        # a row of a table of deals: the companies of its first cells, the figure of another
+        return [_claim(ctx, row, "deal", attribute, q.value, hedge, notes | {"deal"}, q.span.start)]
     if cue is None:
         parties = ctx.parties
         if attribute in _ONE_COMPANY:  # a company's own figure: the company of the amount's clause
@@ -219,6 +222,18 @@ def _value_claim(ctx: Context, q: Quantity, attribute: str) -> list[Claim]:
         replace(_claim(ctx, parties, "deal", attribute, q.value, hedge, notes, q.span.start), frame=frame)
         for parties in pairs
     ]
+
+
+def _row_parties(ctx: Context) -> tuple[str, ...] | None:
+    """The two companies of a table row that names one in each of two cells ("| Acme | Borealis |
+    GPU capacity | $2bn |"), or None for any other sentence."""
+    if ctx.sentence.zone is not Zone.TABLE_ROW:
+        return None
+    parties = [t for t in ctx.typed if t.party]
+    for a, b in zip(parties, parties[1:], strict=False):
+        if a.name != b.name and "|" in ctx.text[a.mention.end : b.mention.start]:
+            return (a.name, b.name)
+    return None
 
 
 def _value_claims(ctx: Context) -> list[Claim]:

@@ -318,12 +318,24 @@ def diff_claims(
     claims = list(claims)
     denied = _denied_pairs(claims)
     out: list[Finding] = []
-    for claim in claims:
-        compared = _compare_with_facts(claim, facts, partial)
+    compared_by_sentence = [(c, _compare_with_facts(c, facts, partial)) for c in claims]
+    # a sentence that gives a known deal's figure ("AMD | OpenAI | tens of billions; 6 GW") tells of
+    # that deal: its other figures are no new deal of the same companies
+    known = {
+        (c.evidence, frozenset(f.parties))
+        for c, f in compared_by_sentence
+        if f is not None and f.kind in (FindingKind.CONFIRMATION, FindingKind.UPDATE)
+        and f.attribute in _DEAL_FAMILY
+    }
+    for claim, compared in compared_by_sentence:
         if compared is not None:
             out.append(compared)
             continue  # a claim that matched a fact is that fact restated, refined or contradicted
-        out.extend(f for f in _new_deals(claim, facts, tracked) if not _is_denied(f.parties, denied))
+        out.extend(
+            f
+            for f in _new_deals(claim, facts, tracked)
+            if not _is_denied(f.parties, denied) and (claim.evidence, frozenset(f.parties)) not in known
+        )
     return _dedupe(out)
 
 
