@@ -612,3 +612,12 @@ def test_a_row_of_a_table_of_deals_is_a_deal_of_its_two_companies(entities: Enti
     )
     found = flags(run(entities, text))
     assert [(f.kind, set(f.parties)) for f in found] == [(FindingKind.NEW_DEAL, {"OpenAI", "Acme Cloud"})]
+
+
+def test_a_sentence_giving_a_known_deals_figure_makes_no_new_deal_of_its_other_figures(
+    entities: EntityIndex,
+) -> None:
+    baseline = FakeBaseline((fact("gw", ("OpenAI", "Acme Cloud"), "capacity", Value(ValueType.GW, 6)),))
+    text = "OpenAI's deal with Acme Cloud, worth $30 billion, covers 6 gigawatts of capacity."
+    found = diff_article(text, baseline, entities, reference_year=2026)  # type: ignore[arg-type]
+    assert flags(found) == [] and {f.baseline_fact for f in found} == {"gw"}
