@@ -621,3 +621,13 @@ def test_a_sentence_giving_a_known_deals_figure_makes_no_new_deal_of_its_other_f
     text = "OpenAI's deal with Acme Cloud, worth $30 billion, covers 6 gigawatts of capacity."
     found = diff_article(text, baseline, entities, reference_year=2026)  # type: ignore[arg-type]
     assert flags(found) == [] and {f.baseline_fact for f in found} == {"gw"}
+
+
+def test_the_figure_of_a_report_the_article_rejects_contradicts_nothing(entities: EntityIndex) -> None:
+    text = (
+        "Zeta Cloud on Friday rejected a report that OpenAI had cut its contract with the company. "
+        "The report, citing an unnamed person, said OpenAI's contract with Zeta Cloud was now worth about $150 billion."
+    )
+    assert flags(run(entities, text)) == []
+    alone = "A report, citing an unnamed person, said OpenAI's contract with Zeta Cloud was now worth about $150 billion."
+    assert [f.kind for f in flags(run(entities, alone))] == [FindingKind.CONTRADICTION]

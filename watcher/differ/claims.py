@@ -583,6 +583,7 @@ def extract_claims(
                 trace.append(ctx)
     if entities.projects:
         claims = [_resolve_projects(c, entities.projects) for c in claims]
+    claims = _deny_reports(claims, sentences, entities, unknown)
     lead_end = sentences[min(2, len(sentences) - 1)].end if sentences else 0
     ranked = sorted(reader.together.items(), key=lambda kv: -kv[1])
     pair: tuple[str, ...] | None = tuple(sorted(ranked[0][0])) if ranked else None
@@ -703,6 +704,35 @@ def salient_company(
             if t.party:
                 counts[t.name] = counts.get(t.name, 0) + 1
     return max(counts, key=lambda n: counts[n]) if counts else None
+
+
+#: a report called wrong: "rejected a report that ...", "the report is inaccurate"
+_REPORT_DENIED = re.compile(
+    r"\b(?:denied|denies|rejected|rejects|dismissed|dismisses|refuted|refutes|disputed|disputes)\s+"
+    r"(?:a|the|an|those|these|such)?\s*(?:\w+\s+){0,3}?reports?\b"
+    r"|\breports?\s+(?:\w+\s+){0,4}?(?:is|was|were|are)\s+(?:\w+\s+)?(?:inaccurate|false|untrue|wrong|incorrect|baseless)\b",
+    re.IGNORECASE,
+)
+
+
+def _deny_reports(
+    claims: list[Claim], sentences: list[Sentence], entities: EntityIndex, unknown: dict[str, list[Mention]]
+) -> list[Claim]:
+    """A reported claim between companies whose report the article calls wrong (a sentence
+    naming both says the report is denied, rejected or inaccurate) is denied, not reported."""
+    reported = [c for c in claims if len(set(c.parties)) >= 2 and (c.hedge is Hedge.REPORTED or ClaimFlag.REPORTED in c.notes)]
+    if not reported:
+        return claims
+    denied: list[set[str]] = []
+    for s in sentences:
+        if _REPORT_DENIED.search(s.text):
+            denied.append({m.name for m in entities.find_mentions(s.text, unknown.get(s.text))})
+    if not denied:
+        return claims
+    return [
+        replace(c, hedge=Hedge.DENIED) if c in reported and any(set(c.parties[:2]) <= names for names in denied) else c
+        for c in claims
+    ]
 
 
 def _pairs_named(
