@@ -631,3 +631,13 @@ def test_the_figure_of_a_report_the_article_rejects_contradicts_nothing(entities
     assert flags(run(entities, text)) == []
     alone = "A report, citing an unnamed person, said OpenAI's contract with Zeta Cloud was now worth about $150 billion."
     assert [f.kind for f in flags(run(entities, alone))] == [FindingKind.CONTRADICTION]
+
+
+def test_a_correction_notice_gives_the_right_figure_not_the_wrong_one(entities: EntityIndex) -> None:
+    text = (
+        "OpenAI keeps adding suppliers.\n\n"
+        "Correction, May 4: An earlier version of this article said OpenAI's contract with Zeta Cloud was worth "
+        "$300 billion. According to a filing, OpenAI's contract with Zeta Cloud is worth $180 billion."
+    )
+    found = flags(run(entities, text))
+    assert [(f.kind, f.new_value) for f in found] == [(FindingKind.CONTRADICTION, "$180 billion")]

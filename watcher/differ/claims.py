@@ -547,7 +547,10 @@ def extract_claims(
     ``reference_year`` (the publication year) lets "in 2019" mark a claim as history.
     ``trace``, when given, receives the context of every sentence read (for ``--explain``)."""
     document = read_document(text, title)
-    sentences = [s for s in document.sentences if s.zone is not Zone.CORRECTION]
+    # a correction notice: what it says the article got wrong is no claim, what it says is right is
+    sentences = [
+        s for s in document.sentences if s.zone is not Zone.CORRECTION or not _CORRECTED_AWAY.search(s.text)
+    ]
     claims: list[Claim] = []
     unknown = {s.text: entities.find_unknown(s.text) for s in sentences}
     for s in sentences:
@@ -733,6 +736,14 @@ def _deny_reports(
         replace(c, hedge=Hedge.DENIED) if c in reported and any(set(c.parties[:2]) <= names for names in denied) else c
         for c in claims
     ]
+
+
+#: a sentence of a correction notice about what was wrong, or the notice's own heading
+_CORRECTED_AWAY = re.compile(
+    r"\b(?:earlier|previous|original|prior) version|\b(?:incorrectly|erroneously|wrongly|mistakenly|misstated|"
+    r"misidentified|misreported)\b|^\W*(?:corrections?|clarifications?|editor['’]s note)\W*$|has been (?:corrected|updated|amended)",
+    re.IGNORECASE,
+)
 
 
 def _pairs_named(
