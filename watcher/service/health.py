@@ -4,8 +4,10 @@
 finished within the last two poll intervals (counted from the start while none has finished
 yet), else 503, with a JSON body saying which check failed. A poll held up by anything (the
 fetch deadline bounds each fetch, but not a cycle of many) turns it 503 after two intervals. /metrics is Prometheus text: this process's counters (feeds polled, fetch
-errors by kind, poll cycle duration, deliveries) and gauges read from the database (articles,
-findings by kind, deliveries by status).
+errors by kind, poll cycle duration, deliveries, scheduled jobs that failed by job and kind -- error or
+bug) and gauges read from the database (articles, findings by kind, deliveries by status). A poll
+cycle that fails (a bug, a lost database) is no finished poll: /healthz shows it as ``last_failure``
+at once and turns 503 when no cycle has finished for two intervals.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from watcher.errors import WatcherError
+from watcher.logs import mask_url_passwords
 from watcher.store.schema import FindingRow
 
 if TYPE_CHECKING:
@@ -53,7 +57,15 @@ class Metrics:
         self.deliveries = Counter(
             "watcher_deliveries", "Delivery attempts by outcome", ["outcome"], registry=self.registry
         )
+        self.job_failures = Counter(
+            "watcher_job_failures",
+            "Scheduled jobs (poll, deliver, digest) that raised: kind=error (a watcher error, e.g. the database "
+            "went away) or kind=bug (any other exception; logged with its traceback)",
+            ["job", "kind"],
+            registry=self.registry,
+        )
         self.last_poll_ok: datetime | None = None
+        self.last_failure: dict[str, Any] | None = None
 
     def observe_cycle(self, report: Any, at: datetime | None = None) -> None:
         self.feeds_polled.inc(report.feeds_polled)
@@ -62,6 +74,17 @@ class Metrics:
             self.fetch_errors.labels(kind=kind).inc(n)
         self.cycle.observe(report.duration)
         self.last_poll_ok = at or datetime.now(UTC)
+
+    def observe_failure(self, job: str, exc: BaseException, at: datetime | None = None) -> None:
+        """A scheduled job that raised (the scheduler goes on); /healthz shows the last one."""
+        bug = not isinstance(exc, WatcherError)
+        self.job_failures.labels(job=job, kind="bug" if bug else "error").inc()
+        self.last_failure = {
+            "job": job,
+            "at": (at or datetime.now(UTC)).isoformat(),
+            "error": mask_url_passwords(f"{type(exc).__name__}: {exc}"),
+            "bug": bug,
+        }
 
     def observe_drain(self, report: Any) -> None:
         for outcome in ("sent", "edited", "summarised", "retried", "failed"):
@@ -110,6 +133,9 @@ def health(w: Watcher, scheduler: Any, *, now: datetime | None = None) -> tuple[
     checks["poll_limit_seconds"] = limit
     checks["poll_recent"] = age is not None and age <= limit
     checks["starting"] = last is None and waited <= limit  # the first cycle gets the same two intervals
+    checks["last_failure"] = (
+        w.metrics.last_failure
+    )  # informative: a failed poll shows as poll_recent turning false
     ok = checks["database"] and checks["scheduler"] and (checks["poll_recent"] or checks["starting"])
     return ok, checks
 
