@@ -7,6 +7,8 @@ page content or secrets.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 class WatcherError(Exception):
     """Root of every error watcher raises on purpose."""
@@ -25,6 +27,19 @@ class BaselineError(WatcherError):
         self.problems = problems or []
 
 
+class FetchErrorKind(StrEnum):
+    """Why a fetch failed. A ``StrEnum``: the value is what is stored (``feeds.last_error_kind``), printed
+    and used as the metrics label (``watcher_fetch_errors{kind=...}``)."""
+
+    NETWORK = "network"  # connection refused or dropped, DNS, TLS
+    TIMEOUT = "timeout"  # no complete response within WATCHER_HTTP_TIMEOUT
+    STATUS = "status"  # an HTTP status that is not a success (4xx, 5xx)
+    TOO_LARGE = "too_large"  # over WATCHER_MAX_PAGE_BYTES, as sent or as decompressed
+    REFUSED = "refused"  # not a fetchable URL, or a private address
+    REDIRECTS = "redirects"  # too many redirects, or a loop
+    DECODE = "decode"  # a body that cannot be decompressed
+
+
 class FetchError(WatcherError):
     """An HTTP fetch failed (network, status, size cap, refused address)."""
 
@@ -33,13 +48,13 @@ class FetchError(WatcherError):
         message: str,
         *,
         url: str,
-        kind: str = "network",
+        kind: FetchErrorKind = FetchErrorKind.NETWORK,
         status: int | None = None,
         retry_after: float | None = None,
     ):
         super().__init__(f"{message} ({url})")
         self.url = url
-        self.kind = kind  # network | timeout | status | too_large | refused | redirects | decode
+        self.kind = FetchErrorKind(kind)
         self.status = status
         self.retry_after = retry_after
 

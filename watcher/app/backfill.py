@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,13 +18,16 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from watcher.app.pipeline import CycleReport
+from watcher.app.pipeline import NOT_MODIFIED, CycleReport, EntryResult, EntryStatus
 from watcher.errors import ExtractionError, FeedParseError, FetchError, WatcherError
 from watcher.ingest import extract, feeds, stories
 from watcher.ingest.articles_io import looks_binary, parse_txt
 from watcher.ingest.http import FEED_ACCEPT
+from watcher.reports import Problem, ProblemKind, Report
+from watcher.store.article_ops import AlertPolicy
 from watcher.store.outbox_ops import finding_from_row
 from watcher.store.schema import FindingRow
+from watcher.text import plural
 from watcher.types import Article, FeedEntry, FeedSource, Fetched
 
 if TYPE_CHECKING:
@@ -35,21 +39,35 @@ TEXT_SUFFIXES = {".txt"}
 
 
 @dataclass
-class BackfillReport:
+class BackfillReport(Report):
+    """What a backfill did, and the problems of its items (files, URLs, feeds)."""
+
     articles: int = 0
-    skipped: int = 0
+    skipped: int = 0  # stored before: a backfill resumes
     partial: int = 0
     findings: int = 0
     alerts_queued: int = 0
-    failed: int = 0  # items refused or unreadable: not stored
-    errors: list[str] = field(default_factory=list)
+    failed: int = 0  # items refused, unreadable or refused by the database: not stored
 
-    def absorb(self, cycle: CycleReport) -> None:
-        self.articles += cycle.articles
-        self.partial += cycle.partial
-        self.findings += cycle.findings
-        self.alerts_queued += cycle.alerts_queued
-        self.errors += cycle.errors
+    def tally(self, result: EntryResult) -> None:
+        """Counts what became of one item and takes its problems."""
+        self.problems += result.problems
+        if result.status is EntryStatus.NOT_MODIFIED:
+            self.skipped += 1
+        elif result.status is EntryStatus.FAILED:
+            self.failed += 1
+        else:
+            self.articles += 1
+            self.partial += int(result.status is EntryStatus.PARTIAL)
+            self.findings += result.findings
+            self.alerts_queued += result.alerts
+
+    def headline(self) -> str:
+        return (
+            f"{plural(self.articles, 'article')} stored ({self.skipped} already there, "
+            f"{self.partial} partial), {self.failed} failed, {plural(self.findings, 'finding')}, "
+            f"{plural(len(self.problems), 'error')}"
+        )
 
 
 def _progress(enabled: bool) -> Progress:
@@ -84,50 +102,66 @@ def backfill_dir(
     done = w.store.processed_identities(feed_id, list(identities))
     report = BackfillReport()
     policy = w.alert_policy(alert=alert)
+    started = time.monotonic()
     with _progress(progress) as bar:
         task = bar.add_task(f"backfill {directory.name}", total=len(files))
         for identity, path in identities.items():
-            content = path.read_bytes()
-            h = hashlib.sha256(content).hexdigest()[:32]
-            if done.get(identity) == h:
-                report.skipped += 1
-                bar.advance(task)
-                continue
-            try:
-                entry, page, article = _file_item(path, identity, content)
-                if page is not None:  # a saved page without article text is refused, not stored as a stub
-                    article = extract.extract_article(
-                        page,
-                        fallback_title=entry.title,
-                        fallback_summary="",
-                        timeout=w.settings.extract_timeout,
-                        max_bytes=w.settings.max_page_bytes,
-                    )
-                    page = None
-            except (ExtractionError, WatcherError) as exc:
-                report.failed += 1
-                report.errors.append(f"{path}: {exc}")
-                bar.advance(task)
-                continue
-            if since and entry.published and entry.published < since:
-                report.skipped += 1
-                bar.advance(task)
-                continue
-            cycle = CycleReport()
-            w.pipeline.process_entry(
-                feed_id, entry, h, cycle, source="backfill", page=page, article=article, policy=policy
-            )
-            report.absorb(cycle)
+            report.tally(_backfill_file(w, feed_id, identity, path, done.get(identity), since, policy))
             bar.advance(task)
+    report.duration = time.monotonic() - started
     return report
+
+
+def _backfill_file(
+    w: Watcher,
+    feed_id: int,
+    identity: str,
+    path: Path,
+    done_hash: str | None,
+    since: datetime | None,
+    policy: AlertPolicy,
+) -> EntryResult:
+    try:
+        content = path.read_bytes()
+    except OSError as exc:  # gone or unreadable since the folder was listed
+        return EntryResult.failed(
+            Problem.of(str(path), ProblemKind.UNREADABLE, f"cannot read: {exc.strerror}")
+        )
+    h = hashlib.sha256(content).hexdigest()[:32]
+    if done_hash == h:
+        return NOT_MODIFIED
+    try:
+        entry, page, article = _file_item(path, identity, content)
+        if page is not None:  # a saved page without article text is refused, not stored as a stub
+            article = extract.extract_article(
+                page,
+                fallback_title=entry.title,
+                fallback_summary="",
+                timeout=w.settings.extract_timeout,
+                max_bytes=w.settings.max_page_bytes,
+            )
+            page = None
+    except ExtractionError as exc:
+        return EntryResult.failed(Problem.of(str(path), ProblemKind.EXTRACT, str(exc)))
+    except Unreadable as exc:
+        return EntryResult.failed(Problem.of(str(path), ProblemKind.UNREADABLE, str(exc)))
+    if since and entry.published and entry.published < since:
+        return NOT_MODIFIED
+    return w.pipeline.process_entry(
+        feed_id, entry, h, source="backfill", page=page, article=article, policy=policy
+    )
+
+
+class Unreadable(WatcherError):
+    """A saved file that is empty or binary: not an article."""
 
 
 def _file_item(path: Path, identity: str, content: bytes) -> tuple[FeedEntry, Fetched | None, Article | None]:
     uri = path.resolve().as_uri()
     if not content.strip():
-        raise WatcherError("the file is empty")
+        raise Unreadable("the file is empty")
     if looks_binary(content):
-        raise WatcherError("not a text or HTML file (binary content)")
+        raise Unreadable("not a text or HTML file (binary content)")
     if path.suffix.lower() in TEXT_SUFFIXES:
         parsed = parse_txt(str(path), content.decode("utf-8", errors="replace"))
         published = (
@@ -173,21 +207,23 @@ def backfill_urls(
     feed_id = _pseudo_feed(w, "backfill:urls", urls_file.resolve().as_uri())
     done = w.store.processed_identities(feed_id, urls)
     report = BackfillReport()
+    started = time.monotonic()
     with _progress(progress) as bar:
         task = bar.add_task(f"backfill {urls_file.name}", total=len(urls))
         for url in urls:
             if url in done:
-                report.skipped += 1
+                report.tally(NOT_MODIFIED)
             else:
                 entry = FeedEntry(
                     feed="backfill:urls", entry_id=url, link=url, title="", summary="", published=None
                 )
-                cycle = CycleReport()
-                w.pipeline.process_entry(
-                    feed_id, entry, url, cycle, source="backfill", policy=w.alert_policy(alert=alert)
+                report.tally(
+                    w.pipeline.process_entry(
+                        feed_id, entry, url, source="backfill", policy=w.alert_policy(alert=alert)
+                    )
                 )
-                report.absorb(cycle)
             bar.advance(task)
+    report.duration = time.monotonic() - started
     return report
 
 
@@ -195,6 +231,7 @@ def backfill_feeds(w: Watcher, *, since: datetime | None = None, alert: bool = F
     """Everything the configured feeds still list (unconditional fetch), published since ``since``."""
     w.sync_feeds()
     report = BackfillReport()
+    started = time.monotonic()
     for row in w.store.feed_rows():
         if not row.enabled:
             continue
@@ -202,7 +239,8 @@ def backfill_feeds(w: Watcher, *, since: datetime | None = None, alert: bool = F
             fetched = w.http.fetch(row.url, accept=FEED_ACCEPT)
             entries = feeds.parse_feed(fetched, row.name)
         except (FetchError, FeedParseError) as exc:
-            report.errors.append(f"{row.name}: {exc}")
+            kind = ProblemKind.feed(exc.kind) if isinstance(exc, FetchError) else ProblemKind.PARSE
+            report.problem(row.name, kind, str(exc))
             continue
         wanted = [e for e in entries if not (since and e.published and e.published < since)]
         cycle = CycleReport()
@@ -210,7 +248,9 @@ def backfill_feeds(w: Watcher, *, since: datetime | None = None, alert: bool = F
             row.id, wanted, cycle, source="backfill", policy=w.alert_policy(alert=alert), fetch_all=True
         )
         report.skipped += cycle.entries_seen - cycle.entries_new
-        report.absorb(cycle)
+        report.failed += cycle.entries_failed
+        report.add(cycle)  # articles, partial, findings, alerts_queued and the problems
+    report.duration = time.monotonic() - started
     return report
 
 

@@ -7,6 +7,9 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from watcher.errors import WatcherError
+from watcher.logs import mask_url_passwords
+
 
 class Metrics:
     """This process's counters, in their own registry (no global state)."""
@@ -30,7 +33,15 @@ class Metrics:
         self.deliveries = Counter(
             "watcher_deliveries", "Delivery attempts by outcome", ["outcome"], registry=self.registry
         )
+        self.job_failures = Counter(
+            "watcher_job_failures",
+            "Scheduled jobs (poll, deliver, digest) that raised: kind=error (a watcher error, e.g. the database "
+            "went away) or kind=bug (any other exception; logged with its traceback)",
+            ["job", "kind"],
+            registry=self.registry,
+        )
         self.last_poll_ok: datetime | None = None
+        self.last_failure: dict[str, Any] | None = None
 
     def observe_cycle(self, report: Any, at: datetime | None = None) -> None:
         self.feeds_polled.inc(report.feeds_polled)
@@ -39,6 +50,17 @@ class Metrics:
             self.fetch_errors.labels(kind=kind).inc(n)
         self.cycle.observe(report.duration)
         self.last_poll_ok = at or datetime.now(UTC)
+
+    def observe_failure(self, job: str, exc: BaseException, at: datetime | None = None) -> None:
+        """A scheduled job that raised (the scheduler goes on); /healthz shows the last one."""
+        bug = not isinstance(exc, WatcherError)
+        self.job_failures.labels(job=job, kind="bug" if bug else "error").inc()
+        self.last_failure = {
+            "job": job,
+            "at": (at or datetime.now(UTC)).isoformat(),
+            "error": mask_url_passwords(f"{type(exc).__name__}: {exc}"),
+            "bug": bug,
+        }
 
     def observe_drain(self, report: Any) -> None:
         for outcome in ("sent", "edited", "summarised", "retried", "failed"):

@@ -14,31 +14,32 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from watcher.cleantext import clean_fields
 from watcher.errors import (
     ExtractionError,
     FeedParseError,
-    FetchCancelled,
     FetchError,
     StorageError,
     WatcherError,
 )
 from watcher.ingest import extract, feeds, stories
 from watcher.ingest.http import FEED_ACCEPT, HttpClient
-from watcher.logs import mask_url_passwords
+from watcher.reports import Problem, ProblemKind, Report, report_lines
 from watcher.store import Store
 from watcher.store.article_ops import STORY_WINDOW, AlertPolicy
 from watcher.store.feed_ops import FeedState, SeenEntry
+from watcher.text import plural
 from watcher.types import Article, Claim, FeedEntry, Fetched, Finding
 
+__all__ = ["CycleReport", "EntryResult", "EntryStatus", "Pipeline", "report_lines"]
 log = logging.getLogger(__name__)
-MAX_ENTRY_ATTEMPTS = 3
 
 
 class Analyser(Protocol):
@@ -55,7 +56,9 @@ class FailureNotifier(Protocol):
 
 
 @dataclass
-class CycleReport:
+class CycleReport(Report):
+    """What one poll cycle did (the counters), and the problems of its feeds and entries."""
+
     feeds_polled: int = 0
     not_modified: int = 0
     feeds_failed: int = 0
@@ -64,37 +67,67 @@ class CycleReport:
     entries_irrelevant: int = 0
     entries_not_fetched: int = 0
     entries_deferred: int = 0
+    entries_failed: int = 0
     articles: int = 0
     partial: int = 0
     findings: int = 0
     alerts_queued: int = 0
-    errors: list[str] = field(default_factory=list)
-    errors_by_kind: dict[str, int] = field(default_factory=dict)
-    duration: float = 0.0
 
-    def add(self, other: CycleReport) -> None:
-        for name in (
-            "feeds_polled",
-            "not_modified",
-            "feeds_failed",
-            "entries_seen",
-            "entries_new",
-            "entries_irrelevant",
-            "entries_not_fetched",
-            "entries_deferred",
-            "articles",
-            "partial",
-            "findings",
-            "alerts_queued",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.errors += other.errors
-        for kind, n in other.errors_by_kind.items():
-            self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + n
+    def tally(self, result: EntryResult) -> None:
+        """Counts what became of one entry and takes its problems."""
+        self.problems += result.problems
+        self.entries_irrelevant += int(result.irrelevant)
+        if result.status is EntryStatus.FAILED:
+            self.entries_failed += 1
+        elif result.status is not EntryStatus.NOT_MODIFIED:
+            self.articles += 1
+            self.partial += int(result.status is EntryStatus.PARTIAL)
+            self.findings += result.findings
+            self.alerts_queued += result.alerts
 
-    def error(self, kind: str, message: str) -> None:
-        self.errors.append(mask_url_passwords(message))  # shown by `poll` and kept in --json output
-        self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + 1
+    def headline(self) -> str:
+        return (
+            f"{plural(self.feeds_polled, 'feed')} polled ({self.not_modified} not modified, "
+            f"{self.feeds_failed} failed), {plural(self.entries_new, 'new entry', 'new entries')}"
+            + (f" ({self.entries_deferred} more deferred to later cycles)" if self.entries_deferred else "")
+            + (f", {self.entries_not_fetched} not fetched (irrelevant)" if self.entries_not_fetched else "")
+            + (f", {self.entries_failed} failed" if self.entries_failed else "")
+            + f", {plural(self.articles, 'article')} ({self.partial} partial), "
+            f"{plural(self.findings, 'finding')}, {plural(self.alerts_queued, 'alert')} queued "
+            f"in {self.duration:.1f}s"
+        )
+
+
+class EntryStatus(StrEnum):
+    """What became of one entry."""
+
+    OK = "ok"  # stored from its page
+    NOT_MODIFIED = "not_modified"  # processed before and unchanged: nothing done (backfill's skipped items)
+    PARTIAL = "partial"  # stored from the feed's own text (no page, or a page that could not be had or read)
+    FAILED = "failed"  # not stored: recorded with its error and retried next cycle
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    """The value :meth:`Pipeline.process_entry` returns instead of raising an expected failure.
+
+    ``kind``: for FAILED why (``ENTRY``: the database refused the write; in a backfill also ``UNREADABLE`` or
+    ``EXTRACT``); for PARTIAL the stage that fell back to the feed's text (``PAGE_*``, ``EXTRACT``), None when
+    the entry has no link or the page itself gave only part of an article. ``problems`` go to the report."""
+
+    status: EntryStatus
+    kind: ProblemKind | None = None
+    problems: tuple[Problem, ...] = ()
+    irrelevant: bool = False  # no tracked company in the title, summary or text: not analysed
+    findings: int = 0
+    alerts: int = 0
+
+    @classmethod
+    def failed(cls, problem: Problem) -> EntryResult:
+        return cls(EntryStatus.FAILED, problem.kind, (problem,))
+
+
+NOT_MODIFIED = EntryResult(EntryStatus.NOT_MODIFIED)
 
 
 def entry_hash(entry: FeedEntry) -> str:
@@ -169,7 +202,10 @@ class Pipeline:
             return self._stories
 
     def poll_cycle(self) -> CycleReport:
-        """Polls every due feed once (leased, so other instances skip them)."""
+        """Polls every due feed once (leased, so other instances skip them).
+
+        A feed's or an entry's expected failure is in the report. Anything else a feed's poll raises (a
+        bug, a lost database, a stop) is raised once every feed of the cycle is done: see :func:`_gathered`."""
         started = time.monotonic()
         with self._stories_lock:
             self._stories = None  # re-seeded, so articles other instances stored are seen
@@ -180,8 +216,8 @@ class Pipeline:
             self._not_modified = []  # the cycle's 304s, written in one statement at its end
             try:
                 with ThreadPoolExecutor(max_workers=min(self.workers, len(claimed))) as pool:
-                    for part in pool.map(self._poll_feed_safely, claimed):
-                        report.add(part)
+                    parts = [pool.submit(self._poll_feed_safely, feed) for feed in claimed]
+                _gathered(parts, report)
             finally:
                 with self._not_modified_lock:
                     done, self._not_modified = self._not_modified, None
@@ -210,7 +246,7 @@ class Pipeline:
             )
             entries = [] if fetched.content is None else feeds.parse_feed(fetched, feed.name)
         except (FetchError, FeedParseError) as exc:
-            kind = exc.kind if isinstance(exc, FetchError) else "parse"
+            kind = ProblemKind.feed(exc.kind) if isinstance(exc, FetchError) else ProblemKind.PARSE
             self._feed_failed(
                 feed,
                 kind,
@@ -251,16 +287,18 @@ class Pipeline:
     def _feed_failed(
         self,
         feed: FeedState,
-        kind: str,
+        kind: ProblemKind,
         message: str,
         interval: timedelta,
         report: CycleReport,
         retry_after: float | None,
     ) -> None:
-        log.warning("feed %s failed (%s): %s", feed.name, kind, message)
+        log.warning("feed %s failed (%s): %s", feed.name, kind.value, message)
         report.feeds_failed += 1
-        report.error(kind, f"{feed.name}: {message}")
-        state = self.store.record_feed_failure(feed.id, kind, message, self.clock(), interval, retry_after)
+        report.problem(feed.name, kind, message)
+        state = self.store.record_feed_failure(
+            feed.id, kind.value, message, self.clock(), interval, retry_after
+        )
         if (
             state.consecutive_failures >= self.failure_threshold
             and not state.failure_notified
@@ -300,7 +338,7 @@ class Pipeline:
         report.entries_deferred += deferred
         for entry, h in chosen:
             report.entries_new += 1
-            self.process_entry(feed_id, entry, h, report, source=source, policy=policy)
+            report.tally(self.process_entry(feed_id, entry, h, source=source, policy=policy))
         return deferred
 
     def _skip_unfetched(
@@ -327,7 +365,9 @@ class Pipeline:
                 if exc.transient:
                     raise
                 log.error("could not record %d entries not fetched: %s", len(seen), exc)
-                report.error("entry", f"entries not fetched: {exc}")
+                report.problem(
+                    pending[0][0].feed, ProblemKind.ENTRY, f"{len(seen)} entries not fetched: {exc}"
+                )
                 return wanted
             report.entries_not_fetched += len(seen)
         return wanted
@@ -337,30 +377,45 @@ class Pipeline:
         feed_id: int,
         entry: FeedEntry,
         h: str,
-        report: CycleReport,
         *,
         source: str,
         page: Fetched | None = None,
         article: Article | None = None,
         policy: AlertPolicy | None = None,
-    ) -> None:
-        """Fetches, extracts, analyses and stores one entry; a failure is recorded, not raised.
+    ) -> EntryResult:
+        """Fetches, extracts, analyses and stores one entry, and says what became of it.
 
-        Text from outside is cleaned here (NUL, lone surrogates: :mod:`watcher.cleantext`); a write the
-        database refuses is this entry's failure too. Only a lost database stops the cycle."""
-        entry = clean_fields(entry)
+        Only the expected failures are caught, as values: a page that cannot be fetched (``FetchError``) or
+        read (``ExtractionError``) makes the entry PARTIAL, stored from the feed's own text; a write the
+        database refuses (``StorageError``, not transient) makes it FAILED, recorded and retried next cycle.
+        A lost database (a transient ``StorageError``), a cancelled fetch and any other exception -- a bug:
+        ``TypeError``, ``KeyError``, ... -- propagate and stop the cycle, with a note naming the entry.
+        Text from outside is cleaned here (NUL, lone surrogates: :mod:`watcher.cleantext`)."""
         try:
-            article = article or self._article(entry, report, page)
-        except FetchCancelled:
-            raise  # stopping: the entry stays unprocessed for the next cycle
-        except Exception as exc:  # noqa: BLE001 - one entry's failure never stops the cycle
-            if self._entry_failed(feed_id, entry, exc, report) < MAX_ENTRY_ATTEMPTS:
-                return
-            article = self._summary_article(entry)
+            return self._process_entry(feed_id, clean_fields(entry), h, source, page, article, policy)
+        except Exception as exc:
+            if not isinstance(exc, WatcherError):  # a bug: the traceback says where, the note what
+                exc.add_note(
+                    f"watcher: raised processing entry {entry.link or entry.entry_id} of feed {entry.feed}"
+                )
+            raise
+
+    def _process_entry(
+        self,
+        feed_id: int,
+        entry: FeedEntry,
+        h: str,
+        source: str,
+        page: Fetched | None,
+        article: Article | None,
+        policy: AlertPolicy | None,
+    ) -> EntryResult:
+        fallback: Problem | None = None
+        if article is None:
+            article, fallback = self._article(entry, page)
         article = clean_fields(article)
         relevant = feeds.is_relevant((entry.title, entry.summary, article.text), self.tracked_names)
         if not relevant:
-            report.entries_irrelevant += 1
             claims: list[Claim] = []
             findings: list[Finding] = []
         else:
@@ -391,26 +446,25 @@ class Pipeline:
         except StorageError as exc:
             if exc.transient:  # the whole cycle's work waits for the database, not this entry
                 raise
-            self._entry_failed(feed_id, entry, exc, report)
-            return
-        report.articles += 1
-        report.partial += int(article.partial)
-        report.findings += stored.new_findings
-        report.alerts_queued += stored.new_deliveries
-
-    def _entry_failed(self, feed_id: int, entry: FeedEntry, exc: Exception, report: CycleReport) -> int:
-        """Records one entry's failure (retried next cycle); returns its attempts so far."""
-        log.error(
-            "entry %s of feed %s failed: %s: %s",
-            entry.link or entry.entry_id,
-            entry.feed,
-            type(exc).__name__,
-            exc,
-            exc_info=not isinstance(exc, WatcherError),
+            return self._entry_failed(feed_id, entry, exc, not relevant)
+        return EntryResult(
+            EntryStatus.PARTIAL if article.partial else EntryStatus.OK,
+            kind=fallback.kind if fallback is not None else None,
+            problems=(fallback,) if fallback is not None else (),
+            irrelevant=not relevant,
+            findings=stored.new_findings,
+            alerts=stored.new_deliveries,
         )
-        report.error("entry", f"{entry.link or entry.entry_id}: {type(exc).__name__}: {exc}")
+
+    def _entry_failed(
+        self, feed_id: int, entry: FeedEntry, exc: StorageError, irrelevant: bool
+    ) -> EntryResult:
+        """Records an entry whose write the database refused (retried next cycle)."""
+        item = entry.link or entry.entry_id
+        log.error("entry %s of feed %s not stored: %s", item, entry.feed, exc)
+        problem = Problem.of(item, ProblemKind.ENTRY, f"{type(exc).__name__}: {exc}")
         try:
-            return self.store.record_entry_error(
+            self.store.record_entry_error(
                 feed_id=feed_id,
                 identity=entry.entry_id,
                 link=entry.link,
@@ -422,20 +476,23 @@ class Pipeline:
             if again.transient:
                 raise
             log.error("could not record the failure of entry %s either: %s", entry.entry_id, again)
-            return 0
+        return dataclasses.replace(EntryResult.failed(problem), irrelevant=irrelevant)
 
-    def _article(self, entry: FeedEntry, report: CycleReport, page: Fetched | None) -> Article:
+    def _article(self, entry: FeedEntry, page: Fetched | None) -> tuple[Article, Problem | None]:
+        """The entry's article, from its page; from the feed's own text when there is no page to fetch, or
+        it cannot be fetched or read (then with the problem that made it so)."""
         if page is None:
             if not entry.link:
-                return self._summary_article(entry)
+                return self._summary_article(entry), None
             try:
                 page = self.http.fetch(entry.link)
             except FetchError as exc:
                 log.info("page %s not fetched (%s): using the feed's summary", entry.link, exc)
-                report.error(f"page_{exc.kind}", str(exc))
-                return self._summary_article(entry)
+                return self._summary_article(entry), Problem.of(
+                    entry.link, ProblemKind.page(exc.kind), str(exc)
+                )
         try:
-            return extract.extract_article(
+            article = extract.extract_article(
                 page,
                 fallback_title=entry.title,
                 fallback_summary=entry.summary,
@@ -443,8 +500,9 @@ class Pipeline:
                 max_bytes=self.max_bytes,
             )
         except ExtractionError as exc:
-            report.error("extract", str(exc))
-            return self._summary_article(entry)
+            where = entry.link or page.url
+            return self._summary_article(entry), Problem.of(where, ProblemKind.EXTRACT, str(exc))
+        return article, None
 
     def _summary_article(self, entry: FeedEntry) -> Article:
         url = entry.link or f"urn:entry:{entry.entry_id}"
@@ -461,19 +519,20 @@ class Pipeline:
         )
 
 
-def report_lines(report: CycleReport) -> Iterable[str]:
-    from watcher.text import plural
-
-    yield (
-        f"{plural(report.feeds_polled, 'feed')} polled ({report.not_modified} not modified, "
-        f"{report.feeds_failed} failed), {plural(report.entries_new, 'new entry', 'new entries')}"
-        + (f" ({report.entries_deferred} more deferred to later cycles)" if report.entries_deferred else "")
-        + (f", {report.entries_not_fetched} not fetched (irrelevant)" if report.entries_not_fetched else "")
-        + f", {plural(report.articles, 'article')} ({report.partial} partial), "
-        f"{plural(report.findings, 'finding')}, {plural(report.alerts_queued, 'alert')} queued "
-        f"in {report.duration:.1f}s"
-    )
-    for err in report.errors[:20]:
-        yield f"  error: {err}"
-    if len(report.errors) > 20:
-        yield f"  ... and {plural(len(report.errors) - 20, 'more error')}"
+def _gathered(parts: list[Future[CycleReport]], report: CycleReport) -> None:
+    """Adds the report of every feed whose poll finished. When some raised, raises once all are done: a
+    bug first (any exception that is not a :class:`WatcherError`; the other bugs are logged with their
+    tracebacks, so none is lost), else the first error (a lost database, a stop)."""
+    raised: list[BaseException] = []
+    for part in parts:
+        exc = part.exception()
+        if exc is None:
+            report.add(part.result())
+        else:
+            raised.append(exc)
+    if not raised:
+        return
+    bugs = [exc for exc in raised if not isinstance(exc, WatcherError)]
+    for other in bugs[1:]:
+        log.error("another feed's poll failed in the same cycle: %r", other, exc_info=other)
+    raise bugs[0] if bugs else raised[0]

@@ -2,7 +2,9 @@
 
 Each command group lives in its own module and registers itself on :data:`watcher.cli.base.cli`.
 Results go to stdout, logs to stderr; a :class:`~watcher.errors.WatcherError` becomes a
-clean message and exit code 1 (2 for usage errors, as click does).
+clean message and exit code 1 (2 for usage errors, as click does). Any other exception is a bug
+in watcher: it is logged with its traceback (through the log handler, so secrets are masked) and
+the command exits with code 70 (``EX_SOFTWARE``), never swallowed into a success.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from watcher.cli import (  # noqa: F401 - imported for the commands they registe
     setup_cmds,
     web_cmds,
 )
-from watcher.cli.base import EXIT_ERROR, cli
+from watcher.cli.base import EXIT_BUG, EXIT_ERROR, cli
 
-__all__ = ["EXIT_ERROR", "cli", "main"]
+__all__ = ["EXIT_BUG", "EXIT_ERROR", "cli", "main"]
 
 
 def main() -> None:

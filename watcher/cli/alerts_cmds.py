@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from watcher.cli.base import cli
+from watcher.cli.output import echo_report
 from watcher.cli.pipeline_cmds import opened
 
 
@@ -35,12 +36,9 @@ def deliver(deadline: float | None, resend_uncertain: bool, as_json: bool) -> No
             click.echo(f"{requeued} uncertain alerts queued again", err=True)
         report = w.deliver(w.settings.delivery_deadline if deadline is None else deadline)  # type: ignore[attr-defined]
     if as_json:
-        click.echo(json.dumps(vars(report)))
+        click.echo(json.dumps(report.as_json(), default=str))
     else:
-        click.echo(
-            f"{report.sent} sent, {report.edited} edited, {report.summarised} in summaries, "
-            f"{report.retried} to retry, {report.failed} failed permanently, {report.pending} pending"
-        )
+        echo_report(report)
     if report.pending:
         raise SystemExit(1)
 

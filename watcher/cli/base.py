@@ -10,10 +10,13 @@ from watcher import __version__
 from watcher.errors import WatcherError
 
 EXIT_ERROR = 1
+EXIT_BUG = 70  # EX_SOFTWARE (sysexits.h): watcher itself failed
+log = logging.getLogger(__name__)
 
 
 class WatcherGroup(click.Group):
-    """Turns watcher's own errors into a one-line message and an exit code."""
+    """Turns watcher's own errors into a one-line message and exit code 1, and a bug (any other
+    exception) into a logged traceback and exit code 70."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -21,6 +24,16 @@ class WatcherGroup(click.Group):
         except WatcherError as exc:
             click.echo(f"watcher: error: {exc}", err=True)
             ctx.exit(EXIT_ERROR)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # usage errors, --help, ctx.exit(): click's own flow
+        except Exception:
+            log.critical(
+                "watcher %s failed: a bug in watcher, not in its input or setup (please report it with "
+                "this traceback)",
+                ctx.invoked_subcommand or "",
+                exc_info=True,
+            )
+            ctx.exit(EXIT_BUG)
 
 
 @click.group(cls=WatcherGroup, context_settings={"help_option_names": ["-h", "--help"]})

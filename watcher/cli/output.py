@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from watcher.reports import Report
 
 WIDE_OPTION = click.option("--wide", is_flag=True, help="Show every cell whole (lines may wrap).")
 
@@ -103,3 +106,12 @@ def print_table(
     title: str | None, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, wide: bool = False
 ) -> None:
     console().print(table(title, columns, rows, wide=wide))
+
+
+def echo_report(report: Report, *, prefix: str = "") -> None:
+    """Any report (a poll cycle, a drain, a backfill) as text on stdout: its headline, then its problems
+    (``--json`` prints :meth:`~watcher.reports.Report.as_json`)."""
+    from watcher.reports import report_lines
+
+    for line in report_lines(report, prefix=prefix):
+        click.echo(line)

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from watcher.cli.base import cli
-from watcher.cli.output import WIDE_OPTION
+from watcher.cli.output import WIDE_OPTION, echo_report
 
 NO_DATABASE_HINT = "run `watcher poll --once` or `watcher run` first"
 
@@ -89,25 +89,19 @@ def poll(once: bool, as_json: bool, no_deliver: bool) -> None:
     """Poll the feeds that are due, store findings and deliver alerts.
 
     Deliveries are retried (429 retry_after, 5xx, time-outs) for up to WATCHER_DELIVERY_DEADLINE
-    seconds; what remains stays queued for the next run. Exit code 1 when a feed failed.
+    seconds; what remains stays queued for the next run. Exit code 1 when a feed or an entry failed.
     """
-    from watcher.app.pipeline import report_lines
-
     with opened() as w:
         report, drained = w.poll_once(deliver=not no_deliver)  # type: ignore[attr-defined]
     if as_json:
-        data = {k: v for k, v in vars(report).items()}
-        data["delivered"] = vars(drained) if drained else None
+        data = report.as_json()
+        data["delivered"] = drained.as_json() if drained else None
         click.echo(json.dumps(data, default=str))
     else:
-        for line in report_lines(report):
-            click.echo(line)
+        echo_report(report)
         if drained:
-            click.echo(
-                f"alerts: {drained.sent} sent, {drained.edited} edited, {drained.summarised} in summaries, "
-                f"{drained.failed} failed, {drained.pending} pending"
-            )
-    if report.feeds_failed:
+            echo_report(drained, prefix="alerts: ")
+    if report.feeds_failed or report.entries_failed:
         raise SystemExit(1)
 
 
@@ -153,17 +147,9 @@ def backfill(
         if alert:
             w.deliver(w.settings.delivery_deadline)  # type: ignore[attr-defined]
     if as_json:
-        click.echo(json.dumps(vars(report), default=str))
+        click.echo(json.dumps(report.as_json(), default=str))
     else:
-        from watcher.text import plural
-
-        click.echo(
-            f"{plural(report.articles, 'article')} stored ({report.skipped} already there, "
-            f"{report.partial} partial), {report.failed} failed, {plural(report.findings, 'finding')}, "
-            f"{plural(len(report.errors), 'error')}"
-        )
-        for err in report.errors[:20]:
-            click.echo(f"  error: {err}", err=True)
+        echo_report(report)
     if report.failed:
         raise SystemExit(1)
 

@@ -88,9 +88,9 @@ def run_demo(*, keep: bool = False, stream: TextIO | None = None) -> dict[str, i
 
 
 def _demo_cycle(workdir: Path, out: TextIO) -> tuple[dict[str, int], int]:
-    from watcher.app.pipeline import report_lines
     from watcher.app.root import make_watcher
     from watcher.config import load_settings
+    from watcher.reports import report_lines
 
     with serve_site() as base:
         feeds_file = workdir / "feeds.yaml"

@@ -18,8 +18,8 @@ Policy, in order of a fetch:
   bounded inflater, so a gzip bomb is refused after ``max_bytes`` of output, not after it filled RAM);
 * ``Retry-After`` (seconds or HTTP date) and ``Cache-Control: max-age`` parsed into :class:`Fetched`.
 
-Failures raise :class:`~watcher.errors.FetchError` with ``kind`` one of
-``network | timeout | status | too_large | refused | redirects | decode``; a cancelled fetch raises
+Failures raise :class:`~watcher.errors.FetchError` with ``kind`` a :class:`~watcher.errors.FetchErrorKind`
+(``network | timeout | status | too_large | refused | redirects | decode``); a cancelled fetch raises
 :class:`~watcher.errors.FetchCancelled`. No httpx object leaves this module. Limits: a custom
 ``transport=`` (tests) bypasses the connect-time address check, and with a transport that is not
 built by :func:`guarded_transport` the deadline is checked between body chunks only.
@@ -44,7 +44,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from watcher import __version__
-from watcher.errors import FetchCancelled, FetchError
+from watcher.errors import FetchCancelled, FetchError, FetchErrorKind
 from watcher.ingest.addresses import (
     AddressRefused,
     GuardedBackend,
@@ -173,16 +173,22 @@ def _translated(url: str) -> Iterator[None]:
         yield
     except AddressRefused as exc:
         raise FetchError(
-            f"refused: {exc}; set WATCHER_ALLOW_PRIVATE_NETWORKS=true to allow", url=url, kind="refused"
+            f"refused: {exc}; set WATCHER_ALLOW_PRIVATE_NETWORKS=true to allow",
+            url=url,
+            kind=FetchErrorKind.REFUSED,
         ) from exc
     except httpx.TimeoutException as exc:
         raise FetchError(
-            f"timed out ({type(exc).__name__}); the server is slow or unreachable", url=url, kind="timeout"
+            f"timed out ({type(exc).__name__}); the server is slow or unreachable",
+            url=url,
+            kind=FetchErrorKind.TIMEOUT,
         ) from exc
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-        raise FetchError(f"not a fetchable URL: {exc}", url=url, kind="refused") from exc
+        raise FetchError(f"not a fetchable URL: {exc}", url=url, kind=FetchErrorKind.REFUSED) from exc
     except httpx.HTTPError as exc:
-        raise FetchError(f"network error: {type(exc).__name__}: {exc}", url=url, kind="network") from exc
+        raise FetchError(
+            f"network error: {type(exc).__name__}: {exc}", url=url, kind=FetchErrorKind.NETWORK
+        ) from exc
 
 
 DRAIN_LIMIT = 64 * 1024  # a 304, redirect or error body up to this is read so its connection is reused
@@ -286,12 +292,16 @@ class HttpClient:
         except (FetchError, Cancelled) as exc:
             if self._cancel.is_set():
                 raise FetchCancelled(url=url) from exc
-            if isinstance(exc, FetchError) and exc.kind in ("timeout", "network") and budget.expired():
+            if (
+                isinstance(exc, FetchError)
+                and exc.kind in (FetchErrorKind.TIMEOUT, FetchErrorKind.NETWORK)
+                and budget.expired()
+            ):
                 raise FetchError(
                     f"no complete response within {self._timeout:g}s (WATCHER_HTTP_TIMEOUT bounds connect, "
                     "headers and body together); the server is too slow or stalling",
                     url=url,
-                    kind="timeout",
+                    kind=FetchErrorKind.TIMEOUT,
                 ) from exc
             raise
 
@@ -324,14 +334,16 @@ class HttpClient:
         raise FetchError(
             f"more than {self._max_redirects} redirects; check the URL in a browser",
             url=url,
-            kind="redirects",
+            kind=FetchErrorKind.REDIRECTS,
         )
 
     def _check_url(self, url: str) -> str:
         """Scheme and literal-IP checks before connecting; returns the lowercased host."""
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise FetchError("only http(s) URLs with a host can be fetched", url=url, kind="refused")
+            raise FetchError(
+                "only http(s) URLs with a host can be fetched", url=url, kind=FetchErrorKind.REFUSED
+            )
         host = parts.hostname.lower()
         try:
             ipaddress.ip_address(host.split("%", 1)[0])
@@ -341,7 +353,7 @@ class HttpClient:
             raise FetchError(
                 f"refused: {host} is not a public address; set WATCHER_ALLOW_PRIVATE_NETWORKS=true to allow",
                 url=url,
-                kind="refused",
+                kind=FetchErrorKind.REFUSED,
             )
         return host
 
@@ -375,7 +387,7 @@ class HttpClient:
             raise FetchError(
                 f"HTTP {status} {response.reason_phrase}",
                 url=url,
-                kind="status",
+                kind=FetchErrorKind.STATUS,
                 status=status,
                 retry_after=retry_after,
             )
@@ -398,7 +410,7 @@ class HttpClient:
             raise FetchError(
                 f"body of {declared} bytes is over the {self._max_bytes}-byte cap (WATCHER_MAX_PAGE_BYTES)",
                 url=url,
-                kind="too_large",
+                kind=FetchErrorKind.TOO_LARGE,
             )
         try:
             reader = _BodyReader(response.headers.get("content-encoding", ""), self._max_bytes)
@@ -407,7 +419,7 @@ class HttpClient:
                     raise FetchError(
                         f"body not received within {self._timeout:g}s (WATCHER_HTTP_TIMEOUT)",
                         url=url,
-                        kind="timeout",
+                        kind=FetchErrorKind.TIMEOUT,
                     )
                 reader.feed(chunk)
             return reader.body()
@@ -415,7 +427,7 @@ class HttpClient:
             raise FetchError(
                 f"body is over the {self._max_bytes}-byte cap (WATCHER_MAX_PAGE_BYTES), after decompression",
                 url=url,
-                kind="too_large",
+                kind=FetchErrorKind.TOO_LARGE,
             ) from exc
         except (ValueError, zlib.error) as exc:
-            raise FetchError(f"cannot decode the body: {exc}", url=url, kind="decode") from exc
+            raise FetchError(f"cannot decode the body: {exc}", url=url, kind=FetchErrorKind.DECODE) from exc

@@ -20,13 +20,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from watcher.errors import DeliveryError
 from watcher.notify.items import group_records
 from watcher.notify.render import AlertView
+from watcher.reports import ProblemKind, Report
 from watcher.store import Store
 from watcher.store.outbox_ops import DeliveryJob
 
@@ -76,7 +77,9 @@ def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
 
 
 @dataclass
-class DrainReport:
+class DrainReport(Report):
+    """What one drain did, and the problem of each delivery that did not go out (``channel:target``)."""
+
     sent: int = 0
     edited: int = 0
     summarised: int = 0
@@ -84,7 +87,12 @@ class DrainReport:
     failed: int = 0
     uncertain: int = 0
     pending: int = 0
-    errors: list[str] = field(default_factory=list)
+
+    def headline(self) -> str:
+        return (
+            f"{self.sent} sent, {self.edited} edited, {self.summarised} in summaries, {self.retried} to retry, "
+            f"{self.failed} failed permanently, {self.uncertain} uncertain, {self.pending} pending"
+        )
 
 
 @dataclass
@@ -101,6 +109,7 @@ class Outbox:
     def drain(self, deadline: float = 0.0) -> DrainReport:
         """Sends what is due; with a deadline (seconds) keeps retrying transient failures until it passes."""
         report = DrainReport()
+        started = time.monotonic()
         end = self.clock() + timedelta(seconds=deadline)
         while True:
             jobs = self.store.claim_deliveries(self.clock(), self.owner, self.lease)
@@ -112,6 +121,7 @@ class Outbox:
                 break
             self.sleep(wait)
         report.pending = self.store.pending_deliveries(self.clock())
+        report.duration = time.monotonic() - started
         return report
 
     def _wait_for_next(self, end: datetime) -> float | None:
@@ -218,7 +228,7 @@ class Outbox:
         partial = getattr(exc, "sent_message_ids", None)
         if partial:  # parts of a long message went out: remember them so a retry resumes after them
             self.store.record_partial(job.id, ",".join(str(i) for i in partial), lease=job.lease)
-        report.errors.append(f"{job.channel}:{job.target}: {exc}")
+        item = f"{job.channel}:{job.target}"
         if getattr(exc, "timed_out", False):
             # The request reached the server and the answer came too late: the message most likely
             # arrived. Resending would show it twice, so the row is held as 'uncertain' (watcher status
@@ -232,11 +242,13 @@ class Outbox:
             )
             self.store.mark_uncertain(job.id, str(exc), lease=job.lease)
             report.uncertain += 1
+            report.problem(item, ProblemKind.DELIVERY_UNCERTAIN, str(exc))
             return
         if exc.permanent:
             log.error("delivery %s to %s:%s failed permanently: %s", job.id, job.channel, job.target, exc)
             self.store.mark_failed(job.id, str(exc), lease=job.lease)
             report.failed += 1
+            report.problem(item, ProblemKind.DELIVERY_FAILED, str(exc))
             return
         delay = retry_delay(job.attempts, exc.retry_after)
         log.warning(
@@ -249,3 +261,4 @@ class Outbox:
         )
         self.store.mark_retry(job.id, str(exc), self.clock() + delay, lease=job.lease)
         report.retried += 1
+        report.problem(item, ProblemKind.DELIVERY_RETRY, str(exc))

@@ -4,8 +4,10 @@
 finished within the last two poll intervals (counted from the start while none has finished
 yet), else 503, with a JSON body saying which check failed. A poll held up by anything (the
 fetch deadline bounds each fetch, but not a cycle of many) turns it 503 after two intervals. /metrics is Prometheus text: this process's counters (feeds polled, fetch
-errors by kind, poll cycle duration, deliveries) and gauges read from the database (articles,
-findings by kind, deliveries by status).
+errors by kind, poll cycle duration, deliveries, scheduled jobs that failed by job and kind -- error or
+bug) and gauges read from the database (articles, findings by kind, deliveries by status). A poll
+cycle that fails (a bug, a lost database) is no finished poll: /healthz shows it as ``last_failure``
+at once and turns 503 when no cycle has finished for two intervals.
 """
 
 from __future__ import annotations
@@ -71,6 +73,9 @@ def health(w: Watcher, scheduler: Any, *, now: datetime | None = None) -> tuple[
     checks["poll_limit_seconds"] = limit
     checks["poll_recent"] = age is not None and age <= limit
     checks["starting"] = last is None and waited <= limit  # the first cycle gets the same two intervals
+    checks["last_failure"] = (
+        w.metrics.last_failure
+    )  # informative: a failed poll shows as poll_recent turning false
     ok = checks["database"] and checks["scheduler"] and (checks["poll_recent"] or checks["starting"])
     return ok, checks
 

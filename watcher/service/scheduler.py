@@ -33,7 +33,12 @@ STOP_GRACE = 5.0  # seconds a signal gives running jobs before the process exits
 
 
 def guarded(name: str, fn: Callable[[], Any], w: Watcher) -> Callable[[], None]:
-    """A job that logs its failure instead of dying, and records a heartbeat."""
+    """A job that logs its failure instead of taking the scheduler down, counts it, and records a heartbeat.
+
+    A stop (fetch cancelled) is a warning. A watcher error (the database went away) is logged on one line;
+    any other exception is a bug: logged with its traceback. Both are counted in
+    ``watcher_job_failures{job,kind}`` and shown as ``last_failure`` by /healthz; the job runs again at its
+    next time (a poll cycle's unfinished feeds were released, so they are polled then)."""
 
     def job() -> None:
         try:
@@ -42,8 +47,10 @@ def guarded(name: str, fn: Callable[[], Any], w: Watcher) -> Callable[[], None]:
             log.warning("%s stopped: %s", name, exc)
         except WatcherError as exc:
             log.error("%s failed: %s", name, exc)
-        except Exception:
-            log.exception("%s failed unexpectedly", name)
+            w.metrics.observe_failure(name, exc)
+        except Exception as exc:
+            log.exception("%s failed with a bug (not an expected failure; please report it)", name)
+            w.metrics.observe_failure(name, exc)
         finally:
             try:
                 w.store.set_state(f"heartbeat:{w.owner}", {"at": datetime.now(UTC).isoformat(), "job": name})
