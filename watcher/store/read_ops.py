@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, func, literal, select
 
 from watcher.notify.items import FindingRecord
+from watcher.store.base import StoreBase
 from watcher.store.outbox_ops import finding_from_row
 from watcher.store.schema import ArticleRow, EntryRow, FeedRow, FindingRow
 
@@ -20,7 +21,7 @@ SHOWN = ("active", "confirmed")  # review states a person sees by default
 NOT_RETRACTED = ("active", "confirmed", "dismissed")
 
 
-class ReadOps:
+class ReadOps(StoreBase):
     """Mixed into :class:`watcher.store.Store`."""
 
     def finding_records(
@@ -47,7 +48,7 @@ class ReadOps:
         if until is not None:
             q = q.where(FindingRow.first_seen_at < until)
         q = q.order_by(FindingRow.first_seen_at.desc(), FindingRow.id.desc())
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             found = [_record(row) for row in s.execute(q.limit(limit) if limit else q)]
             keys = {(r.story_id, r.signature) for r in found if r.story_id is not None}
             if keys:
@@ -72,13 +73,13 @@ class ReadOps:
             FindingRow.signature == signature,
             FindingRow.status.in_(NOT_RETRACTED),
         )
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             return [_record(row) for row in s.execute(q.order_by(FindingRow.first_seen_at, FindingRow.id))]
 
     def finding_record(self, finding_id: int) -> FindingRecord | None:
         """One finding with its article (any review state but retracted)."""
         q = _records_query(True).where(FindingRow.id == finding_id, FindingRow.status.in_(NOT_RETRACTED))
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             row = s.execute(q).first()
             return _record(row) if row is not None else None
 
