@@ -124,7 +124,7 @@ class BotHandler:
             fact.id, dump_facts([fact]), source="confirmed", note=f"finding {finding_id}"
         )
         self.w.baseline = Baseline.from_facts([*self.w.baseline.facts, fact], path=self.w.baseline.path)
-        self.w.pipeline.analyser.baseline = self.w.baseline  # type: ignore[attr-defined]
+        self.w.pipeline.analyser.baseline = self.w.baseline
         log.warning("finding %s confirmed into the baseline as %s", finding_id, fact.id)
         return f"Accepted into the baseline as {fact.id} ({fact.value.display()})."
 
@@ -139,13 +139,15 @@ class BotHandler:
 
 def start_listener(w: Watcher) -> Any:
     """Starts the Telegram command listener when a bot is configured; returns it (or None)."""
+    from watcher.notify.channels import TelegramChannel
+
     channel = w.channels.get("telegram")
-    if channel is None:
+    if not isinstance(channel, TelegramChannel):
         return None
     from watcher.notify.telegram_commands import TelegramCommands
 
     listener = TelegramCommands(
-        channel.sender,  # type: ignore[attr-defined]
+        channel.sender,
         BotHandler(w),
         w.settings.telegram_chat_ids,
         admin_ids=w.settings.telegram_admin_ids or None,

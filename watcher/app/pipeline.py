@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from watcher.cleantext import clean_fields
 from watcher.errors import (
@@ -37,12 +37,17 @@ from watcher.store.article_ops import STORY_WINDOW, AlertPolicy
 from watcher.store.feed_ops import FeedState, SeenEntry
 from watcher.types import Article, Claim, FeedEntry, Fetched, Finding
 
+if TYPE_CHECKING:
+    from watcher.baseline.facts import Baseline
+
 log = logging.getLogger(__name__)
 MAX_ENTRY_ATTEMPTS = 3
 
 
 class Analyser(Protocol):
     """Claims and findings of one article against the current baseline (the differ)."""
+
+    baseline: Baseline  # replaced when a finding is confirmed into the baseline
 
     @property
     def version(self) -> str: ...
