@@ -96,6 +96,6 @@ def store(db_url: str):  # type: ignore[no-untyped-def]
     s.close()
 
 
-from conftest_http import http_client, http_server  # noqa: E402,F401  (real loopback HTTP server)
-from conftest_notify import botapi, smtp_server, smtp_server_factory, telegram_sender  # noqa: E402,F401
-from conftest_web import dashboard_watcher  # noqa: E402,F401  (a Watcher with stories for the dashboard)
+from tests.conftest_http import http_client, http_server  # noqa: E402,F401  (real loopback HTTP server)
+from tests.conftest_notify import botapi, smtp_server, smtp_server_factory, telegram_sender  # noqa: E402,F401
+from tests.conftest_web import dashboard_watcher  # noqa: E402,F401  (a Watcher with stories for the dashboard)

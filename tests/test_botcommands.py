@@ -6,10 +6,10 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from botapi import BotApiServer
-from factories import store_article
 from sqlalchemy import select
 
+from tests.botapi import BotApiServer
+from tests.factories import store_article
 from watcher.app.botcommands import BotHandler, confirmed_facts
 from watcher.app.root import make_watcher
 from watcher.config import load_settings

@@ -15,8 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest_web import T0
 
+from tests.conftest_web import T0
 from watcher.app.botcommands import confirmed_facts
 from watcher.app.root import Watcher
 from watcher.web.app import WebServer
@@ -166,7 +166,7 @@ def test_digest_html_shows_the_table_and_the_chart_at_800_and_400_px(browser, da
 
 
 def test_ci_fails_instead_of_skipping_without_chromium(monkeypatch: pytest.MonkeyPatch) -> None:
-    import test_browser as me
+    from tests import test_browser as me
 
     monkeypatch.setattr(me, "CHROMIUM", None)
     monkeypatch.setenv("CI", "true")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from factories import store_article
-from smtpserver import SmtpServer
-
+from tests.factories import store_article
+from tests.smtpserver import SmtpServer
 from watcher.notify.channels import EmailDigestSink
 from watcher.notify.digest import FIRST_START_KEY, DigestService, latest_slot
 from watcher.notify.email import EmailSender

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 
 import pytest
-from smtpserver import SmtpServer, free_port
 
+from tests.smtpserver import SmtpServer, free_port
 from watcher.errors import DeliveryError
 from watcher.notify.email import EmailSender, stable_message_id
 

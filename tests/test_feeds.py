@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from httpserver import LocalServer, Route
 
+from tests.httpserver import LocalServer, Route
 from watcher.errors import ConfigError, FeedParseError
 from watcher.ingest.feeds import (
     export_opml,

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from httpserver import LocalServer, Route
 
+from tests.httpserver import LocalServer, Route
 from watcher.app.root import make_watcher
 from watcher.config import load_settings
 from watcher.logs import JsonFormatter, RedactingFormatter, redact

@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from httpserver import LocalServer, Route, gzip_bomb, huge_body
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.httpserver import LocalServer, Route, gzip_bomb, huge_body
 from watcher.errors import FetchError
 from watcher.ingest.http import (
     FEED_ACCEPT,

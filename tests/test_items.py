@@ -6,8 +6,8 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from factories import store_article
 
+from tests.factories import store_article
 from watcher.app.queries import list_findings
 from watcher.notify.digest import DigestService
 from watcher.notify.items import (

@@ -6,9 +6,9 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from botapi import BotApiServer, Fault
-from factories import store_article
 
+from tests.botapi import BotApiServer, Fault
+from tests.factories import store_article
 from watcher.notify.channels import ConsoleChannel, TelegramChannel
 from watcher.notify.outbox import Outbox, retry_delay
 from watcher.notify.telegram import TelegramSender

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from httpserver import LocalServer, Route
 from sqlalchemy import select
 
+from tests.httpserver import LocalServer, Route
 from watcher.app.root import Watcher, make_watcher
 from watcher.config import load_settings
 from watcher.notify.channels import ConsoleChannel

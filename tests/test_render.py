@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
-from botapi import parse_telegram_html
 
+from tests.botapi import parse_telegram_html
 from watcher.notify.render import (
     AlertView,
     DigestView,

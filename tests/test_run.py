@@ -13,7 +13,8 @@ from pathlib import Path
 
 import httpx
 import yaml
-from httpserver import LocalServer, Route
+
+from tests.httpserver import LocalServer, Route
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "watcher" / "demo" / "site"

@@ -32,9 +32,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from botapi import BotApiServer
-from factories import store_article
 
+from tests.botapi import BotApiServer
+from tests.factories import store_article
 from watcher.app.root import Watcher, make_watcher
 from watcher.config import load_settings
 from watcher.ingest.http import HttpClient

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from botapi import BotApiServer
-from httpserver import LocalServer, Route, gzip_bomb, huge_body
 from sqlalchemy import select
-from stallserver import STALLS, StallServer
 
+from tests.botapi import BotApiServer
+from tests.httpserver import LocalServer, Route, gzip_bomb, huge_body
+from tests.stallserver import STALLS, StallServer
 from watcher.app.root import Watcher
 from watcher.ingest.http import HttpClient
 from watcher.store.schema import ArticleRow, EntryRow, FeedRow

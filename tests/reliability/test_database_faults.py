@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from botapi import BotApiServer
-from deal_pages import COMPANIES as ALL_COMPANIES
-from deal_pages import article_page as deal_page
-from httpserver import LocalServer, Route
 from sqlalchemy import create_engine, text
 
+from tests.botapi import BotApiServer
+from tests.httpserver import LocalServer, Route
+from tests.reliability.deal_pages import COMPANIES as ALL_COMPANIES
+from tests.reliability.deal_pages import article_page as deal_page
 from watcher.app.root import Watcher, make_watcher
 from watcher.config import load_settings
 from watcher.errors import StorageError

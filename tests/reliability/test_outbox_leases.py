@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from botapi import BotApiServer, Fault
 
+from tests.botapi import BotApiServer, Fault
 from watcher.notify.channels import TelegramChannel
 from watcher.notify.outbox import Outbox
 from watcher.notify.telegram import ChatPacer, TelegramSender

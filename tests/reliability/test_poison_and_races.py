@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from botapi import BotApiServer
-from deal_pages import COMPANIES, article_page
-from httpserver import LocalServer, Route
 from sqlalchemy import func, select, text
 
+from tests.botapi import BotApiServer
+from tests.httpserver import LocalServer, Route
+from tests.reliability.deal_pages import COMPANIES, article_page
 from watcher.app.root import Watcher
 from watcher.store import Store, open_store
 from watcher.store.article_ops import AlertPolicy

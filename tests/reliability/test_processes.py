@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from botapi import BotApiServer
-from deal_pages import COMPANIES, article_page
-from httpserver import LocalServer, Route
 from sqlalchemy import create_engine, text
+
+from tests.botapi import BotApiServer
+from tests.httpserver import LocalServer, Route
+from tests.reliability.deal_pages import COMPANIES, article_page
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = 777
@@ -200,7 +201,7 @@ def test_sigterm_stops_watcher_run_within_seconds_while_a_fetch_stalls(
     """Issue #13, item 1: SIGTERM while `watcher run` waits on a feed that drips a header byte every
     0.1 s (against a 60 s deadline, so only cancelling can end the fetch): the process exits in a
     few seconds, status 0, the stalled feed is not marked failed and its lease is released."""
-    from stallserver import STALLS, StallServer
+    from tests.stallserver import STALLS, StallServer
 
     with StallServer(STALLS["header"], limit=90) as stall:
         feeds = tmp_path / "feeds.yaml"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from botapi import BotApiServer
-from httpserver import LocalServer, Route
 from sqlalchemy import select
 
+from tests.botapi import BotApiServer
+from tests.httpserver import LocalServer, Route
 from watcher.app.root import make_watcher
 from watcher.config import load_settings
 from watcher.errors import DeliveryError, FetchError, StorageError
@@ -147,7 +147,7 @@ def test_secrets_are_absent_from_logs_and_error_messages(  # type: ignore[no-unt
                 sender.send(1, "hi", plain_fallback="hi")
         texts.append(str(tg.value))
     # an SMTP login that cannot work (nothing listens)
-    from smtpserver import free_port
+    from tests.smtpserver import free_port
 
     email = EmailSender("127.0.0.1", free_port(), user="u", password=PASSWORD, starttls=False, timeout=1)
     with pytest.raises(DeliveryError) as em:

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from smtpserver import SmtpServer
 from sqlalchemy import select
 
+from tests.smtpserver import SmtpServer
 from watcher.errors import DeliveryError
 from watcher.notify.channels import EmailDigestSink
 from watcher.notify.digest import FIRST_START_KEY, DigestService

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from botapi import BotApiServer, Fault
 
+from tests.botapi import BotApiServer, Fault
 from watcher.notify.channels import TelegramChannel
 from watcher.notify.outbox import Outbox
 from watcher.notify.telegram import ChatPacer, TelegramSender
