@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from watcher.store import Store
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 PG_ENV = "WATCHER_TEST_POSTGRES_URL"
@@ -88,7 +90,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def store(db_url: str):  # type: ignore[no-untyped-def]
+def store(db_url: str) -> Iterator[Store]:
     from watcher.store import open_store
 
     s = open_store(db_url, auto_upgrade=True)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,8 +68,8 @@ def entities() -> EntityIndex:
     return load_entities(CONFIG)
 
 
-def run(entities: EntityIndex, text: str, **kw: object) -> list[Finding]:
-    return diff_article(text, BASELINE, entities, reference_year=2026, **kw)  # type: ignore[arg-type]
+def run(entities: EntityIndex, text: str, **kw: Any) -> list[Finding]:
+    return diff_article(text, BASELINE, entities, reference_year=2026, **kw)
 
 
 def kinds(findings: list[Finding]) -> set[FindingKind]:
