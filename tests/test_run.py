@@ -85,7 +85,7 @@ def test_run_polls_serves_health_and_the_dashboard_and_stops_on_sigterm(tmp_path
     assert "stopping after running jobs finish" in err and "watcher stopped" in err
     # one info line per cycle saying what ran and when the next one is; text logs carry timestamps
     cycle = next(line for line in err.splitlines() if "poll cycle done" in line)
-    assert re.match(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} INFO watcher\.scheduler: ", cycle), cycle
+    assert re.match(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} INFO watcher\.service\.scheduler: ", cycle), cycle
     assert "1 feed polled" in cycle and "next poll at" in cycle
     # a fresh database sends no catch-up digest for the day before it was installed
     assert "first run: no digest" in err
