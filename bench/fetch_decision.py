@@ -102,7 +102,7 @@ def main() -> None:
     print_machine()
     print(f"corpus {corpus}; {len(names)} tracked names and aliases")
     rows = real_feeds(corpus / "feeds" / "real", names)
-    total = [sum(int(r[i]) for r in rows if isinstance(r[i], int)) for i in range(1, 6)]
+    total = [sum(v for r in rows if isinstance(v := r[i], int)) for i in range(1, 6)]
     rows.append(["all", *total])
     print(table(rows, ["feed", "entries", "with full content", "fetched", "relevant in full", "missed"]))
     print()

@@ -132,16 +132,18 @@ class StageTimer:
 
 @contextmanager
 def patched_claims_and_differ(timer: StageTimer) -> Iterator[None]:
-    """Times watcher.app.root's extract_claims and diff_claims (module attributes, restored after)."""
-    import watcher.app.root as app
+    """Times the reader's extract_claims and diff_claims (its module attributes, restored after)."""
+    from unittest import mock
 
-    saved = app.extract_claims, app.diff_claims
-    app.extract_claims = timer.wrap("claims", saved[0])  # type: ignore[assignment]
-    app.diff_claims = timer.wrap("matching", saved[1])  # type: ignore[assignment]
-    try:
+    import watcher.differ.reader as reader
+    from watcher.differ.claims import extract_claims
+    from watcher.differ.match import diff_claims
+
+    with (
+        mock.patch.object(reader, "extract_claims", timer.wrap("claims", extract_claims)),
+        mock.patch.object(reader, "diff_claims", timer.wrap("matching", diff_claims)),
+    ):
         yield
-    finally:
-        app.extract_claims, app.diff_claims = saved  # type: ignore[assignment]
 
 
 @contextmanager
@@ -179,8 +181,8 @@ def pipeline_pass(pages_dir: Path, workdir: Path, tag: str) -> tuple[float, dict
     url = f"sqlite:///{workdir / f'backfill-{tag}.db'}"
     w = make_watcher(settings(url), store=open_fresh_store(url), channels={})
     timer = StageTimer()
-    w.pipeline._article = timer.wrap("extraction", w.pipeline._article)  # type: ignore[method-assign]
-    w.store.store_processed_entry = timer.wrap("store", w.store.store_processed_entry)  # type: ignore[method-assign]
+    w.pipeline._article = timer.wrap("extraction", w.pipeline._article)  # type: ignore[method-assign]  # a timing wrapper on this instance only
+    w.store.store_processed_entry = timer.wrap("store", w.store.store_processed_entry)  # type: ignore[method-assign]  # a timing wrapper on this instance only
     try:
         with patched_claims_and_differ(timer), patched_stories(w, timer):
             t0 = time.perf_counter()

@@ -200,7 +200,8 @@ class SiteProcess:
         self._ask(f"publish {cycle}")
 
     def stats(self) -> dict[str, Any]:
-        return json.loads(self._ask("stats"))  # type: ignore[no-any-return]
+        stats: dict[str, Any] = json.loads(self._ask("stats"))
+        return stats
 
     def close(self) -> None:
         assert self._proc.stdin is not None
@@ -305,7 +306,8 @@ def child(args: argparse.Namespace, hosts: int, database_url: str | None) -> dic
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"run failed ({' '.join(cmd)}):\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from watcher.store import Store
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 PG_ENV = "WATCHER_TEST_POSTGRES_URL"
@@ -88,7 +90,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def store(db_url: str):  # type: ignore[no-untyped-def]
+def store(db_url: str) -> Iterator[Store]:
     from watcher.store import open_store
 
     s = open_store(db_url, auto_upgrade=True)
@@ -96,6 +98,6 @@ def store(db_url: str):  # type: ignore[no-untyped-def]
     s.close()
 
 
-from conftest_http import http_client, http_server  # noqa: E402,F401  (real loopback HTTP server)
-from conftest_notify import botapi, smtp_server, smtp_server_factory, telegram_sender  # noqa: E402,F401
-from conftest_web import dashboard_watcher  # noqa: E402,F401  (a Watcher with stories for the dashboard)
+from tests.conftest_http import http_client, http_server  # noqa: E402,F401  (real loopback HTTP server)
+from tests.conftest_notify import botapi, smtp_server, smtp_server_factory, telegram_sender  # noqa: E402,F401
+from tests.conftest_web import dashboard_watcher  # noqa: E402,F401  (a Watcher with stories for the dashboard)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from httpserver import LocalServer
 
+from tests.httpserver import LocalServer
 from watcher.ingest.http import HttpClient
 
 

@@ -2,7 +2,7 @@
 
 The lead imports these into tests/conftest.py::
 
-    from conftest_notify import botapi, smtp_server, smtp_server_factory, telegram_sender  # noqa: F401
+    from tests.conftest_notify import botapi, smtp_server, smtp_server_factory, telegram_sender  # noqa: F401
 
 (see tests/botapi.py and tests/smtpserver.py for what the servers can do).
 """
@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from botapi import BotApiServer
-from smtpserver import SmtpServer
 
+from tests.botapi import BotApiServer
+from tests.smtpserver import SmtpServer
 from watcher.notify.telegram import ChatPacer, TelegramSender
 
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from factories import store_article
 
+from tests.factories import store_article
 from watcher.app.root import Watcher, make_watcher
 from watcher.config import load_settings
 from watcher.notify.channels import ConsoleChannel

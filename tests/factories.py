@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
+from watcher.store import Store
 from watcher.store.article_ops import AlertPolicy, StoredEntry
 from watcher.types import Article, FeedSource, Finding
 
@@ -13,7 +13,7 @@ DIGEST_ONLY = AlertPolicy((), enabled=False)
 
 
 def store_article(
-    store: Any,
+    store: Store,
     article: Article,
     findings: Sequence[Finding],
     *,

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 Body = bytes | Callable[[], Iterable[bytes]]
 
@@ -52,9 +53,9 @@ class Route:
         return cls(status=status, headers={"Location": location})
 
     @classmethod
-    def text(cls, body: str | bytes, content_type: str = "text/html; charset=utf-8", **kw: object) -> Route:
+    def text(cls, body: str | bytes, content_type: str = "text/html; charset=utf-8", **kw: Any) -> Route:
         data = body.encode("utf-8") if isinstance(body, str) else body
-        return cls(headers={"Content-Type": content_type}, body=data, **kw)  # type: ignore[arg-type]
+        return cls(headers={"Content-Type": content_type}, body=data, **kw)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -58,7 +60,7 @@ def test_tensions_are_reported_not_hidden() -> None:
     )
 
 
-def _broken(tmp_path: Path, mutate) -> Path:  # type: ignore[no-untyped-def]
+def _broken(tmp_path: Path, mutate: Callable[[list[dict[str, Any]]], None]) -> Path:
     data = yaml.safe_load(FACTS.read_text())
     mutate(data["facts"])
     path = tmp_path / "facts.yaml"
@@ -67,7 +69,7 @@ def _broken(tmp_path: Path, mutate) -> Path:  # type: ignore[no-untyped-def]
 
 
 def test_sentence_not_in_seed_fails_with_fact_id(tmp_path: Path) -> None:
-    def mutate(facts):  # type: ignore[no-untyped-def]
+    def mutate(facts: list[dict[str, Any]]) -> None:
         facts[3]["sentence"] = "Microsoft bought the Moon for $1."
 
     report = check_baseline(_broken(tmp_path, mutate), SEEDS)
@@ -76,7 +78,7 @@ def test_sentence_not_in_seed_fails_with_fact_id(tmp_path: Path) -> None:
 
 
 def test_duplicate_id_fails_with_both_lines(tmp_path: Path) -> None:
-    def mutate(facts):  # type: ignore[no-untyped-def]
+    def mutate(facts: list[dict[str, Any]]) -> None:
         facts[5]["id"] = facts[0]["id"]
 
     _, problems = parse_facts(_broken(tmp_path, mutate))
@@ -101,7 +103,7 @@ def test_schema_error_names_file_line_and_field(tmp_path: Path) -> None:
 
 
 def test_unknown_attribute_and_wrong_unit(tmp_path: Path) -> None:
-    def mutate(facts):  # type: ignore[no-untyped-def]
+    def mutate(facts: list[dict[str, Any]]) -> None:
         facts[0]["attribute"] = "vibes"
         facts[1]["unit"] = "usd"
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from botapi import BotApiServer
-from factories import store_article
 from sqlalchemy import select
 
+from tests.botapi import BotApiServer
+from tests.factories import store_article
 from watcher.app.botcommands import BotHandler
 from watcher.app.queries import confirmed_facts
-from watcher.app.root import make_watcher
+from watcher.app.root import Watcher, make_watcher
 from watcher.config import load_settings
 from watcher.notify.channels import ConsoleChannel
 from watcher.notify.telegram import TelegramSender
@@ -25,7 +26,7 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def app(db_url: str):  # type: ignore[no-untyped-def]
+def app(db_url: str) -> Iterator[Watcher]:
     from watcher.store import open_store
 
     w = make_watcher(
@@ -54,21 +55,21 @@ def app(db_url: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def commands(app, botapi: BotApiServer):  # type: ignore[no-untyped-def]
+def commands(app: Watcher, botapi: BotApiServer) -> Iterator[TelegramCommands]:
     sender = TelegramSender(botapi.token, api_url=botapi.url, timeout=5)
     listener = TelegramCommands(sender, BotHandler(app), [ALLOWED], poll_timeout=0)
     yield listener
     sender.close()
 
 
-def finding_id(app) -> int:  # type: ignore[no-untyped-def]
+def finding_id(app: Watcher) -> int:
     with app.store.session() as s:
         return s.scalars(select(FindingRow.id)).one()
 
 
 def test_commands_from_an_allowed_chat_are_answered(
-    app, commands: TelegramCommands, botapi: BotApiServer
-) -> None:  # type: ignore[no-untyped-def]
+    app: Watcher, commands: TelegramCommands, botapi: BotApiServer
+) -> None:
     botapi.push_command(ALLOWED, "/status")
     botapi.push_command(ALLOWED, "/latest 3")
     botapi.push_command(ALLOWED, "/mute 2")
@@ -81,9 +82,9 @@ def test_commands_from_an_allowed_chat_are_answered(
 
 
 def test_a_chat_not_allowed_gets_nothing(
-    app,
+    app: Watcher,
     commands: TelegramCommands,
-    botapi: BotApiServer,  # type: ignore[no-untyped-def]
+    botapi: BotApiServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     botapi.push_command(STRANGER, "/status")
@@ -96,8 +97,8 @@ def test_a_chat_not_allowed_gets_nothing(
 
 
 def test_confirmed_accepts_the_fact_into_a_new_baseline_version(
-    app,
-    commands: TelegramCommands,  # type: ignore[no-untyped-def]
+    app: Watcher,
+    commands: TelegramCommands,
     botapi: BotApiServer,
 ) -> None:
     fid = finding_id(app)
@@ -126,14 +127,14 @@ def test_confirmed_accepts_the_fact_into_a_new_baseline_version(
     assert not any(f.kind == FindingKind.NEW_DEAL and "Acme Cloud" in f.parties for f in findings)
 
 
-def test_dismiss_marks_a_false_alert(app, commands: TelegramCommands, botapi: BotApiServer) -> None:  # type: ignore[no-untyped-def]
+def test_dismiss_marks_a_false_alert(app: Watcher, commands: TelegramCommands, botapi: BotApiServer) -> None:
     botapi.push_callback(ALLOWED, f"dismiss:{finding_id(app)}")
     commands.poll_once()
     with app.store.session() as s:
         assert s.scalars(select(FindingRow.status)).one() == "dismissed"
 
 
-def test_only_admins_may_confirm_when_admin_ids_are_set(app, botapi: BotApiServer) -> None:  # type: ignore[no-untyped-def]
+def test_only_admins_may_confirm_when_admin_ids_are_set(app: Watcher, botapi: BotApiServer) -> None:
     """Issue 13 (8): in a group chat on the allow-list any member could press Confirm and change the
     baseline. With WATCHER_TELEGRAM_ADMIN_IDS set, a member who is not an admin gets a polite refusal
     and nothing changes; an admin's press works. The setting is read and passed by start_listener."""
@@ -160,7 +161,7 @@ def test_only_admins_may_confirm_when_admin_ids_are_set(app, botapi: BotApiServe
         sender.close()
 
 
-def test_without_admin_ids_any_member_of_an_allowed_chat_may_confirm(app, botapi: BotApiServer) -> None:  # type: ignore[no-untyped-def]
+def test_without_admin_ids_any_member_of_an_allowed_chat_may_confirm(app: Watcher, botapi: BotApiServer) -> None:
     """Unset WATCHER_TELEGRAM_ADMIN_IDS keeps the old behaviour (documented in README)."""
     sender = TelegramSender(botapi.token, api_url=botapi.url, timeout=5)
     listener = TelegramCommands(sender, BotHandler(app), [-1001], poll_timeout=0,

@@ -13,13 +13,18 @@ import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from conftest_web import T0
 
+from tests.conftest_web import T0
 from watcher.app.queries import confirmed_facts
 from watcher.app.root import Watcher
 from watcher.web.app import WebServer
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.remote.webelement import WebElement
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -35,7 +40,7 @@ def _require_browser() -> None:
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
+def browser() -> Iterator[WebDriver]:
     _require_browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -64,14 +69,14 @@ def shots_dir(tmp_path: Path) -> Path:
     return out
 
 
-def set_width(driver, width: int, height: int = 900) -> None:  # type: ignore[no-untyped-def]
+def set_width(driver: WebDriver, width: int, height: int = 900) -> None:
     """A viewport exactly ``width`` CSS px wide (headless Chromium's windows are at least 500 px)."""
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})  # fmt: skip
     assert driver.execute_script("return window.innerWidth") == width
 
 
-def shoot(driver, path: Path, width: int) -> None:  # type: ignore[no-untyped-def]
+def shoot(driver: WebDriver, path: Path, width: int) -> None:
     """A full-page screenshot at ``width``; the page must not scroll sideways."""
     set_width(driver, width, 300)
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
@@ -81,7 +86,7 @@ def shoot(driver, path: Path, width: int) -> None:  # type: ignore[no-untyped-de
     assert path.stat().st_size > 5_000
 
 
-def wait_for(driver, css: str):  # type: ignore[no-untyped-def]
+def wait_for(driver: WebDriver, css: str) -> WebElement:
     """The element once the page that has it has loaded (a click on a form button navigates)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
@@ -90,7 +95,7 @@ def wait_for(driver, css: str):  # type: ignore[no-untyped-def]
     return WebDriverWait(driver, 20).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css)))
 
 
-def no_alert_fired(driver) -> bool:  # type: ignore[no-untyped-def]
+def no_alert_fired(driver: WebDriver) -> bool:
     from selenium.common.exceptions import NoAlertPresentException
 
     try:
@@ -100,8 +105,8 @@ def no_alert_fired(driver) -> bool:  # type: ignore[no-untyped-def]
     return False
 
 
-def test_dashboard_in_chromium_confirm_and_dismiss(browser, served: WebServer, dashboard_watcher: Watcher,
-                                                   tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+def test_dashboard_in_chromium_confirm_and_dismiss(browser: WebDriver, served: WebServer, dashboard_watcher: Watcher,
+                                                   tmp_path: Path) -> None:  # fmt: skip
     from selenium.webdriver.common.by import By
 
     out = shots_dir(tmp_path)
@@ -141,8 +146,8 @@ def test_dashboard_in_chromium_confirm_and_dismiss(browser, served: WebServer, d
     assert bars and bars[0].size["width"] > 100
 
 
-def test_digest_html_shows_the_table_and_the_chart_at_800_and_400_px(browser, dashboard_watcher: Watcher,
-                                                                       tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+def test_digest_html_shows_the_table_and_the_chart_at_800_and_400_px(browser: WebDriver, dashboard_watcher: Watcher,
+                                                                       tmp_path: Path) -> None:  # fmt: skip
     from selenium.webdriver.common.by import By
 
     out = shots_dir(tmp_path)
@@ -166,7 +171,7 @@ def test_digest_html_shows_the_table_and_the_chart_at_800_and_400_px(browser, da
 
 
 def test_ci_fails_instead_of_skipping_without_chromium(monkeypatch: pytest.MonkeyPatch) -> None:
-    import test_browser as me
+    from tests import test_browser as me
 
     monkeypatch.setattr(me, "CHROMIUM", None)
     monkeypatch.setenv("CI", "true")

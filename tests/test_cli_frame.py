@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -28,10 +30,12 @@ COMMANDS = [
 ]
 
 
-def _all_commands(group=cli, prefix=()):  # type: ignore[no-untyped-def]
+def _all_commands(
+    group: click.Group = cli, prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
     for name, cmd in group.commands.items():
         yield (*prefix, name), cmd
-        if hasattr(cmd, "commands"):
+        if isinstance(cmd, click.Group):
             yield from _all_commands(cmd, (*prefix, name))
 
 

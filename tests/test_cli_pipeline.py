@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from botapi import BotApiServer
 from click.testing import CliRunner
-from httpserver import LocalServer, Route
-from smtpserver import SmtpServer
 
+from tests.botapi import BotApiServer
+from tests.httpserver import LocalServer, Route
+from tests.smtpserver import SmtpServer
 from watcher.cli import cli
 
 SITE = Path(__file__).resolve().parents[1] / "watcher" / "demo" / "site"

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from httpserver import LocalServer, Route
 from sqlalchemy import select
 
+from tests.httpserver import LocalServer, Route
 from watcher.app.backfill import backfill_feeds
 from watcher.app.pipeline import newest_first
 from watcher.app.queries import status_report

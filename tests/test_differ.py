@@ -6,6 +6,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,8 +68,8 @@ def entities() -> EntityIndex:
     return load_entities(CONFIG)
 
 
-def run(entities: EntityIndex, text: str, **kw: object) -> list[Finding]:
-    return diff_article(text, BASELINE, entities, reference_year=2026, **kw)  # type: ignore[arg-type]
+def run(entities: EntityIndex, text: str, **kw: Any) -> list[Finding]:
+    return diff_article(text, BASELINE, entities, reference_year=2026, **kw)
 
 
 def kinds(findings: list[Finding]) -> set[FindingKind]:
@@ -563,7 +564,7 @@ def test_a_joint_venture_sum_is_compared_with_the_venture_of_the_same_companies(
         )
     )
     text = "Skyport, the $400 billion data-centre venture SoftBank runs with OpenAI and Zeta Cloud, is on schedule."
-    found = diff_article(text, baseline, entities, reference_year=2026)  # type: ignore[arg-type]
+    found = diff_article(text, baseline, entities, reference_year=2026)
     assert [(f.kind, f.baseline_fact) for f in flags(found)] == [(FindingKind.CONTRADICTION, "venture")]
 
 
@@ -584,9 +585,9 @@ def test_a_past_event_of_the_same_month_as_the_fact_can_contradict_it(entities: 
     )
     same = "The site counts toward the 6 gigawatts OpenAI and Zeta Cloud agreed to develop in July 2025."
     other = "The site counts toward the 6 gigawatts OpenAI and Zeta Cloud agreed to develop in March 2025."
-    found = diff_article(same, baseline, entities, reference_year=2026)  # type: ignore[arg-type]
+    found = diff_article(same, baseline, entities, reference_year=2026)
     assert [(f.kind, f.baseline_fact) for f in flags(found)] == [(FindingKind.CONTRADICTION, "july-capacity")]
-    assert flags(diff_article(other, baseline, entities, reference_year=2026)) == []  # type: ignore[arg-type]
+    assert flags(diff_article(other, baseline, entities, reference_year=2026)) == []
 
 
 def test_an_unnamed_partnership_is_that_of_the_pair_the_article_is_about(entities: EntityIndex) -> None:
@@ -619,7 +620,7 @@ def test_a_sentence_giving_a_known_deals_figure_makes_no_new_deal_of_its_other_f
 ) -> None:
     baseline = FakeBaseline((fact("gw", ("OpenAI", "Acme Cloud"), "capacity", Value(ValueType.GW, 6)),))
     text = "OpenAI's deal with Acme Cloud, worth $30 billion, covers 6 gigawatts of capacity."
-    found = diff_article(text, baseline, entities, reference_year=2026)  # type: ignore[arg-type]
+    found = diff_article(text, baseline, entities, reference_year=2026)
     assert flags(found) == [] and {f.baseline_fact for f in found} == {"gw"}
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from factories import store_article
-from smtpserver import SmtpServer
-
+from tests.factories import store_article
+from tests.smtpserver import SmtpServer
 from watcher.notify.channels import EmailDigestSink
-from watcher.notify.digest import FIRST_START_KEY, DigestService, latest_slot
+from watcher.notify.digest import FIRST_START_KEY, DigestService, DigestSink, latest_slot
 from watcher.notify.email import EmailSender
+from watcher.store import Store
 from watcher.types import Article, FeedSource, Fetched, Finding, FindingKind
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -33,14 +33,14 @@ class Sink:
         return message_id
 
 
-def service(store, clock: Clock, sink, *, fresh: bool = False) -> DigestService:  # type: ignore[no-untyped-def]
+def service(store: Store, clock: Clock, sink: DigestSink, *, fresh: bool = False) -> DigestService:
     """A digest service; unless ``fresh``, of an instance that has been running since 2026-01-01."""
     if not fresh:
         store.set_state(FIRST_START_KEY, datetime(2026, 1, 1, tzinfo=UTC).isoformat())
     return DigestService(store=store, sink=sink, digest_time=time(7, 30), tz=BERLIN, owner="me", clock=clock)
 
 
-def add_finding(store, when: datetime, url: str, kind: FindingKind = FindingKind.NEW_DEAL) -> None:  # type: ignore[no-untyped-def]
+def add_finding(store: Store, when: datetime, url: str, kind: FindingKind = FindingKind.NEW_DEAL) -> None:
     f = Finding(
         kind,
         ("OpenAI", "Acme Cloud"),
@@ -69,7 +69,7 @@ def test_latest_slot_is_local_time_in_the_configured_zone() -> None:
     )
 
 
-def test_a_period_is_sent_once_and_the_next_starts_where_it_ended(store) -> None:  # type: ignore[no-untyped-def]
+def test_a_period_is_sent_once_and_the_next_starts_where_it_ended(store: Store) -> None:
     clock, sink = Clock(datetime(2026, 1, 10, 8, 0, tzinfo=UTC)), Sink()
     add_finding(store, datetime(2026, 1, 9, 12, 0, tzinfo=UTC), "https://a.example/1")
     d = service(store, clock, sink)
@@ -83,7 +83,7 @@ def test_a_period_is_sent_once_and_the_next_starts_where_it_ended(store) -> None
     assert "https://a.example/2" in second and "https://a.example/1" not in second
 
 
-def test_digests_missed_while_down_go_out_once_covering_the_gap(store) -> None:  # type: ignore[no-untyped-def]
+def test_digests_missed_while_down_go_out_once_covering_the_gap(store: Store) -> None:
     clock, sink = Clock(datetime(2026, 1, 10, 8, 0, tzinfo=UTC)), Sink()
     d = service(store, clock, sink)
     assert d.send_due()
@@ -95,7 +95,7 @@ def test_digests_missed_while_down_go_out_once_covering_the_gap(store) -> None: 
     assert "https://a.example/day1" in sink.sent[1][2] and "https://a.example/day2" in sink.sent[1][2]
 
 
-def test_a_quiet_day_still_sends_a_short_digest_naming_failing_feeds(store) -> None:  # type: ignore[no-untyped-def]
+def test_a_quiet_day_still_sends_a_short_digest_naming_failing_feeds(store: Store) -> None:
     store.sync_feeds([FeedSource("Broken feed", "https://broken.example/rss")])
     fid = next(r.id for r in store.feed_rows() if r.name == "Broken feed")
     now = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
@@ -107,7 +107,7 @@ def test_a_quiet_day_still_sends_a_short_digest_naming_failing_feeds(store) -> N
     assert "Broken feed" in text and "HTTP 503" in text and "Broken feed" in html
 
 
-def test_the_digest_arrives_by_smtp_as_text_and_html(store, smtp_server: SmtpServer) -> None:  # type: ignore[no-untyped-def]
+def test_the_digest_arrives_by_smtp_as_text_and_html(store: Store, smtp_server: SmtpServer) -> None:
     add_finding(store, datetime(2026, 1, 9, 12, 0, tzinfo=UTC), "https://a.example/<b>&x")
     sender = EmailSender(
         smtp_server.host,
@@ -131,7 +131,7 @@ def test_the_digest_arrives_by_smtp_as_text_and_html(store, smtp_server: SmtpSer
     assert "<script" not in html.lower() and "&lt;b&gt;" in html
 
 
-def test_a_fresh_database_sends_no_catch_up_digest_for_the_day_before(store) -> None:  # type: ignore[no-untyped-def]
+def test_a_fresh_database_sends_no_catch_up_digest_for_the_day_before(store: Store) -> None:
     clock = Clock(datetime(2026, 1, 10, 8, 0, tzinfo=UTC))  # installed after today's 07:30 slot
     sink = Sink()
     d = service(store, clock, sink, fresh=True)
@@ -142,7 +142,7 @@ def test_a_fresh_database_sends_no_catch_up_digest_for_the_day_before(store) -> 
     assert d.send_due() and len(sink.sent) == 1
 
 
-def test_feed_health_is_claimed_only_after_a_poll(store) -> None:  # type: ignore[no-untyped-def]
+def test_feed_health_is_claimed_only_after_a_poll(store: Store) -> None:
     store.sync_feeds([FeedSource("Never polled", "https://quiet.example/rss")])
     d = service(store, Clock(datetime(2026, 1, 10, 8, 0, tzinfo=UTC)), Sink())
     _subject, text, html = d.preview()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import pytest
-from smtpserver import SmtpServer, free_port
 
+from tests.smtpserver import SmtpServer, free_port
 from watcher.errors import DeliveryError
 from watcher.notify.email import EmailSender, stable_message_id
 
@@ -18,10 +19,10 @@ HTML = '<p>Deal &lt;script&gt; <a href="https://x.example/a">link</a></p>'
 
 
 def sender(server: SmtpServer, **changes: object) -> EmailSender:
-    kwargs: dict[str, object] = dict(host=server.host, port=server.port, user=None, password=None, starttls=False,
+    kwargs: dict[str, Any] = dict(host=server.host, port=server.port, user=None, password=None, starttls=False,
                                      timeout=5.0, from_addr="watcher <watcher@example.org>")  # fmt: skip
     kwargs.update(changes)
-    return EmailSender(**kwargs)  # type: ignore[arg-type]
+    return EmailSender(**kwargs)
 
 
 def failure(mail: EmailSender, to: list[str] | None = None) -> DeliveryError:

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from httpserver import LocalServer, Route
 from sqlalchemy import select
 
+from tests.httpserver import LocalServer, Route
 from watcher.app.metrics import Metrics
 from watcher.app.pipeline import CycleReport, EntryResult, EntryStatus
 from watcher.app.root import Watcher, make_watcher
@@ -293,7 +293,7 @@ def test_the_service_logs_and_counts_a_failed_cycle_and_keeps_going(caplog: pyte
             raise TypeError("a bug")
         raise StorageError("the database went away", transient=True)
 
-    job = guarded("poll", cycle, w)  # type: ignore[arg-type]
+    job = guarded("poll", cycle, w)  # type: ignore[arg-type]  # a stand-in with only what guarded() touches
     with caplog.at_level(logging.INFO, logger="watcher"):
         job()  # does not raise: the scheduler runs it again at its next time
         job()

@@ -6,10 +6,11 @@ import base64
 import csv
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from httpserver import LocalServer, Route
 
+from tests.httpserver import LocalServer, Route
 from watcher.errors import ConfigError, FeedParseError
 from watcher.ingest.feeds import (
     export_opml,
@@ -46,7 +47,7 @@ ATOM = """<?xml version="1.0" encoding="utf-8"?>
 
 def fetched(
     body: bytes, content_type: str | None = "application/rss+xml", url: str = "https://news.example/feed"
-):
+) -> Fetched:
     return Fetched(url=url, status=200, content=body, content_type=content_type, final_url=url)
 
 
@@ -368,12 +369,12 @@ def test_worth_fetching_reads_title_summary_categories_and_feed_tags() -> None:
     from watcher.ingest.feeds import worth_fetching
     from watcher.types import FeedEntry
 
-    def entry(**kw: object) -> FeedEntry:
-        base: dict[str, object] = {
+    def entry(**kw: Any) -> FeedEntry:
+        base: dict[str, Any] = {
             "feed": "f", "entry_id": "1", "link": "https://x.example/a", "title": "Quarterly results",
             "summary": "Sales rose.", "published": None,
         }
-        return FeedEntry(**{**base, **kw})  # type: ignore[arg-type]
+        return FeedEntry(**{**base, **kw})
 
     assert not worth_fetching(entry(), ["OpenAI"])
     assert worth_fetching(entry(title="OpenAI results"), ["OpenAI"])

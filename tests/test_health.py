@@ -5,14 +5,15 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
-from httpserver import LocalServer, Route
 
-from watcher.app.root import make_watcher
+from tests.httpserver import LocalServer, Route
+from watcher.app.root import Watcher, make_watcher
 from watcher.config import load_settings
 from watcher.logs import JsonFormatter, RedactingFormatter, redact
 from watcher.notify.channels import ConsoleChannel
@@ -26,7 +27,7 @@ class Sched:
 
 
 @pytest.fixture
-def watcher_app(sqlite_url: str, tmp_path: Path, http_server: LocalServer):  # type: ignore[no-untyped-def]
+def watcher_app(sqlite_url: str, tmp_path: Path, http_server: LocalServer) -> Iterator[Watcher]:
     base = http_server.url("").rstrip("/")
     http_server.routes["/feed.xml"] = Route.text(
         (SITE / "feed.xml").read_text().replace("{base}", base), "application/rss+xml"
@@ -45,7 +46,7 @@ def watcher_app(sqlite_url: str, tmp_path: Path, http_server: LocalServer):  # t
     w.close()
 
 
-def test_healthz_reports_each_check(watcher_app) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_reports_each_check(watcher_app: Watcher) -> None:
     sched = Sched()
     server = start_health_server(watcher_app, sched)
     url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -63,7 +64,7 @@ def test_healthz_reports_each_check(watcher_app) -> None:  # type: ignore[no-unt
         server.shutdown()
 
 
-def test_metrics_are_prometheus_text_with_pipeline_figures(watcher_app) -> None:  # type: ignore[no-untyped-def]
+def test_metrics_are_prometheus_text_with_pipeline_figures(watcher_app: Watcher) -> None:
     server = start_health_server(watcher_app, Sched())
     try:
         watcher_app.poll_once()
@@ -104,7 +105,7 @@ def test_redact_keeps_ordinary_text() -> None:
     assert redact("feed demo failed: HTTP 503 at 10:45:00") == "feed demo failed: HTTP 503 at 10:45:00"
 
 
-def test_healthz_goes_stale_after_two_poll_intervals_without_a_finished_poll(watcher_app) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_goes_stale_after_two_poll_intervals_without_a_finished_poll(watcher_app: Watcher) -> None:
     """Issue #13: a poll held up forever used to leave /healthz at ok (no poll ever finished)."""
     from datetime import timedelta
 
@@ -119,6 +120,7 @@ def test_healthz_goes_stale_after_two_poll_intervals_without_a_finished_poll(wat
     assert not ok and not checks["starting"] and checks["last_poll_age_seconds"] is None  # never polled
     w.poll_once()
     last = w.metrics.last_poll_ok
+    assert last is not None
     ok, checks = health(w, sched, now=last + 2 * interval)
     assert ok and checks["poll_recent"] and checks["poll_limit_seconds"] == 2 * w.settings.poll_interval
     ok, checks = health(w, sched, now=last + 2 * interval + timedelta(seconds=1))

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from httpserver import LocalServer, Route
 
+from tests.httpserver import LocalServer, Route
 from watcher.cli import cli
 from watcher.errors import StorageError
 

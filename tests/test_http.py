@@ -6,15 +6,17 @@ import gzip
 import ipaddress
 import threading
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from httpserver import LocalServer, Route, gzip_bomb, huge_body
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.httpserver import LocalServer, Route, gzip_bomb, huge_body
 from watcher.errors import FetchError
 from watcher.ingest.http import (
     FEED_ACCEPT,
@@ -29,7 +31,7 @@ from watcher.ingest.http import (
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
-def fetch_error(call) -> FetchError:  # type: ignore[no-untyped-def]
+def fetch_error(call: Callable[[], object]) -> FetchError:
     with pytest.raises(FetchError) as info:
         call()
     return info.value
@@ -182,7 +184,7 @@ def test_literal_loopback_is_refused_before_connecting(http_server: LocalServer)
     http_server.routes["/"] = Route.text("secret")
     with HttpClient() as client:
         for host in ("127.0.0.1", "[::ffff:127.0.0.1]", "169.254.169.254"):
-            err = fetch_error(lambda h=host: client.fetch(f"http://{h}:{http_server.port}/"))
+            err = fetch_error(partial(client.fetch, f"http://{host}:{http_server.port}/"))
             assert err.kind == "refused" and "WATCHER_ALLOW_PRIVATE_NETWORKS" in str(err)
     assert http_server.requests == []
 
@@ -443,7 +445,7 @@ class _CountingHandler(BaseHTTPRequestHandler):
 def test_304_redirect_and_error_responses_leave_the_connection_for_the_next_fetch() -> None:
     """Issue 14: a 304 was closed unread, which threw the kept-alive connection away (one TCP connect
     per feed). Drained, the connection is reused: 30 fetches, one connection."""
-    handler = type("Handler", (_CountingHandler,), {"connections": 0})
+    handler: type[_CountingHandler] = type("Handler", (_CountingHandler,), {"connections": 0})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()

@@ -13,8 +13,8 @@ import time
 
 import httpcore
 import pytest
-from stallserver import STALLS, StallServer
 
+from tests.stallserver import STALLS, StallServer
 from watcher.errors import FetchCancelled, FetchError
 from watcher.ingest.deadlines import Budget, bounded, call_within, cap_timeout
 from watcher.ingest.http import HttpClient

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from factories import store_article
 
+from tests.factories import store_article
 from watcher.app.queries import list_findings
 from watcher.notify.digest import DigestService
 from watcher.notify.items import (
@@ -19,6 +20,7 @@ from watcher.notify.items import (
 )
 from watcher.notify.landscape import deal_bars, summary_rows, text_table
 from watcher.notify.render import AlertView, render_digest, view_of_item
+from watcher.store import Store
 from watcher.types import (
     Article,
     Fact,
@@ -40,22 +42,22 @@ TEXT = (
 
 
 def deal(**changes: object) -> Finding:
-    values: dict[str, object] = dict(
+    values: dict[str, Any] = dict(
         kind=FindingKind.NEW_DEAL, parties=("OpenAI", "Acme Cloud"), attribute="compute_deal", baseline_fact=None,
         baseline_value=None, new_value="$5 billion", evidence=TITLE, confidence=0.9, explanation="x",
         status="signed",
     )  # fmt: skip
     values.update(changes)
-    return Finding(**values)  # type: ignore[arg-type]
+    return Finding(**values)
 
 
 def record(fid: int, story: int | None, url: str, seen: datetime, **changes: object) -> FindingRecord:
-    values: dict[str, object] = dict(
+    values: dict[str, Any] = dict(
         finding_id=fid, story_id=story, signature="sig", finding=deal(), review="active", first_seen=seen,
         title=TITLE, url=url, site=None, published=None, text=TEXT, feed=None,
     )  # fmt: skip
     values.update(changes)
-    return FindingRecord(**values)  # type: ignore[arg-type]
+    return FindingRecord(**values)
 
 
 def test_two_outlets_of_one_story_are_one_item_with_both_sources_oldest_first() -> None:
@@ -141,15 +143,15 @@ class Clock:
         return T + timedelta(hours=3)
 
 
-def syndicated(store) -> None:  # type: ignore[no-untyped-def]
+def syndicated(store: Store) -> None:
     for n, (url, site) in enumerate([("https://a.example/deal", "A Wire"), ("https://b.example/copy", None)]):
         art = Article(url, url, TITLE, TEXT, T, site, "same-text-hash")
         store_article(store, art, [deal()], now=T + timedelta(minutes=n))
 
 
-def test_syndicated_copies_give_one_digest_item_and_one_findings_row_with_two_sources(store) -> None:  # type: ignore[no-untyped-def]
+def test_syndicated_copies_give_one_digest_item_and_one_findings_row_with_two_sources(store: Store) -> None:
     syndicated(store)
-    service = DigestService(store=store, sink=None, digest_time=time(7), tz=ZoneInfo("UTC"), owner="t",  # type: ignore[arg-type]
+    service = DigestService(store=store, sink=None, digest_time=time(7), tz=ZoneInfo("UTC"), owner="t",  # type: ignore[arg-type]  # build() sends nothing: no sink
                             clock=Clock())  # fmt: skip
     view = service.build(T - timedelta(hours=1), T + timedelta(hours=2))
     assert len(view.flagged) == 1 and view.flagged[0].count == 2
@@ -163,7 +165,7 @@ def test_syndicated_copies_give_one_digest_item_and_one_findings_row_with_two_so
     assert rows[0]["deal_status"] == "signed"  # stored (migration 0003) and read back
 
 
-def test_alert_lists_every_source_of_its_story(store) -> None:  # type: ignore[no-untyped-def]
+def test_alert_lists_every_source_of_its_story(store: Store) -> None:
     from watcher.notify.outbox import view_of
     from watcher.store.article_ops import AlertPolicy
 

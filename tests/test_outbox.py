@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from botapi import BotApiServer, Fault
-from factories import store_article
+from sqlalchemy.orm import Session
 
+from tests.botapi import BotApiServer, Fault
+from tests.factories import store_article
 from watcher.notify.channels import ConsoleChannel, TelegramChannel
-from watcher.notify.outbox import Outbox, retry_delay
+from watcher.notify.outbox import DrainReport, Outbox, retry_delay
+from watcher.notify.render import AlertView
 from watcher.notify.telegram import TelegramSender
+from watcher.store import Store
 from watcher.store.article_ops import AlertPolicy
 from watcher.types import Article, Finding, FindingKind
 
@@ -47,11 +52,11 @@ def sender(telegram_sender: TelegramSender) -> TelegramSender:
 
 
 def queue(
-    store,
+    store: Store,
     n: int = 1,
     *,
     title: str = "OpenAI and Acme Cloud sign a deal",
-    url_prefix: str = "https://news.example/a",  # type: ignore[no-untyped-def]
+    url_prefix: str = "https://news.example/a",
     value: str = "$9.7 billion",
     story_text: str | None = None,
     now: datetime = T0,
@@ -81,7 +86,7 @@ def queue(
         store_article(store, art, [finding], policy=AlertPolicy((("telegram", str(CHAT)),)), now=now)
 
 
-def outbox(store, sender: TelegramSender, t: FakeTime, **kw) -> Outbox:  # type: ignore[no-untyped-def]
+def outbox(store: Store, sender: TelegramSender, t: FakeTime, **kw: Any) -> Outbox:
     return Outbox(
         store=store,
         channels={"telegram": TelegramChannel(sender)},
@@ -93,8 +98,8 @@ def outbox(store, sender: TelegramSender, t: FakeTime, **kw) -> Outbox:  # type:
 
 
 def test_alert_carries_evidence_and_link_and_buttons(
-    store, api: BotApiServer, sender: TelegramSender
-) -> None:  # type: ignore[no-untyped-def]
+    store: Store, api: BotApiServer, sender: TelegramSender
+) -> None:
     queue(store)
     report = outbox(store, sender, FakeTime()).drain()
     assert (report.sent, report.pending) == (1, 0)
@@ -112,9 +117,9 @@ def test_alert_carries_evidence_and_link_and_buttons(
     "fault", [Fault.flood(7), Fault.server_error(502), Fault.drop()], ids=["429", "502", "dropped"]
 )
 def test_transient_faults_are_retried_and_arrive_once(
-    store,
+    store: Store,
     api: BotApiServer,
-    sender: TelegramSender,  # type: ignore[no-untyped-def]
+    sender: TelegramSender,
     fault: Fault,
 ) -> None:
     queue(store)
@@ -128,8 +133,8 @@ def test_transient_faults_are_retried_and_arrive_once(
 
 
 def test_without_a_deadline_a_transient_failure_stays_queued(
-    store, api: BotApiServer, sender: TelegramSender
-) -> None:  # type: ignore[no-untyped-def]
+    store: Store, api: BotApiServer, sender: TelegramSender
+) -> None:
     queue(store)
     t = FakeTime()
     api.fail("sendMessage", Fault.server_error(500))
@@ -141,8 +146,8 @@ def test_without_a_deadline_a_transient_failure_stays_queued(
 
 
 def test_a_permanent_error_stops_retrying_and_is_recorded(
-    store, api: BotApiServer, sender: TelegramSender
-) -> None:  # type: ignore[no-untyped-def]
+    store: Store, api: BotApiServer, sender: TelegramSender
+) -> None:
     queue(store)
     api.fail("sendMessage", Fault.blocked())
     report = outbox(store, sender, FakeTime()).drain(deadline=60)
@@ -152,7 +157,7 @@ def test_a_permanent_error_stops_retrying_and_is_recorded(
     assert "blocked" in (row.error or "")
 
 
-def test_a_burst_becomes_one_summary_message(store, api: BotApiServer, sender: TelegramSender) -> None:  # type: ignore[no-untyped-def]
+def test_a_burst_becomes_one_summary_message(store: Store, api: BotApiServer, sender: TelegramSender) -> None:
     queue(store, 8)
     report = outbox(store, sender, FakeTime(), summary_threshold=5).drain()
     assert report.summarised == 8 and report.pending == 0
@@ -161,7 +166,7 @@ def test_a_burst_becomes_one_summary_message(store, api: BotApiServer, sender: T
         assert f"Acme {i}" in msg.text
 
 
-def test_a_second_source_edits_the_alert(store, api: BotApiServer, sender: TelegramSender) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_source_edits_the_alert(store: Store, api: BotApiServer, sender: TelegramSender) -> None:
     t = FakeTime()
     queue(store, 1, url_prefix="https://one.example/x", story_text="same story")
     outbox(store, sender, t).drain()
@@ -172,7 +177,7 @@ def test_a_second_source_edits_the_alert(store, api: BotApiServer, sender: Teleg
     assert "2 sources" in msg.text
 
 
-def test_hostile_headline_arrives_escaped(store, api: BotApiServer, sender: TelegramSender) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_headline_arrives_escaped(store: Store, api: BotApiServer, sender: TelegramSender) -> None:
     queue(store, title='<script>alert(1)</script> </b> Fish & "Chips"')
     outbox(store, sender, FakeTime()).drain()
     (call,) = api.calls_to("sendMessage")
@@ -181,7 +186,7 @@ def test_hostile_headline_arrives_escaped(store, api: BotApiServer, sender: Tele
     assert '<script>alert(1)</script> </b> Fish & "Chips"' in msg.text  # what the analyst reads
 
 
-def test_muted_alerts_wait_and_are_sent_after(store, api: BotApiServer, sender: TelegramSender) -> None:  # type: ignore[no-untyped-def]
+def test_muted_alerts_wait_and_are_sent_after(store: Store, api: BotApiServer, sender: TelegramSender) -> None:
     t = FakeTime()
     store.set_state("mute_until", (T0 + timedelta(hours=2)).isoformat())
     queue(store)
@@ -191,7 +196,7 @@ def test_muted_alerts_wait_and_are_sent_after(store, api: BotApiServer, sender: 
     assert outbox(store, sender, t).drain().sent == 1
 
 
-def test_a_failure_mid_long_message_resumes_without_resending_sent_parts(store, api: BotApiServer) -> None:  # type: ignore[no-untyped-def]
+def test_a_failure_mid_long_message_resumes_without_resending_sent_parts(store: Store, api: BotApiServer) -> None:
     from watcher.notify.telegram import ChatPacer
     from watcher.store.schema import FindingRow
 
@@ -207,7 +212,7 @@ def test_a_failure_mid_long_message_resumes_without_resending_sent_parts(store, 
     assert "".join(texts).count("OpenAI signed a contract with Acme.") == 30
 
 
-def test_console_channel_when_no_bot_is_configured(store) -> None:  # type: ignore[no-untyped-def]
+def test_console_channel_when_no_bot_is_configured(store: Store) -> None:
     from watcher.store.article_ops import AlertPolicy as P
 
     f = Finding(
@@ -256,7 +261,7 @@ class SlowChannel:
     """TelegramChannel whose every send takes ``seconds`` on the outbox's fake clock; ``during`` runs
     once mid-way (after the clock moved), as a second drain of the same instance would under `watcher run`."""
 
-    def __init__(self, inner: TelegramChannel, t: FakeTime, seconds: float, during) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, inner: TelegramChannel, t: FakeTime, seconds: float, during: Callable[[], object] | None) -> None:
         self.inner, self.t, self.seconds, self.during = inner, t, seconds, during
         self.name = inner.name
 
@@ -266,30 +271,33 @@ class SlowChannel:
             during, self.during = self.during, None
             during()
 
-    def send(self, target, view, *, finding_id, resume):  # type: ignore[no-untyped-def]
+    def send(self, target: str, view: AlertView, *, finding_id: int, resume: str | None) -> str:
         remote = self.inner.send(target, view, finding_id=finding_id, resume=resume)
         self._tick()
         return remote
 
-    def send_summary(self, target, views):  # type: ignore[no-untyped-def]
+    def send_summary(self, target: str, views: Sequence[AlertView]) -> str:
         remote = self.inner.send_summary(target, views)
         self._tick()
         return remote
 
-    def edit(self, target, remote_id, view, *, finding_id):  # type: ignore[no-untyped-def]
+    def edit(self, target: str, remote_id: str, view: AlertView, *, finding_id: int) -> None:
         self.inner.edit(target, remote_id, view, finding_id=finding_id)
+
+    def notice(self, target: str, text: str) -> None:
+        self.inner.notice(target, text)
 
 
 def test_a_slow_bot_api_does_not_let_a_second_drain_send_again(
-    store, api: BotApiServer, sender: TelegramSender
-) -> None:  # type: ignore[no-untyped-def]
+    store: Store, api: BotApiServer, sender: TelegramSender
+) -> None:
     """Issue 13 (4): 50 s per send, 4 alerts claimed at once under a 2 min lease; a second drain of
     the same instance runs at 150 s. Before: rows 3 and 4 went out twice (their lease ran out while
     they waited in the first drain's batch). Now each row's lease is renewed right before its send,
     and a row taken over by the other drain is skipped: every alert once."""
     queue(store, 4)
     t = FakeTime()
-    second: list = []
+    second: list[DrainReport] = []
     inner = TelegramChannel(sender)
     first = Outbox(store=store, channels={}, owner="me", clock=t.clock, sleep=t.sleep)
     other = Outbox(store=store, channels={"telegram": inner}, owner="me", clock=t.clock, sleep=t.sleep)
@@ -303,8 +311,8 @@ def test_a_slow_bot_api_does_not_let_a_second_drain_send_again(
 
 
 def test_a_600_kb_headline_is_one_message_with_the_title_cut(
-    store, api: BotApiServer, sender: TelegramSender
-) -> None:  # type: ignore[no-untyped-def]
+    store: Store, api: BotApiServer, sender: TelegramSender
+) -> None:
     """Issue 13 (4): a 600 KB headline became one alert of 294 messages; now one message."""
     queue(store, title="Enormous headline " * 33_000)
     report = outbox(store, sender, FakeTime()).drain()
@@ -316,7 +324,7 @@ def test_a_600_kb_headline_is_one_message_with_the_title_cut(
     assert 'href="https://news.example/a0"' in msg.raw  # the link survives the cut (the cut title is the link)
 
 
-def test_a_summary_is_marked_sent_in_one_transaction(store, api: BotApiServer, sender: TelegramSender) -> None:  # type: ignore[no-untyped-def]
+def test_a_summary_is_marked_sent_in_one_transaction(store: Store, api: BotApiServer, sender: TelegramSender) -> None:
     """Issue 13 (5): the process dies right after the first commit that follows a summary of 20.
     Before: one row was marked, 19 stayed leased and went out again in a second summary. Now the 20
     rows commit together with the message id: all sent, and nothing goes out again."""
@@ -328,7 +336,7 @@ def test_a_summary_is_marked_sent_in_one_transaction(store, api: BotApiServer, s
     dead: list[bool] = []
 
     @contextmanager
-    def dying_session():  # type: ignore[no-untyped-def]
+    def dying_session() -> Iterator[Session]:
         if dead:
             raise SystemExit("killed")  # the process is gone: nothing after this point runs
         with real_session() as s:
@@ -336,10 +344,10 @@ def test_a_summary_is_marked_sent_in_one_transaction(store, api: BotApiServer, s
         if api.calls_to("sendMessage"):
             dead.append(True)  # the first commit after the summary went out
 
-    store.session = dying_session
+    store.session = dying_session  # type: ignore[method-assign]  # a fault injected into this store only
     with pytest.raises(SystemExit):
         outbox(store, sender, t).drain()
-    store.session = real_session
+    store.session = real_session  # type: ignore[method-assign]  # the fault removed again
     assert len(api.sent_to(CHAT)) == 1
     assert store.delivery_counts() == {"sent": 20}
     t.now += timedelta(minutes=10)  # every lease long gone
@@ -348,7 +356,7 @@ def test_a_summary_is_marked_sent_in_one_transaction(store, api: BotApiServer, s
     assert all(f"Acme {i}" in msg.text for i in range(20))
 
 
-def test_a_drain_does_not_wait_for_rows_another_drain_holds(store, api: BotApiServer, sender: TelegramSender) -> None:  # type: ignore[no-untyped-def]
+def test_a_drain_does_not_wait_for_rows_another_drain_holds(store: Store, api: BotApiServer, sender: TelegramSender) -> None:
     """Found with issue 13 (4): a drain polled (0.2 s sleeps) until another drain's lease ran out,
     then took the row over. Rows another sender holds are its business: return at once."""
     queue(store, 1)

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from httpserver import LocalServer, Route
 from sqlalchemy import select
 
+from tests.httpserver import LocalServer, Route
 from watcher.app.root import Watcher, make_watcher
 from watcher.config import load_settings
 from watcher.notify.channels import ConsoleChannel
 from watcher.store.schema import ArticleRow, DeliveryRow, EntryRow, FindingRow
+from watcher.types import Article, Claim, FeedSource, Finding
 
 SITE = Path(__file__).resolve().parents[1] / "watcher" / "demo" / "site"
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -70,7 +71,7 @@ def make(db_url: str, tmp_path: Path, site: LocalServer) -> Iterator[Callable[..
             channels={"console": ConsoleChannel(out)},
             stream=out,
         )
-        w.out = out  # type: ignore[attr-defined]
+        w.out = out  # type: ignore[attr-defined]  # the test's console output, kept on the instance
         made.append(w)
         return w
 
@@ -95,7 +96,7 @@ def test_a_poll_turns_entries_into_articles_findings_and_alerts(make: Callable[.
 
         games = s.scalar(select(EntryRow).where(EntryRow.link.like("%games.html")))
         assert games is not None and games.processed_at is not None and games.article_id is None
-        assert games.title == "Console maker raises its sales forecast" and games.link.endswith("/games.html")
+        assert games.title == "Console maker raises its sales forecast" and games.link is not None and games.link.endswith("/games.html")
         assert s.scalar(select(ArticleRow).where(ArticleRow.url.like("%games.html"))) is None
     found = flags(w)
     kinds = {(f.kind, tuple(sorted(f.parties))) for f in found}
@@ -114,7 +115,7 @@ def test_a_poll_turns_entries_into_articles_findings_and_alerts(make: Callable[.
         recap_kinds = set(s.scalars(select(FindingRow.kind).where(FindingRow.article_id == recap.id)))
     assert recap_kinds <= {"confirmation", "update"} and "confirmation" in recap_kinds
     # alerts went to the console with their evidence and link
-    out = w.out.getvalue()  # type: ignore[attr-defined]
+    out = w.out.getvalue()  # type: ignore[attr-defined]  # the test's console output, kept on the instance
     assert "Northwind" in out and "/northwind" in out and "2034" in out
     assert drained is not None and drained.pending == 0
 
@@ -141,7 +142,7 @@ def test_a_second_poll_is_conditional_and_sends_nothing(
     clock = Clock()
     w = make(clock)
     w.poll_once()
-    sent_before = w.out.getvalue()  # type: ignore[attr-defined]
+    sent_before = w.out.getvalue()  # type: ignore[attr-defined]  # the test's console output, kept on the instance
     counts = w.store.counts()
     clock.advance(hours=1)
     report, drained = w.poll_once()
@@ -149,7 +150,7 @@ def test_a_second_poll_is_conditional_and_sends_nothing(
     feed_requests = [r for r in site.requests if r.path == "/feed.xml"]
     assert feed_requests[-1].headers.get("if-none-match") == '"v1"'
     assert w.store.counts() == counts
-    assert w.out.getvalue() == sent_before  # type: ignore[attr-defined]
+    assert w.out.getvalue() == sent_before  # type: ignore[attr-defined]  # the test's console output, kept on the instance
     # the feed changes its validator but not its items: fetched again, still nothing new
     publish_site(site, etag='"v2"')
     clock.advance(hours=1)
@@ -164,19 +165,19 @@ def test_an_interrupted_cycle_loses_nothing_and_repeats_nothing(make: Callable[.
     real = w.pipeline.analyser.analyse
     calls = {"n": 0}
 
-    def dying(article):  # type: ignore[no-untyped-def]
+    def dying(article: Article) -> tuple[list[Claim], list[Finding]]:
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt("killed mid-cycle")
         return real(article)
 
-    w.pipeline.analyser.analyse = dying  # type: ignore[method-assign]
+    w.pipeline.analyser.analyse = dying  # type: ignore[method-assign]  # a fault injected into this instance
     with pytest.raises(KeyboardInterrupt):
         w.poll_once()
     with w.store.session() as s:
         processed_first = s.scalars(select(EntryRow).where(EntryRow.processed_at.is_not(None))).all()
     assert 1 <= len(processed_first) < 5
-    w.pipeline.analyser.analyse = real  # type: ignore[method-assign]
+    w.pipeline.analyser.analyse = real  # type: ignore[method-assign]  # the fault removed again
     # a restarted instance takes the feed over (its lease was released) and finishes the rest
     w2 = make(clock)
     report, _ = w2.poll_once()
@@ -200,7 +201,9 @@ def test_an_edited_article_is_rediffed_and_alerts_only_on_change(
     # the term article is edited: same claim, more words, and its feed summary changes
     page = (SITE / "term.html").read_text().replace("Analysts said", "Several analysts said")
     site.routes["/term.html"] = Route.text(page)
-    feed = site.routes["/feed.xml"].body.decode().replace("four years longer", "four years longer (updated)")  # type: ignore[union-attr]
+    body = site.routes["/feed.xml"].body
+    assert isinstance(body, bytes)
+    feed = body.decode().replace("four years longer", "four years longer (updated)")
     site.routes["/feed.xml"] = Route.text(feed, "application/rss+xml", etag='"v3"')
     clock.advance(hours=1)
     report, _ = w.poll_once()
@@ -224,7 +227,8 @@ def test_a_failing_feed_backs_off_and_is_reported(make: Callable[..., Watcher], 
     report, _ = w.poll_once()
     assert report.feeds_failed == 1 and report.errors_by_kind == {"parse": 1}
     (row,) = [r for r in w.store.feed_rows() if r.name == "demo"]
-    assert row.consecutive_failures == 2 and row.next_poll_at > clock.now + timedelta(minutes=15)
+    assert row.consecutive_failures == 2 and row.next_poll_at is not None
+    assert row.next_poll_at > clock.now + timedelta(minutes=15)
 
 
 def test_a_page_that_cannot_be_had_falls_back_to_the_summary(
@@ -247,7 +251,7 @@ def test_a_feed_failing_n_times_is_told_once(make: Callable[..., Watcher], site:
     for _ in range(7):
         w.poll_once()
         clock.advance(days=1)
-    out = w.out.getvalue()  # type: ignore[attr-defined]
+    out = w.out.getvalue()  # type: ignore[attr-defined]  # the test's console output, kept on the instance
     assert out.count("has failed 5 times in a row") == 1
     assert "HTTP 500" in out
     (row,) = [r for r in w.store.feed_rows() if r.name == "demo"]
@@ -312,7 +316,12 @@ def test_one_shot_runs_skip_the_feeds_file_when_it_did_not_change(
 
     loads: list[Path] = []
     real = feeds_module.load_feeds
-    monkeypatch.setattr(feeds_module, "load_feeds", lambda p: loads.append(Path(p)) or real(p))
+
+    def counted(p: Path) -> list[FeedSource]:
+        loads.append(Path(p))
+        return real(p)
+
+    monkeypatch.setattr(feeds_module, "load_feeds", counted)
     make().sync_feeds()
     assert len(loads) == 1
     make().sync_feeds()  # a second one-shot process on the same database

@@ -11,6 +11,7 @@ import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -29,10 +30,10 @@ CORPUS5 = ROOT / "tests" / "data" / "corpus5"
 SCORER = ROOT.parent / "shared" / "eval" / "score.py"
 
 
-def _findings(corpus: Path = CORPUS) -> list[dict[str, object]]:
+def _findings(corpus: Path = CORPUS) -> list[dict[str, Any]]:
     baseline = load_baseline(ROOT / "baseline" / "facts.yaml")
     entities = load_entities(ROOT / "config" / "entities.yaml")
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     for source in expand_sources([str(corpus / "articles")]):
         a = read_source(source)
         year = a.published.year if a.published else None
@@ -53,7 +54,7 @@ def _scorer() -> ModuleType | None:
     return module
 
 
-def _minimal_f1(labels: dict[str, dict], rows: list[dict[str, object]]) -> float:
+def _minimal_f1(labels: dict[str, dict[str, Any]], rows: list[dict[str, Any]]) -> float:
     """Greedy version of the scorer's matching (parties as sets, keywords in the text)."""
     matched = fp = expected = 0
     for aid, label in labels.items():
@@ -65,7 +66,7 @@ def _minimal_f1(labels: dict[str, dict], rows: list[dict[str, object]]) -> float
                 text = " ".join(
                     str(r[k]) for k in ("attribute", "baseline_value", "new_value", "evidence")
                 ).lower()
-                if i in used or r["kind"] != item["kind"] or not set(item["parties"]) <= set(r["parties"]):  # type: ignore[arg-type]
+                if i in used or r["kind"] != item["kind"] or not set(item["parties"]) <= set(r["parties"]):
                     continue
                 if item.get("keywords") and not any(k.lower() in text for k in item["keywords"]):
                     continue
@@ -74,8 +75,8 @@ def _minimal_f1(labels: dict[str, dict], rows: list[dict[str, object]]) -> float
                 break
         fp += len(flags) - len(used)
     p = matched / (matched + fp) if matched + fp else 1.0
-    r = matched / expected if expected else 1.0
-    return 2 * p * r / (p + r) if p + r else 0.0
+    recall = matched / expected if expected else 1.0
+    return 2 * p * recall / (p + recall) if p + recall else 0.0
 
 
 @pytest.mark.parametrize("corpus", [CORPUS, CORPUS2], ids=["heldout_like", "heldout_like2"])
@@ -105,7 +106,7 @@ def test_blind_corpora_do_not_regress(
     written after the reader was built; corpus5: 30 in formats none of the others has) at the alert
     threshold. First contact: F1 0.57, 0.65 and 0.35 (article recall 0.74, 0.80 and 0.36); the floors
     are what the reader reaches now, less a margin."""
-    rows = [r for r in _findings(corpus) if float(r["confidence"]) >= 0.5]  # type: ignore[arg-type]
+    rows = [r for r in _findings(corpus) if float(r["confidence"]) >= 0.5]
     scorer = _scorer()
     if scorer is None:
         labels = json.loads((corpus / "labels.json").read_text(encoding="utf-8"))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
-from botapi import parse_telegram_html
 
+from tests.botapi import parse_telegram_html
 from watcher.notify.render import (
     AlertView,
     DigestView,
@@ -27,7 +28,7 @@ T = datetime(2026, 11, 2, 14, 5, tzinfo=UTC)
 
 
 def finding(kind: FindingKind = FindingKind.NEW_DEAL, **changes: object) -> Finding:
-    values: dict[str, object] = dict(
+    values: dict[str, Any] = dict(
         kind=kind, parties=("Microsoft", "OpenAI"), attribute="compute_deal", baseline_fact=None,
         baseline_value=None, new_value="$250 billion", evidence=f"Evidence: {HOSTILE}", confidence=0.8,
         explanation="", baseline_sentence=None,
@@ -36,7 +37,7 @@ def finding(kind: FindingKind = FindingKind.NEW_DEAL, **changes: object) -> Find
         values.update(attribute="stake", baseline_fact="msft-openai-stake", baseline_value="49%", new_value="27%",
                       baseline_sentence=f"Seed: {HOSTILE}", explanation="27% differs from 49%")  # fmt: skip
     values.update(changes)
-    return Finding(**values)  # type: ignore[arg-type]
+    return Finding(**values)
 
 
 def view(kind: FindingKind = FindingKind.NEW_DEAL, n: int = 1, **changes: object) -> AlertView:
@@ -115,7 +116,7 @@ def test_summary_of_a_burst_is_one_valid_message_split_by_finding() -> None:
 
 
 def digest_view(**changes: object) -> DigestView:
-    values: dict[str, object] = dict(
+    values: dict[str, Any] = dict(
         period_start=T - timedelta(days=1), period_end=T, timezone="Europe/Berlin",
         flagged=[view(FindingKind.NEW_DEAL, 1), view(FindingKind.CONTRADICTION, 2), view(FindingKind.NEW_DEAL, 3)],
         confirmations=[view(FindingKind.CONFIRMATION, 4)], updates=[view(FindingKind.UPDATE, 5)],
@@ -125,7 +126,7 @@ def digest_view(**changes: object) -> DigestView:
         generated_at=T,
     )  # fmt: skip
     values.update(changes)
-    return DigestView(**values)  # type: ignore[arg-type]
+    return DigestView(**values)
 
 
 class _Html(HTMLParser):

@@ -9,11 +9,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import yaml
-from httpserver import LocalServer, Route
+
+from tests.httpserver import LocalServer, Route
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "watcher" / "demo" / "site"
@@ -25,7 +27,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+def wait_until(predicate: Callable[[], object], timeout: float) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:

@@ -10,10 +10,10 @@ import html
 import re
 
 import pytest
-from botapi import parse_telegram_html, utf16_len
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.botapi import parse_telegram_html, utf16_len
 from watcher.notify.split import split_plain_text, split_telegram_html, visible_len, visible_text
 
 

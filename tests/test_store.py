@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import inspect, select
 
 from watcher.errors import StorageError
-from watcher.store import db, open_store
+from watcher.store import Store, db, open_store
 from watcher.store.schema import FeedRow
 
 TABLES = {
@@ -34,7 +34,7 @@ def test_migrations_create_the_schema(db_url: str) -> None:
     engine.dispose()
 
 
-def test_datetimes_come_back_aware_utc(store) -> None:  # type: ignore[no-untyped-def]
+def test_datetimes_come_back_aware_utc(store: Store) -> None:
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     with store.session() as s:
         s.add(FeedRow(name="f", url="http://x/feed", next_poll_at=when, tags=["a"]))
@@ -44,7 +44,7 @@ def test_datetimes_come_back_aware_utc(store) -> None:  # type: ignore[no-untype
         assert row.tags == ["a"]
 
 
-def test_state_and_counts(store) -> None:  # type: ignore[no-untyped-def]
+def test_state_and_counts(store: Store) -> None:
     store.set_state("mute_until", "2026-01-01T00:00:00+00:00")
     store.set_state("mute_until", None)
     assert store.get_state("mute_until", "x") is None

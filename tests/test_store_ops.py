@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from watcher.store import open_store
-from watcher.store.article_ops import AlertPolicy
+from watcher.store import Store, open_store
+from watcher.store.article_ops import AlertPolicy, StoredEntry
 from watcher.store.feed_ops import MAX_BACKOFF, backoff
 from watcher.types import Article, FeedSource, Fetched, Finding, FindingKind
 
@@ -46,15 +46,15 @@ def article(url: str, text: str = "OpenAI signed a $9.7bn deal with Acme Cloud."
 
 
 def store_entry(
-    store,
+    store: Store,
     feed_id: int,
     identity: str,
     art: Article,
-    findings: list[Finding],  # type: ignore[no-untyped-def]
+    findings: list[Finding],
     story: int | None = None,
     policy: AlertPolicy = POLICY,
     now: datetime = T0,
-):
+) -> StoredEntry:
     return store.store_processed_entry(
         feed_id=feed_id,
         identity=identity,
@@ -72,12 +72,12 @@ def store_entry(
     )
 
 
-def feed_id(store, name: str = "f1") -> int:  # type: ignore[no-untyped-def]
+def feed_id(store: Store, name: str = "f1") -> int:
     store.sync_feeds([FeedSource(name=name, url=f"http://127.0.0.1/{name}.xml")])
     return next(r.id for r in store.feed_rows() if r.name == name)
 
 
-def test_sync_feeds_adds_updates_and_disables(store) -> None:  # type: ignore[no-untyped-def]
+def test_sync_feeds_adds_updates_and_disables(store: Store) -> None:
     store.sync_feeds([FeedSource("a", "http://x/a"), FeedSource("b", "http://x/b", interval=60, tags=("t",))])
     store.sync_feeds([FeedSource("b", "http://x/b2")])
     rows = {r.name: r for r in store.feed_rows()}
@@ -85,7 +85,7 @@ def test_sync_feeds_adds_updates_and_disables(store) -> None:  # type: ignore[no
     assert rows["b"].url == "http://x/b2" and rows["b"].interval_s is None and rows["b"].tags == []
 
 
-def test_a_claimed_feed_is_not_claimed_again_until_its_lease_ends(store) -> None:  # type: ignore[no-untyped-def]
+def test_a_claimed_feed_is_not_claimed_again_until_its_lease_ends(store: Store) -> None:
     fid = feed_id(store)
     assert [f.id for f in store.claim_due_feeds(T0, "one", LEASE)] == [fid]
     assert store.claim_due_feeds(T0 + timedelta(seconds=1), "two", LEASE) == []
@@ -93,7 +93,7 @@ def test_a_claimed_feed_is_not_claimed_again_until_its_lease_ends(store) -> None
     assert [f.id for f in store.claim_due_feeds(T0 + LEASE + timedelta(seconds=1), "two", LEASE)] == [fid]
 
 
-def test_success_sets_next_poll_and_failure_backs_off(store) -> None:  # type: ignore[no-untyped-def]
+def test_success_sets_next_poll_and_failure_backs_off(store: Store) -> None:
     fid = feed_id(store)
     store.claim_due_feeds(T0, "me", LEASE)
     store.record_feed_success(
@@ -119,7 +119,7 @@ def test_backoff_is_exponential_and_capped() -> None:
     assert backoff(30, base) == MAX_BACKOFF
 
 
-def test_storing_an_entry_queues_one_alert_per_target_once(store) -> None:  # type: ignore[no-untyped-def]
+def test_storing_an_entry_queues_one_alert_per_target_once(store: Store) -> None:
     fid = feed_id(store)
     r1 = store_entry(store, fid, "guid-1", article("http://n/1"), [finding()])
     assert (r1.new_findings, r1.new_deliveries) == (1, 2)
@@ -130,7 +130,7 @@ def test_storing_an_entry_queues_one_alert_per_target_once(store) -> None:  # ty
     assert store.counts()["deliveries"] == 2 and store.counts()["articles"] == 1
 
 
-def test_low_confidence_and_confirmations_do_not_alert(store) -> None:  # type: ignore[no-untyped-def]
+def test_low_confidence_and_confirmations_do_not_alert(store: Store) -> None:
     fid = feed_id(store)
     r = store_entry(
         store,
@@ -151,7 +151,7 @@ def test_low_confidence_and_confirmations_do_not_alert(store) -> None:  # type: 
     assert (r.new_findings, r.new_deliveries) == (1, 0)
 
 
-def test_a_second_outlet_adds_a_source_instead_of_a_new_alert(store) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_outlet_adds_a_source_instead_of_a_new_alert(store: Store) -> None:
     fid = feed_id(store)
     first = store_entry(store, fid, "a", article("http://one/x", h="h1"), [finding()])
     jobs = store.claim_deliveries(T0, "me", LEASE)
@@ -171,7 +171,7 @@ def test_a_second_outlet_adds_a_source_instead_of_a_new_alert(store) -> None:  #
     assert len(edits) == 2 and all(j.is_edit and j.sources == 2 and j.remote_id for j in edits)
 
 
-def test_an_edited_article_alerts_only_on_changed_findings(store) -> None:  # type: ignore[no-untyped-def]
+def test_an_edited_article_alerts_only_on_changed_findings(store: Store) -> None:
     fid = feed_id(store)
     store_entry(store, fid, "a", article("http://one/x"), [finding()])
     r = store_entry(
@@ -182,7 +182,7 @@ def test_an_edited_article_alerts_only_on_changed_findings(store) -> None:  # ty
     assert (r.new_findings, r.retracted_findings) == (0, 1)
 
 
-def test_delivery_leases_retries_and_permanent_failures(store) -> None:  # type: ignore[no-untyped-def]
+def test_delivery_leases_retries_and_permanent_failures(store: Store) -> None:
     fid = feed_id(store)
     store_entry(store, fid, "a", article("http://one/x"), [finding()])
     jobs = store.claim_deliveries(T0, "one", LEASE)
@@ -199,7 +199,7 @@ def test_delivery_leases_retries_and_permanent_failures(store) -> None:  # type:
     assert store.pending_deliveries(T0) == 0
 
 
-def test_digest_period_is_claimed_once(store) -> None:  # type: ignore[no-untyped-def]
+def test_digest_period_is_claimed_once(store: Store) -> None:
     start, end = T0 - timedelta(days=1), T0
     d = store.claim_digest(start, end, "one", T0, LEASE)
     assert d is not None
@@ -238,7 +238,7 @@ def test_two_instances_claim_disjoint_feeds_on_postgres(pg_url: str) -> None:
     assert len(all_ids) == len(set(all_ids)) == 60
 
 
-def test_only_the_lease_holder_marks_a_delivery_sent(store) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_lease_holder_marks_a_delivery_sent(store: Store) -> None:
     """Issue 13 (4): a sender whose lease ran out and was taken over marks nothing, renews nothing."""
     fid = feed_id(store)
     store_entry(store, fid, "a", article("http://one/x"), [finding()])
@@ -257,7 +257,7 @@ def test_only_the_lease_holder_marks_a_delivery_sent(store) -> None:  # type: ig
     assert store.renew_leases(ids, second[0].lease, later + LEASE) == set()  # finished: nothing to renew
 
 
-def test_many_304s_are_recorded_in_one_statement(store) -> None:  # type: ignore[no-untyped-def]
+def test_many_304s_are_recorded_in_one_statement(store: Store) -> None:
     """Issue 14: a cycle's not-modified feeds are written with one executemany, not a transaction each;
     the outcome is what record_feed_success gives a 304."""
     from sqlalchemy import event

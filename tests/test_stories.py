@@ -191,9 +191,14 @@ def test_story_lookup_compares_a_bounded_number_of_stories(
     texts = [_synthetic(rng, common) for _ in range(stored)]
     for i, text in enumerate(texts):
         index.add(_sketch(text), story_id=i + 1)
-    calls = []
+    calls: list[int] = []
     real = stories_module.similar
-    monkeypatch.setattr(stories_module, "similar", lambda a, b: calls.append(1) or real(a, b))
+
+    def counted(a: Fingerprint, b: Fingerprint) -> bool:
+        calls.append(1)
+        return real(a, b)
+
+    monkeypatch.setattr(stories_module, "similar", counted)
     most = 0
     for _ in range(20):
         calls.clear()

@@ -7,8 +7,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from botapi import BotApiServer, Fault
 
+from tests.botapi import BotApiServer, Fault
 from watcher.errors import DeliveryError
 from watcher.notify.render import AlertView, render_alert_html, render_alert_text
 from watcher.notify.telegram import ChatPacer, TelegramDeliveryError, TelegramSender

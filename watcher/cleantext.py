@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 _BAD = re.compile("[\x00\ud800-\udfff]")
 # numeric character references no parser can turn into a valid character: NUL, surrogates, > U+10FFFF
 _CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
 
-T = TypeVar("T")
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def clean(value: str) -> str:
@@ -35,7 +38,7 @@ def clean_optional(value: str | None) -> str | None:
 def clean_fields(obj: T) -> T:
     """A copy of a dataclass with every str field (and every str in a tuple field) cleaned."""
     changes: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+    for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         if isinstance(value, str):
             new: Any = clean(value)
@@ -45,7 +48,7 @@ def clean_fields(obj: T) -> T:
             continue
         if new != value:
             changes[f.name] = new
-    return dataclasses.replace(obj, **changes) if changes else obj  # type: ignore[type-var]
+    return dataclasses.replace(obj, **changes) if changes else obj
 
 
 def _bad_charref(match: re.Match[bytes]) -> bytes:

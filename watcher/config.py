@@ -75,7 +75,7 @@ class _CheckedYamlSource(YamlConfigSettingsSource):
         data = parse_yaml(file_path, text) or {}
         if isinstance(data, dict):
             reject_unknown_keys(file_path, text, data, Settings.model_fields)
-        return data  # type: ignore[no-any-return]
+        return data
 
 
 class Settings(BaseSettings):

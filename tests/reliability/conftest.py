@@ -24,7 +24,7 @@ import io
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,15 +32,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from botapi import BotApiServer
-from factories import store_article
+from pluggy import Result
 
+from tests.botapi import BotApiServer
+from tests.factories import store_article
 from watcher.app.root import Watcher, make_watcher
 from watcher.config import load_settings
 from watcher.ingest.http import HttpClient
 from watcher.notify.channels import TelegramChannel
 from watcher.notify.telegram import ChatPacer, TelegramSender
-from watcher.store import open_store
+from watcher.store import Store, open_store
 from watcher.store.article_ops import AlertPolicy
 from watcher.types import Article, Finding, FindingKind
 
@@ -111,7 +112,9 @@ def ledger(request: pytest.FixtureRequest) -> Ledger:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Result[pytest.TestReport], None]:
     outcome = yield
     report = outcome.get_result()
     if "reliability" not in str(item.path):
@@ -145,7 +148,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         _TOTALS.failed += 1
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int | pytest.ExitCode, config: pytest.Config
+) -> None:
     t = _TOTALS
     cases = t.passed + t.failed + t.xfailed
     if cases == 0:
@@ -195,7 +200,7 @@ def fake_time() -> FakeTime:
 
 
 @pytest.fixture
-def sqlite_store(sqlite_url: str):  # type: ignore[no-untyped-def]
+def sqlite_store(sqlite_url: str) -> Iterator[Store]:
     """A migrated SQLite store (for cases whose subject is not the database)."""
     from watcher.store import open_store
 
@@ -213,7 +218,7 @@ def vendor(i: int) -> str:
 
 
 def queue_alerts(
-    store,  # type: ignore[no-untyped-def]
+    store: Store,
     n: int,
     *,
     chat: int = CHAT,

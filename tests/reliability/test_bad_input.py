@@ -13,16 +13,20 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from botapi import BotApiServer
-from httpserver import LocalServer, Route, gzip_bomb, huge_body
 from sqlalchemy import select
-from stallserver import STALLS, StallServer
 
+from tests.botapi import BotApiServer
+from tests.httpserver import LocalServer, Route, gzip_bomb, huge_body
+from tests.stallserver import STALLS, StallServer
 from watcher.app.root import Watcher
 from watcher.ingest.http import HttpClient
 from watcher.store.schema import ArticleRow, EntryRow, FeedRow
+
+if TYPE_CHECKING:
+    from tests.reliability.conftest import Kit, Ledger
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 CHAT = 6161
@@ -85,7 +89,7 @@ def api() -> Iterator[BotApiServer]:
 
 
 @pytest.fixture
-def make(sqlite_url: str, tmp_path: Path, api: BotApiServer, kit) -> Iterator[Callable[[dict[str, str]], Watcher]]:  # type: ignore[no-untyped-def]
+def make(sqlite_url: str, tmp_path: Path, api: BotApiServer, kit: type[Kit]) -> Iterator[Callable[[dict[str, str]], Watcher]]:
     http = HttpClient(timeout=2, max_bytes=MAX_BYTES, allow_private_networks=True, resolver=loopback_only)
     with kit.telegram_watchers(sqlite_url, tmp_path, api, chat=CHAT, now=T0, http=http, http_timeout=2,
                            max_page_bytes=MAX_BYTES) as factory:  # fmt: skip
@@ -96,7 +100,7 @@ def feed_rows(w: Watcher) -> dict[str, FeedRow]:
     return {row.name: row for row in w.store.feed_rows()}
 
 
-def assert_good_feed_processed(w: Watcher, api: BotApiServer, ledger, kit) -> None:  # type: ignore[no-untyped-def]
+def assert_good_feed_processed(w: Watcher, api: BotApiServer, ledger: Ledger, kit: type[Kit]) -> None:
     good_id = feed_rows(w)["good"].id
     with w.store.session() as s:
         entries = s.scalars(select(EntryRow).where(EntryRow.feed_id == good_id)).all()
@@ -107,9 +111,9 @@ def assert_good_feed_processed(w: Watcher, api: BotApiServer, ledger, kit) -> No
     ledger.count(kit.per_name(texts, names), names)
 
 
-def test_every_feed_of_the_shared_corpus_in_one_cycle(  # type: ignore[no-untyped-def]
-    site: LocalServer, make, api, ledger, kit, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+def test_every_feed_of_the_shared_corpus_in_one_cycle(
+    site: LocalServer, make: Callable[[dict[str, str]], Watcher], api: BotApiServer, ledger: Ledger, kit: type[Kit], monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = kit.shared_path("corpus", "feeds")
     files = sorted(
         p for p in root.rglob("*") if p.is_file() and p.suffix in (".xml", ".json", ".rss", ".atom")
@@ -193,8 +197,8 @@ def hostile_feeds(site: LocalServer) -> dict[str, str]:
     }
 
 
-def test_hostile_feeds_and_pages_fail_alone_and_the_cycle_goes_on(  # type: ignore[no-untyped-def]
-    site: LocalServer, make, api, ledger, kit, caplog: pytest.LogCaptureFixture
+def test_hostile_feeds_and_pages_fail_alone_and_the_cycle_goes_on(
+    site: LocalServer, make: Callable[[dict[str, str]], Watcher], api: BotApiServer, ledger: Ledger, kit: type[Kit], caplog: pytest.LogCaptureFixture
 ) -> None:
     hostile = hostile_feeds(site)
     expected = encoded_feeds(site)
@@ -228,8 +232,8 @@ def test_hostile_feeds_and_pages_fail_alone_and_the_cycle_goes_on(  # type: igno
     assert_good_feed_processed(w, api, ledger, kit)
 
 
-def test_stalling_feeds_and_pages_fail_alone_within_the_deadline(  # type: ignore[no-untyped-def]
-    site: LocalServer, make, api, ledger, kit
+def test_stalling_feeds_and_pages_fail_alone_within_the_deadline(
+    site: LocalServer, make: Callable[[dict[str, str]], Watcher], api: BotApiServer, ledger: Ledger, kit: type[Kit]
 ) -> None:
     """Issue #13, item 1: each stall form (a header, a status line byte by byte, 102 Processing again
     and again, a chunk extension, a trailer) dripped every 0.1 s against a 2 s whole-request deadline,
@@ -270,8 +274,8 @@ def test_stalling_feeds_and_pages_fail_alone_within_the_deadline(  # type: ignor
 HOSTILE_TITLE = '<script>alert(1)</script> OpenAI signs deal with Evilcorp Cloud </b> & "Co" <i>'
 
 
-def test_hostile_titles_arrive_escaped_in_telegram_and_in_the_digest(  # type: ignore[no-untyped-def]
-    site: LocalServer, make, api, ledger, kit
+def test_hostile_titles_arrive_escaped_in_telegram_and_in_the_digest(
+    site: LocalServer, make: Callable[[dict[str, str]], Watcher], api: BotApiServer, ledger: Ledger, kit: type[Kit]
 ) -> None:
     import html
 

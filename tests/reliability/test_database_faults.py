@@ -10,21 +10,26 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-from botapi import BotApiServer
-from deal_pages import COMPANIES as ALL_COMPANIES
-from deal_pages import article_page as deal_page
-from httpserver import LocalServer, Route
 from sqlalchemy import create_engine, text
 
+from tests.botapi import BotApiServer
+from tests.httpserver import LocalServer, Route
+from tests.reliability.deal_pages import COMPANIES as ALL_COMPANIES
+from tests.reliability.deal_pages import article_page as deal_page
 from watcher.app.root import Watcher, make_watcher
 from watcher.config import load_settings
 from watcher.errors import StorageError
 from watcher.notify.channels import TelegramChannel
 from watcher.notify.telegram import ChatPacer, TelegramSender
 from watcher.store import open_store
+from watcher.types import Article, Claim, Finding
+
+if TYPE_CHECKING:
+    from tests.reliability.conftest import Kit, Ledger
 
 pytestmark = pytest.mark.postgres
 CHAT = 5151
@@ -103,7 +108,7 @@ def make(
         w.close()
 
 
-def assert_exactly_once(w: Watcher, api: BotApiServer, ledger, kit) -> None:  # type: ignore[no-untyped-def]
+def assert_exactly_once(w: Watcher, api: BotApiServer, ledger: Ledger, kit: type[Kit]) -> None:
     with w.store.session() as s:
         entries = s.execute(text("SELECT identity, processed_at IS NOT NULL FROM entries")).all()
         articles = s.execute(text("SELECT count(*) FROM articles")).scalar_one()
@@ -133,15 +138,15 @@ def run_cycle(w: Watcher) -> StorageError | None:
     return None
 
 
-def test_sessions_killed_mid_cycle_then_a_second_cycle_loses_and_repeats_nothing(  # type: ignore[no-untyped-def]
-    make, pg_url: str, api: BotApiServer, ledger, kit
+def test_sessions_killed_mid_cycle_then_a_second_cycle_loses_and_repeats_nothing(
+    make: Callable[[], Watcher], pg_url: str, api: BotApiServer, ledger: Ledger, kit: type[Kit]
 ) -> None:
     w = make()
     real = w.pipeline.analyser.analyse
     calls = {"n": 0, "killed": 0}
     lock = threading.Lock()
 
-    def analyse_then_kill(article):  # type: ignore[no-untyped-def]
+    def analyse_then_kill(article: Article) -> tuple[list[Claim], list[Finding]]:
         result = real(article)
         with lock:
             calls["n"] += 1
@@ -149,18 +154,18 @@ def test_sessions_killed_mid_cycle_then_a_second_cycle_loses_and_repeats_nothing
                 calls["killed"] = terminate_others(pg_url)
         return result
 
-    w.pipeline.analyser.analyse = analyse_then_kill  # type: ignore[method-assign]
+    w.pipeline.analyser.analyse = analyse_then_kill  # type: ignore[method-assign]  # a fault for this instance
     ledger.inject("db:terminate-backends")
     run_cycle(w)
     assert calls["killed"] >= 1  # the fault really hit live sessions
-    w.pipeline.analyser.analyse = real  # type: ignore[method-assign]
+    w.pipeline.analyser.analyse = real  # type: ignore[method-assign]  # the fault removed again
     error = run_cycle(w)
     assert error is None, error
     assert_exactly_once(w, api, ledger, kit)
 
 
-def test_sessions_killed_while_a_page_is_served(  # type: ignore[no-untyped-def]
-    make, pg_url: str, site: LocalServer, api: BotApiServer, ledger, kit
+def test_sessions_killed_while_a_page_is_served(
+    make: Callable[[], Watcher], pg_url: str, site: LocalServer, api: BotApiServer, ledger: Ledger, kit: type[Kit]
 ) -> None:
     """Injected from the web server: the kill happens while the pipeline waits for page 4."""
     killed: list[int] = []
@@ -179,7 +184,7 @@ def test_sessions_killed_while_a_page_is_served(  # type: ignore[no-untyped-def]
     assert_exactly_once(w, api, ledger, kit)
 
 
-def test_sessions_killed_during_delivery(make, pg_url: str, api: BotApiServer, ledger, kit) -> None:  # type: ignore[no-untyped-def]
+def test_sessions_killed_during_delivery(make: Callable[[], Watcher], pg_url: str, api: BotApiServer, ledger: Ledger, kit: type[Kit]) -> None:
     """Killed between two sends of one drain: the alerts sent are marked, the rest go next time."""
     w = make()
     w.outbox.summary_threshold = 100  # one message per alert, so the kill falls between sends
@@ -188,19 +193,19 @@ def test_sessions_killed_during_delivery(make, pg_url: str, api: BotApiServer, l
     real_send = channel.send
     sends = {"n": 0}
 
-    def send_then_kill(*args, **kw):  # type: ignore[no-untyped-def]
+    def send_then_kill(*args: Any, **kw: Any) -> str:
         remote = real_send(*args, **kw)
         sends["n"] += 1
         if sends["n"] == 2:
             assert terminate_others(pg_url) >= 0
         return remote
 
-    channel.send = send_then_kill  # type: ignore[method-assign]
+    channel.send = send_then_kill  # type: ignore[method-assign]  # a fault for this channel only
     ledger.inject("db:terminate-backends")
     try:
         w.deliver()
     except StorageError:  # the drain may stop on the dead connection; the rows stay in the store
         pass
-    channel.send = real_send  # type: ignore[method-assign]
+    channel.send = real_send  # type: ignore[method-assign]  # the fault removed again
     w.deliver()
     assert_exactly_once(w, api, ledger, kit)

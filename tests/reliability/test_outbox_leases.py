@@ -12,13 +12,19 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
-from botapi import BotApiServer, Fault
+from sqlalchemy.orm import Session
 
+from tests.botapi import BotApiServer, Fault
 from watcher.notify.channels import TelegramChannel
 from watcher.notify.outbox import Outbox
 from watcher.notify.telegram import ChatPacer, TelegramSender
+from watcher.store import Store
+
+if TYPE_CHECKING:
+    from tests.reliability.conftest import Kit, Ledger
 
 CHATS = (101, 102, 103, 104)
 SLOW = 0.6  # seconds per sendMessage: four of them outlast the lease below
@@ -42,7 +48,7 @@ def real_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def test_a_slow_bot_api_with_concurrent_drains_sends_each_alert_once(store, api, sender, ledger, kit) -> None:  # type: ignore[no-untyped-def]
+def test_a_slow_bot_api_with_concurrent_drains_sends_each_alert_once(store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]) -> None:
     """The probe's case: a Bot API answering slowly, four chats, four alerts, drains every 0.3 s beside
     the one at work (as `watcher run`'s poll and deliver jobs do). Before: the rows waiting in the
     first drain's batch lost their lease and went out twice."""
@@ -73,16 +79,16 @@ def test_a_slow_bot_api_with_concurrent_drains_sends_each_alert_once(store, api,
     assert store.delivery_counts() == {"sent": len(names)}
 
 
-def test_a_crash_right_after_a_summary_resends_nothing(store, api, sender, ledger, kit) -> None:  # type: ignore[no-untyped-def]
+def test_a_crash_right_after_a_summary_resends_nothing(store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]) -> None:
     """The process dies at the first commit after a summary of 20 went out. Before: one row was
     marked per transaction, so the rest went out again (3 of 20 in the probe's SIGKILL trial). Now
     all 20 are marked in one transaction with the message id."""
     names = kit.queue_alerts(store, 20)
     t = kit.FakeTime()
-    real_session, dead = store.session, []
+    real_session, dead = store.session, list[bool]()
 
     @contextmanager
-    def dying_session():  # type: ignore[no-untyped-def]
+    def dying_session() -> Iterator[Session]:
         if dead:
             raise SystemExit("SIGKILL")
         with real_session() as s:
@@ -90,12 +96,12 @@ def test_a_crash_right_after_a_summary_resends_nothing(store, api, sender, ledge
         if api.calls_to("sendMessage"):
             dead.append(True)
 
-    store.session = dying_session
+    store.session = dying_session  # type: ignore[method-assign]  # a fault injected into this store only
     ledger.inject("process killed after a summary")
     with pytest.raises(SystemExit):
         Outbox(store=store, channels={"telegram": TelegramChannel(sender)}, owner="rel", clock=t.clock,
                sleep=t.sleep).drain()  # fmt: skip
-    store.session = real_session
+    store.session = real_session  # type: ignore[method-assign]  # the fault removed again
     t.advance(minutes=30)  # every lease long gone; the next process drains
     Outbox(store=store, channels={"telegram": TelegramChannel(sender)}, owner="rel2", clock=t.clock,
            sleep=t.sleep).drain()  # fmt: skip
@@ -103,7 +109,7 @@ def test_a_crash_right_after_a_summary_resends_nothing(store, api, sender, ledge
     assert len(api.sent_to(kit.CHAT)) == 1 and store.delivery_counts() == {"sent": 20}
 
 
-def test_huge_headline_and_evidence_make_one_message(store, api, sender, ledger, kit) -> None:  # type: ignore[no-untyped-def]
+def test_huge_headline_and_evidence_make_one_message(store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]) -> None:
     """A 600 KB headline (the probe's alert of 294 messages) and a 600 KB evidence sentence."""
     from watcher.store.schema import FindingRow
 

@@ -15,18 +15,22 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from botapi import BotApiServer
-from deal_pages import COMPANIES, article_page
-from httpserver import LocalServer, Route
 from sqlalchemy import func, select, text
 
+from tests.botapi import BotApiServer
+from tests.httpserver import LocalServer, Route
+from tests.reliability.deal_pages import COMPANIES, article_page
 from watcher.app.root import Watcher
 from watcher.store import Store, open_store
 from watcher.store.article_ops import AlertPolicy
 from watcher.store.schema import ArticleRow, DeliveryRow, EntryRow, FeedRow, StoryRow
 from watcher.types import Article, Finding, FindingKind
+
+if TYPE_CHECKING:
+    from tests.reliability.conftest import Kit, Ledger
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 CHAT = 7171
@@ -58,7 +62,7 @@ def api() -> Iterator[BotApiServer]:
 
 
 @pytest.fixture
-def make(db_url: str, tmp_path: Path, api: BotApiServer, kit) -> Iterator[Callable[[dict[str, str]], Watcher]]:  # type: ignore[no-untyped-def]
+def make(db_url: str, tmp_path: Path, api: BotApiServer, kit: type[Kit]) -> Iterator[Callable[[dict[str, str]], Watcher]]:
     with kit.telegram_watchers(db_url, tmp_path, api, chat=CHAT, now=T0) as build:
 
         def factory(feeds: dict[str, str]) -> Watcher:
@@ -86,8 +90,8 @@ POISONS = {  # name: (title of the poisoned entry, its summary, its guid)
 
 
 @pytest.mark.parametrize("poison", sorted(POISONS))
-def test_one_poisoned_entry_costs_nothing_but_its_bad_characters(  # type: ignore[no-untyped-def]
-    poison: str, make, site: LocalServer, api: BotApiServer, ledger
+def test_one_poisoned_entry_costs_nothing_but_its_bad_characters(
+    poison: str, make: Callable[[dict[str, str]], Watcher], site: LocalServer, api: BotApiServer, ledger: Ledger
 ) -> None:
     """Before: a raw DataError and exit 1 on every poll (NUL, PostgreSQL), or the whole feed a parse
     error (surrogate, both databases), or a DataError (identity over 1000 characters, PostgreSQL)."""
@@ -131,8 +135,8 @@ def _refuse_articles_titled(store: Store, word: str) -> None:
                               "BEGIN SELECT RAISE(ABORT, 'refused'); END"))  # fmt: skip
 
 
-def test_a_write_the_database_refuses_fails_that_entry_alone(  # type: ignore[no-untyped-def]
-    make, site: LocalServer, api: BotApiServer, ledger
+def test_a_write_the_database_refuses_fails_that_entry_alone(
+    make: Callable[[dict[str, str]], Watcher], site: LocalServer, api: BotApiServer, ledger: Ledger
 ) -> None:
     base = site.url("").rstrip("/")
     site.routes["/poison.xml"] = Route.text(rss("".join(item(f"OpenAI deal {i}", f"{base}/a{i}.html")
@@ -158,8 +162,8 @@ def test_a_write_the_database_refuses_fails_that_entry_alone(  # type: ignore[no
 # --------------------------------------------------------------------------- item 3: shared links
 
 
-def test_the_same_links_in_several_feeds_are_one_article_and_one_alert_each(  # type: ignore[no-untyped-def]
-    make, site: LocalServer, api: BotApiServer, ledger
+def test_the_same_links_in_several_feeds_are_one_article_and_one_alert_each(
+    make: Callable[[dict[str, str]], Watcher], site: LocalServer, api: BotApiServer, ledger: Ledger
 ) -> None:
     base = site.url("").rstrip("/")
     for f in range(FEEDS):  # each feed its own guids and link decorations; the pages are the same
@@ -188,8 +192,8 @@ def _deal(i: int) -> Finding:
                    explanation="new")  # fmt: skip
 
 
-def test_instances_storing_one_article_at_once_make_one_row_one_story_one_alert(  # type: ignore[no-untyped-def]
-    db_url: str, ledger
+def test_instances_storing_one_article_at_once_make_one_row_one_story_one_alert(
+    db_url: str, ledger: Ledger
 ) -> None:
     """No pipeline lock to help: separate stores (as separate instances) write the same URL at once."""
     writers = 6

@@ -11,15 +11,20 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
-from botapi import BotApiServer
-from deal_pages import COMPANIES, article_page
-from httpserver import LocalServer, Route
 from sqlalchemy import create_engine, text
+
+from tests.botapi import BotApiServer
+from tests.httpserver import LocalServer, Route
+from tests.reliability.deal_pages import COMPANIES, article_page
+
+if TYPE_CHECKING:
+    from tests.reliability.conftest import Ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = 777
@@ -81,7 +86,7 @@ def write_feeds(tmp_path: Path, site: LocalServer) -> Path:
     return path
 
 
-def wait_until(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+def wait_until(predicate: Callable[[], object], timeout: float) -> bool:
     """Waits for another process to reach a point (polling; never a timed assertion)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -195,12 +200,12 @@ def test_sigkill_mid_cycle_then_restart_loses_nothing_and_repeats_nothing(
 
 
 def test_sigterm_stops_watcher_run_within_seconds_while_a_fetch_stalls(
-    db_url: str, tmp_path: Path, site: LocalServer, ledger
-) -> None:  # type: ignore[no-untyped-def]
+    db_url: str, tmp_path: Path, site: LocalServer, ledger: Ledger
+) -> None:
     """Issue #13, item 1: SIGTERM while `watcher run` waits on a feed that drips a header byte every
     0.1 s (against a 60 s deadline, so only cancelling can end the fetch): the process exits in a
     few seconds, status 0, the stalled feed is not marked failed and its lease is released."""
-    from stallserver import STALLS, StallServer
+    from tests.stallserver import STALLS, StallServer
 
     with StallServer(STALLS["header"], limit=90) as stall:
         feeds = tmp_path / "feeds.yaml"

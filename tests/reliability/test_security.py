@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
-from botapi import BotApiServer
-from httpserver import LocalServer, Route
 from sqlalchemy import select
 
-from watcher.app.root import make_watcher
+from tests.botapi import BotApiServer
+from tests.httpserver import LocalServer, Route
+from watcher.app.root import Watcher, make_watcher
 from watcher.config import load_settings
 from watcher.errors import DeliveryError, FetchError, StorageError
 from watcher.ingest.http import HttpClient, guarded_transport
@@ -26,6 +27,9 @@ from watcher.notify.telegram import ChatPacer, TelegramSender
 from watcher.notify.telegram_commands import TelegramCommands
 from watcher.store import open_store
 from watcher.store.schema import EntryRow
+
+if TYPE_CHECKING:
+    from tests.reliability.conftest import Ledger
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 TOKEN = "987654321:AAH-s3cr3t-b0t-t0ken-do-not-log-XYZ"
@@ -40,7 +44,9 @@ def site() -> Iterator[LocalServer]:
         yield server
 
 
-def watcher_for(sqlite_url: str, tmp_path: Path, feeds: dict[str, str], *, allow_private: bool = False):  # type: ignore[no-untyped-def]
+def watcher_for(
+    sqlite_url: str, tmp_path: Path, feeds: dict[str, str], *, allow_private: bool = False
+) -> Watcher:
     feeds_file = tmp_path / "feeds.yaml"
     feeds_file.write_text(yaml.safe_dump({"feeds": [{"name": n, "url": u} for n, u in feeds.items()]}))
     settings = load_settings(database_url=sqlite_url, feeds_file=feeds_file, delivery_deadline=0,
@@ -50,8 +56,8 @@ def watcher_for(sqlite_url: str, tmp_path: Path, feeds: dict[str, str], *, allow
                         channels={"console": ConsoleChannel(out)}, stream=out)  # fmt: skip
 
 
-def test_non_public_addresses_are_refused_through_the_pipeline(  # type: ignore[no-untyped-def]
-    sqlite_url: str, tmp_path: Path, site: LocalServer, ledger
+def test_non_public_addresses_are_refused_through_the_pipeline(
+    sqlite_url: str, tmp_path: Path, site: LocalServer, ledger: Ledger
 ) -> None:
     port = site.port
     hosts = ["127.0.0.1", "10.0.0.8", "192.168.1.1", "172.16.0.1", "169.254.169.254", "100.64.0.1",
@@ -71,7 +77,7 @@ def test_non_public_addresses_are_refused_through_the_pipeline(  # type: ignore[
     ledger.outcome(items=len(hosts), lost=0, duplicated=len(site.requests))
 
 
-def test_a_redirect_to_loopback_is_refused_on_the_hop(site: LocalServer, ledger) -> None:  # type: ignore[no-untyped-def]
+def test_a_redirect_to_loopback_is_refused_on_the_hop(site: LocalServer, ledger: Ledger) -> None:
     """A public-looking name redirects to 127.0.0.1: the hop is checked (resolver injected)."""
     site.routes["/go"] = Route.redirect(f"http://127.0.0.1:{site.port}/feed.xml")
     answers = {"news.example": ["127.0.0.1"]}  # our own server, pretending to be public
@@ -89,8 +95,8 @@ def test_a_redirect_to_loopback_is_refused_on_the_hop(site: LocalServer, ledger)
     assert [r.path for r in site.requests] == ["/go"]  # the target was never requested
 
 
-def test_xml_external_entities_are_never_expanded(  # type: ignore[no-untyped-def]
-    sqlite_url: str, tmp_path: Path, site: LocalServer, ledger
+def test_xml_external_entities_are_never_expanded(
+    sqlite_url: str, tmp_path: Path, site: LocalServer, ledger: Ledger
 ) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("MARKER-XXE-7f3a")
@@ -115,9 +121,9 @@ def test_xml_external_entities_are_never_expanded(  # type: ignore[no-untyped-de
     assert not any("MARKER-XXE" in x for x in stored), stored
 
 
-def test_commands_from_chats_not_allowed_get_no_answer(ledger) -> None:  # type: ignore[no-untyped-def]
+def test_commands_from_chats_not_allowed_get_no_answer(ledger: Ledger) -> None:
     class Handler:
-        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        def __getattr__(self, name: str) -> Callable[..., str]:
             return lambda *a: f"answer to {name}"
 
     with BotApiServer() as api:
@@ -135,8 +141,8 @@ def test_commands_from_chats_not_allowed_get_no_answer(ledger) -> None:  # type:
         assert api.calls_to("answerCallbackQuery") == []
 
 
-def test_secrets_are_absent_from_logs_and_error_messages(  # type: ignore[no-untyped-def]
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, ledger
+def test_secrets_are_absent_from_logs_and_error_messages(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, ledger: Ledger
 ) -> None:
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
@@ -147,7 +153,7 @@ def test_secrets_are_absent_from_logs_and_error_messages(  # type: ignore[no-unt
                 sender.send(1, "hi", plain_fallback="hi")
         texts.append(str(tg.value))
     # an SMTP login that cannot work (nothing listens)
-    from smtpserver import free_port
+    from tests.smtpserver import free_port
 
     email = EmailSender("127.0.0.1", free_port(), user="u", password=PASSWORD, starttls=False, timeout=1)
     with pytest.raises(DeliveryError) as em:

@@ -7,19 +7,24 @@ such), is sent exactly once after the fault clears (``send_due`` again), and nev
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
-from smtpserver import SmtpServer
 from sqlalchemy import select
 
+from tests.smtpserver import SmtpServer
 from watcher.errors import DeliveryError
 from watcher.notify.channels import EmailDigestSink
 from watcher.notify.digest import FIRST_START_KEY, DigestService
 from watcher.notify.email import EmailSender
+from watcher.store import Store
 from watcher.store.schema import DigestRow
+
+if TYPE_CHECKING:
+    from tests.reliability.conftest import Kit, Ledger
 
 TO = "analyst@example.org"
 CLIENT_TIMEOUT = 1.0  # seconds; a stall of STALL outlasts it (generous: CI machines are busy)
@@ -33,7 +38,7 @@ def smtp() -> Iterator[SmtpServer]:
         yield server
 
 
-def service(store, smtp: SmtpServer, clock) -> DigestService:  # type: ignore[no-untyped-def]
+def service(store: Store, smtp: SmtpServer, clock: Callable[[], datetime]) -> DigestService:
     # an instance running since long before: the first-run rule (no catch-up digest) does not apply
     store.set_state(FIRST_START_KEY, datetime(2000, 1, 1, tzinfo=UTC).isoformat())
     sender = EmailSender(smtp.host, smtp.port, starttls=False, timeout=CLIENT_TIMEOUT,
@@ -42,7 +47,7 @@ def service(store, smtp: SmtpServer, clock) -> DigestService:  # type: ignore[no
                          tz=ZoneInfo("UTC"), owner="rel", clock=clock)  # fmt: skip
 
 
-def digest_rows(store) -> list[DigestRow]:  # type: ignore[no-untyped-def]
+def digest_rows(store: Store) -> list[DigestRow]:
     with store.session() as s:
         return list(s.scalars(select(DigestRow).order_by(DigestRow.period_end)))
 
@@ -58,7 +63,7 @@ def bodies(smtp: SmtpServer) -> list[str]:
     return out
 
 
-def fail_then_recover(store, smtp: SmtpServer, kit, ledger, *, permanent: bool, kind: str) -> None:  # type: ignore[no-untyped-def]
+def fail_then_recover(store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger, *, permanent: bool, kind: str) -> None:
     """The shared second half: one failed attempt recorded, then exactly one digest after it clears."""
     t = kit.FakeTime(DAY1 + timedelta(minutes=5))
     names = kit.queue_alerts(store, 3, now=DAY1 - timedelta(hours=3))
@@ -82,33 +87,33 @@ def fail_then_recover(store, smtp: SmtpServer, kit, ledger, *, permanent: bool, 
     assert row.status == "sent" and row.attempts == 2
 
 
-def test_all_recipients_refused_550_is_permanent_and_recorded(sqlite_store, smtp, kit, ledger) -> None:  # type: ignore[no-untyped-def]
+def test_all_recipients_refused_550_is_permanent_and_recorded(sqlite_store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger) -> None:
     smtp.refuse = {TO}
     fail_then_recover(sqlite_store, smtp, kit, ledger, permanent=True, kind="rcpt-550")
 
 
-def test_message_rejected_554_is_permanent_and_recorded(store, smtp, kit, ledger) -> None:  # type: ignore[no-untyped-def]
+def test_message_rejected_554_is_permanent_and_recorded(store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger) -> None:
     smtp.fail("DATA", "554 5.7.1 Message rejected as spam")
     fail_then_recover(store, smtp, kit, ledger, permanent=True, kind="data-554")
 
 
-def test_421_temporary_failure_is_transient(store, smtp, kit, ledger) -> None:  # type: ignore[no-untyped-def]
+def test_421_temporary_failure_is_transient(store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger) -> None:
     smtp.fail("MAIL", "421 4.3.2 Service shutting down, try later")
     fail_then_recover(store, smtp, kit, ledger, permanent=False, kind="mail-421")
 
 
-def test_disconnect_mid_message_is_transient(sqlite_store, smtp, kit, ledger) -> None:  # type: ignore[no-untyped-def]
+def test_disconnect_mid_message_is_transient(sqlite_store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger) -> None:
     smtp.fail("DATA", SmtpServer.DROP)
     fail_then_recover(sqlite_store, smtp, kit, ledger, permanent=False, kind="disconnect")
 
 
 @pytest.mark.parametrize("stage", ["MAIL", "DATA"])
-def test_a_stalled_server_times_out_and_is_transient(sqlite_store, smtp, kit, ledger, stage: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_stalled_server_times_out_and_is_transient(sqlite_store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger, stage: str) -> None:
     smtp.fail(stage, SmtpServer.slow(STALL))
     fail_then_recover(sqlite_store, smtp, kit, ledger, permanent=False, kind=f"stall-{stage.lower()}")
 
 
-def test_a_refused_connection_is_transient(sqlite_store, kit, ledger) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_connection_is_transient(sqlite_store: Store, kit: type[Kit], ledger: Ledger) -> None:
     """The SMTP server is down altogether (nothing listens), then comes up on the same port."""
     down = SmtpServer()  # not started: its port refuses connections
     t = kit.FakeTime(DAY1 + timedelta(minutes=1))
@@ -123,7 +128,7 @@ def test_a_refused_connection_is_transient(sqlite_store, kit, ledger) -> None:  
     ledger.count(kit.per_name(bodies(down), names), names)
 
 
-def test_a_digest_missed_while_down_goes_out_once_covering_the_whole_gap(store, smtp, kit, ledger) -> None:  # type: ignore[no-untyped-def]
+def test_a_digest_missed_while_down_goes_out_once_covering_the_whole_gap(store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger) -> None:
     t = kit.FakeTime(DAY1 + timedelta(minutes=1))
     before = kit.queue_alerts(store, 2, now=DAY1 - timedelta(hours=2))  # in day 1's digest
     digest = service(store, smtp, t)

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from botapi import BotApiServer, Fault
 
+from tests.botapi import BotApiServer, Fault
 from watcher.notify.channels import TelegramChannel
 from watcher.notify.outbox import Outbox
 from watcher.notify.telegram import ChatPacer, TelegramSender
+from watcher.store import Store
+
+if TYPE_CHECKING:
+    from tests.reliability.conftest import FakeTime, Kit, Ledger
 
 CHAT = 4242  # conftest.CHAT
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # conftest.T0
@@ -35,7 +40,7 @@ def sender(api: BotApiServer) -> Iterator[TelegramSender]:
     s.close()
 
 
-def outbox(store, sender: TelegramSender, t, **kw) -> Outbox:  # type: ignore[no-untyped-def]
+def outbox(store: Store, sender: TelegramSender, t: FakeTime, **kw: Any) -> Outbox:
     return Outbox(store=store, channels={"telegram": TelegramChannel(sender)}, owner="rel",
                   clock=t.clock, sleep=t.sleep, **kw)  # fmt: skip
 
@@ -49,7 +54,7 @@ def settle(api: BotApiServer, expected: int) -> None:
     api.wait_for(lambda: len(api.sent_to(CHAT)) > expected, timeout=SLOW + 0.5)
 
 
-def check_exactly_once(store, api: BotApiServer, names: list[str], ledger, kit) -> None:  # type: ignore[no-untyped-def]
+def check_exactly_once(store: Store, api: BotApiServer, names: list[str], ledger: Ledger, kit: type[Kit]) -> None:
     texts = [m.text for m in api.sent_to(CHAT)]
     ledger.count(kit.per_name(texts, names), names)
     counts = store.delivery_counts()
@@ -57,7 +62,7 @@ def check_exactly_once(store, api: BotApiServer, names: list[str], ledger, kit) 
     assert store.pending_deliveries(T0 + timedelta(days=365)) == 0
 
 
-def test_429_retry_after_is_honoured_exactly(store, api, sender, ledger, kit) -> None:  # type: ignore[no-untyped-def]
+def test_429_retry_after_is_honoured_exactly(store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]) -> None:
     names = kit.queue_alerts(store, 1)
     t = kit.FakeTime()
     api.fail("sendMessage", Fault.flood(7))
@@ -71,7 +76,7 @@ def test_429_retry_after_is_honoured_exactly(store, api, sender, ledger, kit) ->
     check_exactly_once(store, api, names, ledger, kit)
 
 
-def test_429_inside_a_deadline_sleeps_exactly_retry_after(store, api, sender, ledger, kit) -> None:  # type: ignore[no-untyped-def]
+def test_429_inside_a_deadline_sleeps_exactly_retry_after(store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]) -> None:
     names = kit.queue_alerts(store, 1)
     t = kit.FakeTime()
     api.fail("sendMessage", Fault.flood(11), Fault.flood(3))
@@ -87,8 +92,8 @@ def test_429_inside_a_deadline_sleeps_exactly_retry_after(store, api, sender, le
     [Fault.server_error(500), Fault.server_error(502), Fault.drop()],
     ids=["500", "502", "dropped"],
 )
-def test_server_errors_and_dropped_connections_back_off_and_arrive_once(  # type: ignore[no-untyped-def]
-    store, api, sender, ledger, kit, fault: Fault
+def test_server_errors_and_dropped_connections_back_off_and_arrive_once(
+    store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit], fault: Fault
 ) -> None:
     names = kit.queue_alerts(store, 1)
     t = kit.FakeTime()
@@ -100,7 +105,7 @@ def test_server_errors_and_dropped_connections_back_off_and_arrive_once(  # type
     check_exactly_once(store, api, names, ledger, kit)
 
 
-def test_a_time_out_after_sending_is_held_not_resent(store, api, sender, ledger, kit) -> None:  # type: ignore[no-untyped-def]
+def test_a_time_out_after_sending_is_held_not_resent(store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]) -> None:
     """A read time-out: Telegram got the request and answered too late. Resending would show the
     alert twice, so the row is held as 'uncertain' (listed by status; the digest carries the finding)."""
     names = kit.queue_alerts(store, 2)
@@ -131,7 +136,7 @@ BURST = [
 ]
 
 
-def test_a_burst_of_mixed_faults_loses_and_repeats_nothing(store, api, sender, ledger, kit) -> None:  # type: ignore[no-untyped-def]
+def test_a_burst_of_mixed_faults_loses_and_repeats_nothing(store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]) -> None:
     names = kit.queue_alerts(store, 6)
     t = kit.FakeTime()
     api.fail("sendMessage", *BURST)
@@ -144,8 +149,8 @@ def test_a_burst_of_mixed_faults_loses_and_repeats_nothing(store, api, sender, l
     check_exactly_once(store, api, names, ledger, kit)
 
 
-def test_a_burst_summary_survives_faults_and_covers_every_alert_once(  # type: ignore[no-untyped-def]
-    store, api, sender, ledger, kit
+def test_a_burst_summary_survives_faults_and_covers_every_alert_once(
+    store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]
 ) -> None:
     names = kit.queue_alerts(store, 8)
     t = kit.FakeTime()
@@ -159,8 +164,8 @@ def test_a_burst_summary_survives_faults_and_covers_every_alert_once(  # type: i
     assert all(name in message.text for name in names)
 
 
-def test_faults_across_restarts_of_the_outbox_lose_and_repeat_nothing(  # type: ignore[no-untyped-def]
-    store, api, sender, ledger, kit
+def test_faults_across_restarts_of_the_outbox_lose_and_repeat_nothing(
+    store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]
 ) -> None:
     """No deadline (a scheduler tick each time): the rows wait in the store between drains."""
     names = kit.queue_alerts(store, 4)

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from watcher.cleantext import clean_fields
 from watcher.errors import (
@@ -39,11 +39,17 @@ from watcher.text import plural
 from watcher.types import Article, Claim, FeedEntry, Fetched, Finding
 
 __all__ = ["CycleReport", "EntryResult", "EntryStatus", "Pipeline", "report_lines"]
+
+if TYPE_CHECKING:
+    from watcher.baseline.facts import Baseline
+
 log = logging.getLogger(__name__)
 
 
 class Analyser(Protocol):
     """Claims and findings of one article against the current baseline (the differ)."""
+
+    baseline: Baseline  # replaced when a finding is confirmed into the baseline
 
     @property
     def version(self) -> str: ...

@@ -188,7 +188,7 @@ class ChannelNotifier:
             if channel is None:
                 continue
             try:
-                channel.notice(target, text)  # type: ignore[attr-defined]
+                channel.notice(target, text)
             except WatcherError as exc:
                 log.warning("could not send the feed-failure notice to %s:%s: %s", channel_name, target, exc)
 

@@ -142,7 +142,7 @@ def _facts_hash(facts: tuple[Fact, ...]) -> str:
     return h.hexdigest()[:16]
 
 
-class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml when present
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # a base chosen at run time: libyaml when present
     """A SafeLoader that remembers the line of every mapping as ``__line__``."""
 
 

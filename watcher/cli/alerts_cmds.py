@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from watcher.cli.base import cli
+from watcher.cli.context import opened
 from watcher.cli.output import echo_report
-from watcher.cli.pipeline_cmds import opened
 
 
 @cli.command()
@@ -32,9 +32,9 @@ def deliver(deadline: float | None, resend_uncertain: bool, as_json: bool) -> No
     """
     with opened() as w:
         if resend_uncertain:
-            requeued = w.store.resend_uncertain(w.clock())  # type: ignore[attr-defined]
+            requeued = w.store.resend_uncertain(w.clock())
             click.echo(f"{requeued} uncertain alerts queued again", err=True)
-        report = w.deliver(w.settings.delivery_deadline if deadline is None else deadline)  # type: ignore[attr-defined]
+        report = w.deliver(w.settings.delivery_deadline if deadline is None else deadline)
     if as_json:
         click.echo(json.dumps(report.as_json(), default=str))
     else:
@@ -59,11 +59,11 @@ def digest(preview: bool, html_out: str | None, send: bool) -> None:
         raise click.UsageError("give one of --preview or --send")
     with opened(read_only=preview) as w:
         if preview:
-            subject, text, html = w.digest.preview()  # type: ignore[attr-defined]
+            subject, text, html = w.digest.preview()
             click.echo(f"Subject: {subject}\n\n{text}")
             if html_out:
                 Path(html_out).write_text(html, encoding="utf-8")
                 click.echo(f"HTML written to {html_out}", err=True)
             return
-        sent = w.digest.send_now()  # type: ignore[attr-defined]
+        sent = w.digest.send_now()
     click.echo("digest sent" if sent else "nothing sent: this period's digest was already sent")

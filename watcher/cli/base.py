@@ -57,9 +57,11 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, table: bool | None) -> No
     shows what is in effect, `watcher init` writes editable copies of the default files).
     Listings are tables on a terminal and tab-separated lines (header first) in a pipe.
     """
+    from watcher.cli.context import WatcherFactory
     from watcher.cli.output import OUTPUT_MODE_KEY
     from watcher.logs import setup_logging
 
+    ctx.ensure_object(WatcherFactory)  # ctx.obj: what commands open their Watcher with (tests may hand one)
     if table is not None:
         ctx.meta[OUTPUT_MODE_KEY] = "table" if table else "plain"
     if quiet:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,42 +10,8 @@ from typing import Any
 import click
 
 from watcher.cli.base import cli
+from watcher.cli.context import opened
 from watcher.cli.output import WIDE_OPTION, echo_report
-
-NO_DATABASE_HINT = "run `watcher poll --once` or `watcher run` first"
-
-
-def missing_database(url: str) -> str | None:
-    """The path of a SQLite database file that does not exist yet (None when it exists, or for
-    other databases, which are never created by opening them)."""
-    from watcher.paths import sqlite_file
-
-    path = sqlite_file(url)
-    return None if path is None or path.exists() else str(path)
-
-
-@contextmanager
-def opened(*, read_only: bool = False, **overrides: object) -> Iterator[object]:
-    """A Watcher built from settings, closed afterwards. ``read_only``: a command that only reads
-    (status, findings, digest --preview) never creates the database or its folder; when the SQLite
-    file does not exist it fails with NoDatabaseError instead."""
-    from watcher.app.root import make_watcher
-    from watcher.config import load_settings
-    from watcher.errors import NoDatabaseError
-
-    settings = load_settings(**overrides)
-    if read_only:
-        path = missing_database(settings.database_url)
-        if path is not None:
-            from watcher.store.db import check_sqlite_folder
-
-            check_sqlite_folder(settings.database_url, create=False)  # a folder that is not there is an error
-            raise NoDatabaseError(f"no database yet at {path}; {NO_DATABASE_HINT}")
-    w = make_watcher(settings)
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 def parse_since(value: str | None) -> datetime | None:
@@ -78,7 +42,7 @@ def run() -> None:
     from watcher.service.scheduler import run_forever
 
     with opened() as w:
-        run_forever(w)  # type: ignore[arg-type]
+        run_forever(w)
 
 
 @cli.command()
@@ -92,7 +56,7 @@ def poll(once: bool, as_json: bool, no_deliver: bool) -> None:
     seconds; what remains stays queued for the next run. Exit code 1 when a feed or an entry failed.
     """
     with opened() as w:
-        report, drained = w.poll_once(deliver=not no_deliver)  # type: ignore[attr-defined]
+        report, drained = w.poll_once(deliver=not no_deliver)
     if as_json:
         data = report.as_json()
         data["delivered"] = drained.as_json() if drained else None
@@ -139,13 +103,13 @@ def backfill(
     when = parse_since(since)
     with opened() as w:
         if directory:
-            report = backfill_dir(w, Path(directory), since=when, alert=alert, progress=not as_json)  # type: ignore[arg-type]
+            report = backfill_dir(w, Path(directory), since=when, alert=alert, progress=not as_json)
         elif urls_file:
-            report = backfill_urls(w, Path(urls_file), since=when, alert=alert, progress=not as_json)  # type: ignore[arg-type]
+            report = backfill_urls(w, Path(urls_file), since=when, alert=alert, progress=not as_json)
         else:
-            report = backfill_feeds(w, since=when, alert=alert)  # type: ignore[arg-type]
+            report = backfill_feeds(w, since=when, alert=alert)
         if alert:
-            w.deliver(w.settings.delivery_deadline)  # type: ignore[attr-defined]
+            w.deliver(w.settings.delivery_deadline)
     if as_json:
         click.echo(json.dumps(report.as_json(), default=str))
     else:
@@ -165,9 +129,9 @@ def rediff(alert: bool, as_json: bool) -> None:
     from watcher.app.backfill import rediff_all
 
     with opened() as w:
-        changes = rediff_all(w, alert=alert, progress=not as_json)  # type: ignore[arg-type]
+        changes = rediff_all(w, alert=alert, progress=not as_json)
         if alert:
-            w.deliver(w.settings.delivery_deadline)  # type: ignore[attr-defined]
+            w.deliver(w.settings.delivery_deadline)
     for change in changes:
         if as_json:
             click.echo(json.dumps(change, ensure_ascii=False))
@@ -202,7 +166,7 @@ def findings(
     from watcher.app.queries import list_findings
 
     with opened(read_only=True) as w:
-        rows = list_findings(w.store, kinds=kind, since=parse_since(since), party=party, limit=limit)  # type: ignore[attr-defined]
+        rows = list_findings(w.store, kinds=kind, since=parse_since(since), party=party, limit=limit)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False, default=str))
@@ -307,7 +271,7 @@ def status(as_json: bool, all_feeds: bool, wide: bool) -> None:
 
     try:
         with opened(read_only=True) as w:
-            data = status_report(w.store, instance=w.owner, baseline_version=w.baseline.version)  # type: ignore[attr-defined]
+            data = status_report(w.store, instance=w.owner, baseline_version=w.baseline.version)
     except NoDatabaseError as exc:  # a fresh install: an answer, not a failure
         click.echo(json.dumps({"database": None, "message": str(exc)}) if as_json else str(exc))
         return

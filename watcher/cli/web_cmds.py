@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from watcher.cli.base import cli
-from watcher.cli.pipeline_cmds import opened
+from watcher.cli.context import opened
 
 
 @cli.command()
@@ -20,9 +20,9 @@ def web(host: str | None, port: int | None) -> None:
     from watcher.web.app import WebServer  # heavy: Flask loads only for this command
 
     with opened() as w:
-        s = w.settings  # type: ignore[attr-defined]
+        s = w.settings
         token = s.web_token.get_secret_value() if s.web_token else None
-        server = WebServer(w, host or s.web_host, s.web_port if port is None else port, token)  # type: ignore[arg-type]
+        server = WebServer(w, host or s.web_host, s.web_port if port is None else port, token)
         click.echo(f"dashboard on {server.url}", err=True)
         try:
             server.serve_forever()

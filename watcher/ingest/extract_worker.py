@@ -117,7 +117,7 @@ class Worker:
         if reply is None:  # the child died (e.g. out of memory)
             self.kill()
             return ("error", "the extraction worker died")
-        return reply  # type: ignore[no-any-return]
+        return reply  # type: ignore[no-any-return]  # an unpickled frame, so Any
 
     @property
     def alive(self) -> bool:

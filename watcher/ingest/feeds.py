@@ -224,7 +224,8 @@ def export_opml(feeds: Sequence[FeedSource], title: str = "watcher feeds") -> by
             attrs["category"] = ",".join(feed.tags)
         ElementTree.SubElement(body, "outline", attrs)
     ElementTree.indent(root)
-    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    data: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)  # typeshed: Any
+    return data + b"\n"
 
 
 # --------------------------------------------------------------------------- parsing
@@ -348,7 +349,7 @@ def _entry_link(entry: Any) -> str | None:
         href = alt.get("href")
         if href and href != link and alt.get("rel", "alternate") == "alternate" and not _is_redirector(href):
             return str(href)
-    return link
+    return str(link)
 
 
 MAX_IDENTITY = 1000  # the length of entries.identity: a longer id is stored as its hash

@@ -49,10 +49,16 @@ from watcher.ingest.addresses import (
     AddressRefused,
     GuardedBackend,
     Resolver,
-    guarded_transport,  # noqa: F401 - re-exported
-    is_public_address,  # re-exported
-    system_resolver,  # re-exported
     transport_on,
+)
+from watcher.ingest.addresses import (
+    guarded_transport as guarded_transport,  # re-exported
+)
+from watcher.ingest.addresses import (
+    is_public_address as is_public_address,  # re-exported
+)
+from watcher.ingest.addresses import (
+    system_resolver as system_resolver,  # re-exported
 )
 from watcher.ingest.deadlines import Budget, Cancelled, DeadlineBackend, bounded
 from watcher.types import Fetched

@@ -54,6 +54,10 @@ class Channel(Protocol):
 
     def edit(self, target: str, remote_id: str, view: AlertView, *, finding_id: int) -> None: ...
 
+    def notice(self, target: str, text: str) -> None:
+        """A plain operational message (a feed failing), outside the outbox."""
+        ...
+
 
 def view_of(job: DeliveryJob, store: Store | None = None, origin: str | None = None) -> AlertView:
     """The alert of a claimed row: the story's finding once, with every source that carries it."""

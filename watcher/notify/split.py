@@ -208,7 +208,7 @@ def _can_cut_between(doc: _Doc, k: int) -> bool:
 def _cut_atom(doc: _Doc, k: int) -> int:
     """The atom index where the next part starts: opening tags just before unit k go with it."""
     i = doc.units[k]
-    while i > 0 and isinstance(doc.atoms[i - 1], Tag) and not doc.atoms[i - 1].closing:  # type: ignore[union-attr]
+    while i > 0 and isinstance(atom := doc.atoms[i - 1], Tag) and not atom.closing:
         i -= 1
     return i
 

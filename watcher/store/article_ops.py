@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from watcher.store.base import StoreBase
 from watcher.store.schema import ArticleRow, ClaimRow, DeliveryRow, EntryRow, FindingRow, StoryRow
 from watcher.types import Article, Claim, Finding
 
@@ -58,7 +59,7 @@ class StoredEntry:
     new_article: bool
 
 
-class ArticleOps:
+class ArticleOps(StoreBase):
     """Mixed into :class:`watcher.store.Store`."""
 
     def store_processed_entry(
@@ -80,7 +81,7 @@ class ArticleOps:
         now: datetime,
         source: str = "feed",
     ) -> StoredEntry:
-        with self.session() as s, s.no_autoflush:  # type: ignore[attr-defined]
+        with self.session() as s, s.no_autoflush:
             entry = s.scalar(
                 select(EntryRow).where(EntryRow.feed_id == feed_id, EntryRow.identity == identity)
             )
@@ -101,7 +102,7 @@ class ArticleOps:
         self, *, feed_id: int, identity: str, link: str | None, title: str, error: str, now: datetime
     ) -> int:
         """An entry that failed (e.g. its page could not be had): remembered, retried next cycle."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             entry = s.scalar(
                 select(EntryRow).where(EntryRow.feed_id == feed_id, EntryRow.identity == identity)
             )
@@ -122,7 +123,7 @@ class ArticleOps:
         now: datetime,
     ) -> StoredEntry:
         """Replaces an article's claims and findings after the baseline changed."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             art = s.get_one(ArticleRow, article_id)
             _replace_claims(s, art.id, claims)
             counts = _apply_findings(s, art, findings, baseline_version, policy, now, new_article=False)
@@ -130,7 +131,7 @@ class ArticleOps:
             return StoredEntry(art.id, art.story_id or 0, *counts, new_article=False)
 
     def article_rows(self, since: datetime | None = None) -> list[ArticleRow]:
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             q = select(ArticleRow).order_by(ArticleRow.id)
             if since is not None:
                 q = q.where(ArticleRow.fetched_at >= since)
@@ -138,7 +139,7 @@ class ArticleOps:
 
     def recent_fingerprints(self, since: datetime) -> list[tuple[int, bytes, str]]:
         """(story id, fingerprint, canonical URL) of articles fetched since ``since``, oldest first."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             rows = s.execute(
                 select(ArticleRow.story_id, ArticleRow.fingerprint, ArticleRow.canonical_url)
                 .where(
@@ -151,7 +152,7 @@ class ArticleOps:
             return [(int(sid), bytes(fp), url) for sid, fp, url in rows if sid is not None and fp is not None]
 
     def active_findings(self, article_id: int) -> list[FindingRow]:
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             return list(
                 s.scalars(
                     select(FindingRow).where(
@@ -169,7 +170,7 @@ class ArticleOps:
         from watcher.store.schema import BaselineVersionRow
 
         out: list[tuple[str, str | None, str, str | None]] = []
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             rows = s.scalars(
                 select(BaselineVersionRow).where(
                     BaselineVersionRow.source == "confirmed",
@@ -187,7 +188,7 @@ class ArticleOps:
 
     def sources_for(self, story_id: int, signature: str) -> int:
         """How many articles of a story carry a finding (corroboration)."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             return _sources(s, story_id, signature)
 
 

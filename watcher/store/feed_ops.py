@@ -15,6 +15,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, or_, select, update
 
 from watcher.logs import mask_url_passwords
+from watcher.store.base import StoreBase
 from watcher.store.schema import EntryRow, FeedRow, StateRow
 from watcher.types import FeedSource, Fetched
 
@@ -65,17 +66,17 @@ def _state(row: FeedRow) -> FeedState:
 
 def backoff(failures: int, base: timedelta) -> timedelta:
     """Exponential back-off after ``failures`` consecutive failures, capped at a day."""
-    return min(base * (2 ** max(failures - 1, 0)), MAX_BACKOFF)
+    return min(base * (1 << max(failures - 1, 0)), MAX_BACKOFF)
 
 
-class FeedOps:
+class FeedOps(StoreBase):
     """Mixed into :class:`watcher.store.Store`."""
 
     def sync_feeds(self, sources: list[FeedSource]) -> None:
         """Makes the feeds table match the feeds file (by name); removed feeds are disabled, not deleted."""
         for src in sources:  # new names first, safe when instances race
             self._insert_feed(src)
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             rows = {r.name: r for r in s.scalars(select(FeedRow).with_for_update())}
             for src in sources:
                 row = rows.pop(src.name)
@@ -89,11 +90,11 @@ class FeedOps:
                     row.enabled = False
         fetch_all = sorted(src.name for src in sources if src.fetch_all)
         if fetch_all != self.fetch_all_feeds():
-            self.set_state(FETCH_ALL_KEY, fetch_all)  # type: ignore[attr-defined]
+            self.set_state(FETCH_ALL_KEY, fetch_all)
 
     def fetch_all_feeds(self) -> list[str]:
         """Names of the feeds whose every entry is fetched (`fetch: all`), as of the last sync."""
-        value = self.get_state(FETCH_ALL_KEY, [])  # type: ignore[attr-defined]
+        value = self.get_state(FETCH_ALL_KEY, [])
         return [str(v) for v in value] if isinstance(value, list) else []
 
     def record_entries_seen(self, feed_id: int, seen: list[SeenEntry], now: datetime) -> None:
@@ -116,7 +117,7 @@ class FeedOps:
             }
             for e in seen
         ]
-        stmt = self.insert(EntryRow)  # type: ignore[attr-defined]
+        stmt = self.insert(EntryRow)
         stmt = stmt.on_conflict_do_update(
             index_elements=["feed_id", "identity"],
             set_={
@@ -127,14 +128,14 @@ class FeedOps:
                 "processed_at": stmt.excluded.processed_at,
             },
         )
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             s.execute(stmt, rows)
 
     def _insert_feed(self, src: FeedSource) -> None:
         """Adds a feed row unless one with that name exists (ON CONFLICT DO NOTHING)."""
         now = datetime.now(UTC)
         stmt = (
-            self.insert(FeedRow)  # type: ignore[attr-defined]
+            self.insert(FeedRow)
             .values(
                 name=src.name,
                 url=src.url,
@@ -147,20 +148,20 @@ class FeedOps:
             )
             .on_conflict_do_nothing(index_elements=["name"])
         )
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             s.execute(stmt)
 
     def ensure_feed(self, src: FeedSource) -> int:
         """The id of a feed row by name, created if missing (backfills use disabled pseudo-feeds)."""
         self._insert_feed(src)
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             return s.scalar(select(FeedRow.id).where(FeedRow.name == src.name)) or 0
 
     def claim_due_feeds(
         self, now: datetime, owner: str, lease: timedelta, limit: int = 10_000
     ) -> list[FeedState]:
         """Leases the due feeds to ``owner``; nobody else polls them until the lease ends."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             query = (
                 select(FeedRow)
                 .where(FeedRow.enabled.is_(True))
@@ -176,7 +177,7 @@ class FeedOps:
             return [_state(r) for r in rows]
 
     def release_feed(self, feed_id: int, owner: str) -> None:
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             s.execute(
                 update(FeedRow)
                 .where(FeedRow.id == feed_id, FeedRow.lease_owner == owner)
@@ -187,7 +188,7 @@ class FeedOps:
         self, feed_id: int, fetched: Fetched, now: datetime, next_poll_at: datetime
     ) -> None:
         """A fetch that worked (200 or 304): validators kept, error state cleared, lease released."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             row = s.get_one(FeedRow, feed_id)
             if fetched.content is not None:
                 row.etag, row.last_modified = fetched.etag, fetched.last_modified
@@ -219,7 +220,7 @@ class FeedOps:
                 lease_until=None,
             )
         )
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             s.connection().execute(stmt, [{"b_id": fid, "b_next": at} for fid, at in done])
 
     def record_feed_failure(
@@ -232,7 +233,7 @@ class FeedOps:
         retry_after: float | None = None,
     ) -> FeedState:
         """A failed fetch or parse: error kept, back-off doubled (capped at a day), lease released."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             row = s.get_one(FeedRow, feed_id)
             row.consecutive_failures += 1
             row.last_fetch_at = row.last_error_at = now
@@ -246,26 +247,26 @@ class FeedOps:
 
     def record_entries_deferred(self, feed_id: int, count: int, now: datetime) -> None:
         """How many new entries the feed's last fetch left for later cycles (the per-cycle bound)."""
-        self.set_state(f"{_DEFERRED}{feed_id}", count, now=now)  # type: ignore[attr-defined]
+        self.set_state(f"{_DEFERRED}{feed_id}", count, now=now)
 
     def entries_deferred(self) -> dict[int, int]:
         """Feed id -> new entries waiting for a later cycle (feeds with none are left out)."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             rows = s.execute(select(StateRow.key, StateRow.value).where(StateRow.key.startswith(_DEFERRED)))
             found = {int(key.removeprefix(_DEFERRED)): value for key, value in rows}
         return {feed_id: int(n) for feed_id, n in found.items() if n}
 
     def mark_failure_notified(self, feed_id: int) -> None:
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             s.get_one(FeedRow, feed_id).failure_notified = True
 
     def feed_rows(self) -> list[FeedRow]:
         """All feeds (detached rows), for status and digests."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             return list(s.scalars(select(FeedRow).order_by(FeedRow.name)))
 
     def failing_feeds(self) -> list[FeedRow]:
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             return list(
                 s.scalars(
                     select(FeedRow)
@@ -282,7 +283,7 @@ class FeedOps:
         if not identities:
             return {}
         found: dict[str, str | None] = {}
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             for i in range(0, len(identities), 500):
                 chunk = identities[i : i + 500]
                 rows = s.execute(

@@ -19,7 +19,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from watcher.store.base import StoreBase
 from watcher.store.schema import ArticleRow, DeliveryRow, DigestRow, FindingRow
 from watcher.types import Finding, FindingKind
 
@@ -73,13 +75,13 @@ _DUE = or_(
 )
 
 
-class OutboxOps:
+class OutboxOps(StoreBase):
     """Mixed into :class:`watcher.store.Store`."""
 
     def claim_deliveries(
         self, now: datetime, owner: str, lease: timedelta, limit: int = 100, channel: str | None = None
     ) -> list[DeliveryJob]:
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             q = (
                 select(DeliveryRow)
                 .where(_DUE)
@@ -107,7 +109,7 @@ class OutboxOps:
         """
         if not ids:
             return set()
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             result = s.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.id.in_(list(ids)), DeliveryRow.lease_owner == lease, _DUE)
@@ -116,7 +118,7 @@ class OutboxOps:
             )
             return {row_id for (row_id,) in result.all()}
 
-    def _job(self, s, row: DeliveryRow, token: str) -> DeliveryJob:  # type: ignore[no-untyped-def]
+    def _job(self, s: Session, row: DeliveryRow, token: str) -> DeliveryJob:
         f = s.get_one(FindingRow, row.finding_id)
         art = s.get_one(ArticleRow, f.article_id)
         sources = (
@@ -150,7 +152,7 @@ class OutboxOps:
 
     def pending_deliveries(self, now: datetime) -> int:
         """Rows still to send (or edit), whatever their next attempt time."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             return s.scalar(select(func.count()).select_from(DeliveryRow).where(_DUE)) or 0
 
     def next_delivery_at(self, now: datetime | None = None) -> datetime | None:
@@ -159,7 +161,7 @@ class OutboxOps:
         q = select(func.min(DeliveryRow.next_attempt_at)).where(_DUE)
         if now is not None:
             q = q.where(or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until < now))
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             return s.scalar(q)
 
     def mark_sent(self, delivery_id: int, lease: str, remote_id: str, sources: int, now: datetime) -> bool:
@@ -175,7 +177,7 @@ class OutboxOps:
         marked; the ids marked are returned (a summary's rows all commit together or not at all).
         """
         marked: list[int] = []
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             for delivery_id, sources in rows:
                 result = s.execute(
                     update(DeliveryRow)
@@ -197,7 +199,7 @@ class OutboxOps:
                 marked += [row_id for (row_id,) in result.all()]
         return marked
 
-    def _held(self, s, delivery_id: int, lease: str | None) -> DeliveryRow | None:  # type: ignore[no-untyped-def]
+    def _held(self, s: Session, delivery_id: int, lease: str | None) -> DeliveryRow | None:
         """The row, locked, if ``lease`` (when given) still holds it."""
         q = select(DeliveryRow).where(DeliveryRow.id == delivery_id).with_for_update()
         if lease is not None:
@@ -209,7 +211,7 @@ class OutboxOps:
         self, delivery_id: int, error: str, retry_at: datetime, *, lease: str | None = None
     ) -> None:
         """A transient failure: try again at ``retry_at``."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             row = self._held(s, delivery_id, lease)
             if row is None:
                 return
@@ -219,7 +221,7 @@ class OutboxOps:
 
     def postpone(self, delivery_id: int, until: datetime, reason: str, *, lease: str | None = None) -> None:
         """Not an attempt: the row waits (mute, channel not configured) and keeps its attempt count."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             row = self._held(s, delivery_id, lease)
             if row is None:
                 return
@@ -228,7 +230,7 @@ class OutboxOps:
 
     def mark_uncertain(self, delivery_id: int, error: str, *, lease: str | None = None) -> None:
         """Sent, but no answer came back: not retried automatically (see resend_uncertain)."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             row = self._held(s, delivery_id, lease)
             if row is None:
                 return
@@ -242,7 +244,7 @@ class OutboxOps:
 
     def resend_uncertain(self, now: datetime) -> int:
         """Puts uncertain deliveries back in the queue (an operator's decision); returns how many."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             result = s.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.status == "uncertain")
@@ -253,14 +255,14 @@ class OutboxOps:
 
     def record_partial(self, delivery_id: int, remote_ids: str, *, lease: str | None = None) -> None:
         """Parts of a long message that went out before a failure; a retry resumes after them."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             row = self._held(s, delivery_id, lease)
             if row is not None:
                 row.remote_id = remote_ids
 
     def mark_failed(self, delivery_id: int, error: str, *, lease: str | None = None) -> None:
         """A permanent failure (bad chat id, bot blocked): no more retries; shown by status."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             row = self._held(s, delivery_id, lease)
             if row is None:
                 return
@@ -272,7 +274,7 @@ class OutboxOps:
             row.lease_owner = row.lease_until = None
 
     def delivery_counts(self) -> dict[str, int]:
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             return {
                 status: n
                 for status, n in s.execute(
@@ -281,7 +283,7 @@ class OutboxOps:
             }
 
     def failed_deliveries(self, limit: int = 20) -> list[DeliveryRow]:
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             return list(
                 s.scalars(
                     select(DeliveryRow)
@@ -293,14 +295,14 @@ class OutboxOps:
 
     # -- digests --------------------------------------------------------------------------
     def last_digest_end(self) -> datetime | None:
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             return s.scalar(select(func.max(DigestRow.period_end)).where(DigestRow.status == "sent"))
 
     def claim_digest(
         self, start: datetime, end: datetime, owner: str, now: datetime, lease: timedelta
     ) -> int | None:
         """Claims the digest for a period; None when it was sent or another instance holds it."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             row = s.scalar(
                 select(DigestRow).where(DigestRow.period_end == end).with_for_update(skip_locked=True)
             )
@@ -318,14 +320,14 @@ class OutboxOps:
             return row.id
 
     def mark_digest_sent(self, digest_id: int, message_id: str, now: datetime) -> None:
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             row = s.get_one(DigestRow, digest_id)
             row.status, row.message_id, row.sent_at = "sent", message_id, now
             row.attempts += 1
             row.lease_owner = row.lease_until = None
 
     def mark_digest_failed(self, digest_id: int, error: str) -> None:
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             row = s.get_one(DigestRow, digest_id)
             row.status, row.error = "failed", error[:2000]
             row.attempts += 1
@@ -333,7 +335,7 @@ class OutboxOps:
 
     def findings_between(self, start: datetime, end: datetime) -> list[tuple[FindingRow, ArticleRow]]:
         """Active findings first seen in [start, end), with their articles."""
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             return list(
                 s.execute(
                     select(FindingRow, ArticleRow)

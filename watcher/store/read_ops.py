@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, literal, select, update
 
+from watcher.store.base import StoreBase
 from watcher.store.outbox_ops import finding_from_row
 from watcher.store.schema import ArticleRow, BaselineVersionRow, EntryRow, FeedRow, FindingRow
 from watcher.types import FindingRecord
@@ -21,7 +22,7 @@ SHOWN = ("active", "confirmed")  # review states a person sees by default
 NOT_RETRACTED = ("active", "confirmed", "dismissed")
 
 
-class ReadOps:
+class ReadOps(StoreBase):
     """Mixed into :class:`watcher.store.Store`."""
 
     def finding_records(
@@ -48,7 +49,7 @@ class ReadOps:
         if until is not None:
             q = q.where(FindingRow.first_seen_at < until)
         q = q.order_by(FindingRow.first_seen_at.desc(), FindingRow.id.desc())
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             found = [_record(row) for row in s.execute(q.limit(limit) if limit else q)]
             keys = {(r.story_id, r.signature) for r in found if r.story_id is not None}
             if keys:
@@ -73,13 +74,13 @@ class ReadOps:
             FindingRow.signature == signature,
             FindingRow.status.in_(NOT_RETRACTED),
         )
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             return [_record(row) for row in s.execute(q.order_by(FindingRow.first_seen_at, FindingRow.id))]
 
     def finding_record(self, finding_id: int) -> FindingRecord | None:
         """One finding with its article (any review state but retracted)."""
         q = _records_query(True).where(FindingRow.id == finding_id, FindingRow.status.in_(NOT_RETRACTED))
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             row = s.execute(q).first()
             return _record(row) if row is not None else None
 
@@ -89,14 +90,15 @@ class ReadOps:
             update(FindingRow)
             .where(FindingRow.id == finding_id, FindingRow.status.in_(NOT_RETRACTED))
             .values(status=review)
+            .returning(FindingRow.id)
         )
-        with self.session() as s:  # type: ignore[attr-defined]
-            return bool(s.execute(stmt).rowcount)
+        with self.session() as s:
+            return s.execute(stmt).first() is not None
 
     def findings_by_kind(self) -> dict[str, int]:
         """How many findings of each kind are stored (every review state), for metrics."""
         q = select(FindingRow.kind, func.count()).group_by(FindingRow.kind)
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             return {kind: n for kind, n in s.execute(q)}
 
     def baseline_versions(self, *, source: str | None = None, limit: int | None = None) -> list[BaselineVersion]:
@@ -104,7 +106,7 @@ class ReadOps:
         q = select(BaselineVersionRow).order_by(BaselineVersionRow.id.desc())
         if source is not None:
             q = q.where(BaselineVersionRow.source == source)
-        with self.session() as s:  # type: ignore[attr-defined]
+        with self.session() as s:
             return [
                 BaselineVersion(r.version, r.source, r.note, r.created_at, r.facts_yaml)
                 for r in s.scalars(q.limit(limit) if limit else q)

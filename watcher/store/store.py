@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from watcher.errors import StorageError
 from watcher.store import db
 from watcher.store.article_ops import ArticleOps
+from watcher.store.base import StoreBase
 from watcher.store.feed_ops import FeedOps
 from watcher.store.outbox_ops import OutboxOps
 from watcher.store.read_ops import ReadOps
@@ -40,7 +41,7 @@ from watcher.store.schema import (
 log = logging.getLogger(__name__)
 
 
-class Store(FeedOps, ArticleOps, OutboxOps, ReadOps):
+class Store(FeedOps, ArticleOps, OutboxOps, ReadOps, StoreBase):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = db.session_factory(engine)

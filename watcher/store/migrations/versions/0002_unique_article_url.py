@@ -63,7 +63,9 @@ def _merge(conn: Connection, keep: int, story: int | None, dup: int) -> None:
         conn.execute(text("UPDATE claims SET article_id = :keep WHERE article_id = :dup"), ids)
     else:
         conn.execute(text("DELETE FROM claims WHERE article_id = :dup"), ids)
-    kept = dict(conn.execute(text("SELECT signature, id FROM findings WHERE article_id = :keep"), ids).all())
+    kept: dict[str, int] = dict(
+        conn.execute(text("SELECT signature, id FROM findings WHERE article_id = :keep"), ids).all()
+    )
     for finding, signature in conn.execute(
         text("SELECT id, signature FROM findings WHERE article_id = :dup ORDER BY id"), ids
     ).all():
