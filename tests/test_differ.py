@@ -642,3 +642,13 @@ def test_a_correction_notice_gives_the_right_figure_not_the_wrong_one(entities: 
     )
     found = flags(run(entities, text))
     assert [(f.kind, f.new_value) for f in found] == [(FindingKind.CONTRADICTION, "$180 billion")]
+
+
+def test_defined_terms_in_brackets_do_not_end_the_clause(entities: EntityIndex) -> None:
+    """A filing names its parties' roles in brackets; the counterparty after them still counts."""
+    text = (
+        'Acme Cloud LLC (the "Lessor"), a subsidiary of Borealis Holdings, Inc., entered into a Master Lease '
+        'Agreement (the "Agreement") with Microsoft Corporation (the "Customer").'
+    )
+    found = flags(run(entities, text))
+    assert [set(f.parties) for f in found] == [{"Acme Cloud", "Microsoft"}]

@@ -19,8 +19,9 @@ from watcher.differ.mentions import Role, Typed, type_mentions
 from watcher.differ.quantities import Quantity, find_quantities
 from watcher.types import Hedge
 
+#: where a clause ends; a defined term in brackets ('(the "Agreement")', as filings write) is none
 _CLAUSE_BREAK = re.compile(
-    r"[;:]\s|,\s(?!(?:US\$|[$€£¥]|\d|[\w]+-(?:year|month|gigawatt|megawatt)\b))|\s[—–-]\s|\s\(|\)\s|\s(?:while|whereas|but|although|though|after|before|which|who|as|when)\s"
+    r"[;:]\s|,\s(?!(?:US\$|[$€£¥]|\d|[\w]+-(?:year|month|gigawatt|megawatt)\b))|\s[—–-]\s|\s\((?!(?:the |an? )?[\x22\u201c'\u2018])|(?<![\x22\u201d'\u2019])\)\s|\s(?:while|whereas|but|although|though|after|before|which|who|as|when)\s"
 )
 _HEDGE_RANK = {
     Hedge.STATED: 0,
