@@ -652,3 +652,8 @@ def test_defined_terms_in_brackets_do_not_end_the_clause(entities: EntityIndex) 
     )
     found = flags(run(entities, text))
     assert [set(f.parties) for f in found] == [{"Acme Cloud", "Microsoft"}]
+
+
+def test_a_name_in_quotation_marks_is_no_company(entities: EntityIndex) -> None:
+    assert entities.find_unknown('They unveiled a $1 billion "Industrial AI Cloud" in Munich.') == []
+    assert [m.name for m in entities.find_unknown("They signed with Industrial AI Cloud in Munich.")]

@@ -219,6 +219,8 @@ class EntityIndex:
                 if name is None:
                     continue
                 start = text.index(name, start)
+                if _QUOTED.match(text[max(0, start - 1) : start + len(name) + 1]):
+                    continue  # '"Industrial AI Cloud"': a product or project named in quotes
                 found[(start, start + len(name))] = Mention(
                     self.canonical(name), start, start + len(name), known=False
                 )
@@ -324,6 +326,10 @@ _PLACE_HEADS = frozenset(
 
 def _overlaps_any(m: Mention, others: Iterable[Mention]) -> bool:
     return any(o.start < m.end and m.start < o.end for o in others)
+
+
+#: a name standing alone in quotation marks
+_QUOTED = re.compile(r"^[\x22\u201c\u2018'][^\x22\u201d\u2019']+[\x22\u201d\u2019']$")
 
 
 def _drop_nested(mentions: list[Mention]) -> list[Mention]:
