@@ -7,11 +7,11 @@ the script links them into a temporary folder, nothing is copied), or a generate
 those are absent (``--generate N`` forces that). Each round runs, on the same files:
 
 * floor: ``trafilatura.extract(html_bytes)`` with its defaults, one file after the other;
-* watcher's extraction call in-process: ``watcher.ingest.extract._extract_page`` (decode, our meta
+* watcher's extraction call in-process: ``watcher.ingest.pagetext.extract_page`` (decode, our meta
   tags, ``bare_extraction(include_comments=False)``), i.e. what the extraction worker runs;
 * the pipeline: ``watcher.app.backfill.backfill_dir`` **in-process** on a fresh temporary SQLite
   database (the same code ``watcher backfill --dir`` runs), with timers around its stages:
-  extraction (through the worker process, as in production), claims, matching (the differ),
+  extraction (through the worker process, as in production), the differ (claims and matching),
   the store's one-transaction write, and the rest (file reading, hashing, relevance, and the
   MinHash sketch and in-memory story index, which are also shown on their own).
 
@@ -19,6 +19,10 @@ Both sides are warmed up once before the timed rounds (the warm-up also starts t
 worker). Rounds alternate floor and pipeline; the ratio is the median of the per-round ratios
 (robust to load drifting on a shared machine), all in this one process.
 ``--cli`` also times ``watcher backfill --dir`` as a subprocess (start-up included).
+``--processes`` adds the side-by-side process measurement: ``watcher diff --json`` over the same
+pages (one process, start-up included) against a fresh interpreter running the bare
+``trafilatura.extract`` loop over the same files, alternated for ``--rounds`` rounds (goal <=
+:data:`PROCESS_GOAL_RATIO`). ``--processes-only`` skips the in-process rounds.
 ``--profile`` runs one more backfill under cProfile with the extractor in-process and prints
 the top functions by own time and by cumulative time.
 """
@@ -42,7 +46,8 @@ from typing import Any
 
 from _common import ROOT, SHARED, load, median, open_fresh_store, print_machine, settings, table
 
-GOAL_RATIO = 1.3
+GOAL_RATIO = 1.2
+PROCESS_GOAL_RATIO = 1.3
 DEFAULT_DIRS = (SHARED / "corpus" / "pages", SHARED / "corpus" / "dev" / "articles")
 
 _PARAGRAPHS = (
@@ -105,11 +110,11 @@ def floor_pass(paths: list[Path]) -> float:
 
 
 def watcher_extract_pass(paths: list[Path]) -> float:
-    from watcher.ingest.extract import _extract_page
+    from watcher.ingest.pagetext import extract_page
 
     t0 = time.perf_counter()
     for path in paths:
-        _extract_page(path.read_bytes(), "text/html", path.resolve().as_uri())
+        extract_page(path.read_bytes(), "text/html", path.resolve().as_uri())
     return time.perf_counter() - t0
 
 
@@ -131,17 +136,19 @@ class StageTimer:
 
 
 @contextmanager
-def patched_claims_and_differ(timer: StageTimer) -> Iterator[None]:
-    """Times watcher.app.root's extract_claims and diff_claims (module attributes, restored after)."""
+def patched_stages(timer: StageTimer) -> Iterator[None]:
+    """Times the extraction (watcher.ingest.extract.extract_article, which backfill and the pipeline call
+    through the module) and the differ (watcher.app.root's ``analyse``: claims and matching), restored after."""
     import watcher.app.root as app
+    import watcher.ingest.extract as extract
 
-    saved = app.extract_claims, app.diff_claims
-    app.extract_claims = timer.wrap("claims", saved[0])  # type: ignore[assignment]
-    app.diff_claims = timer.wrap("matching", saved[1])  # type: ignore[assignment]
+    saved = extract.extract_article, app.analyse
+    extract.extract_article = timer.wrap("extraction", saved[0])
+    app.analyse = timer.wrap("differ", saved[1])
     try:
         yield
     finally:
-        app.extract_claims, app.diff_claims = saved  # type: ignore[assignment]
+        extract.extract_article, app.analyse = saved
 
 
 @contextmanager
@@ -179,10 +186,9 @@ def pipeline_pass(pages_dir: Path, workdir: Path, tag: str) -> tuple[float, dict
     url = f"sqlite:///{workdir / f'backfill-{tag}.db'}"
     w = make_watcher(settings(url), store=open_fresh_store(url), channels={})
     timer = StageTimer()
-    w.pipeline._article = timer.wrap("extraction", w.pipeline._article)  # type: ignore[method-assign]
     w.store.store_processed_entry = timer.wrap("store", w.store.store_processed_entry)  # type: ignore[method-assign]
     try:
-        with patched_claims_and_differ(timer), patched_stories(w, timer):
+        with patched_stages(timer), patched_stories(w, timer):
             t0 = time.perf_counter()
             report = backfill_dir(w, pages_dir, progress=False)
             total = time.perf_counter() - t0
@@ -203,6 +209,55 @@ def cli_pass(pages_dir: Path, workdir: Path) -> float:
     subprocess.run([str(exe), "backfill", "--dir", str(pages_dir), "--json"], env=env, check=True,
                    capture_output=True)  # fmt: skip
     return time.perf_counter() - t0
+
+
+_FLOOR_LOOP = (
+    "import sys, time, trafilatura\n"
+    "for name in sys.argv[1:]:\n"
+    "    with open(name, 'rb') as f:\n"
+    "        trafilatura.extract(f.read())\n"
+)
+
+
+def floor_process(paths: list[Path]) -> float:
+    """A fresh interpreter: import trafilatura, then the bare extract loop over ``paths`` (wall time)."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", _FLOOR_LOOP, *map(str, paths)], check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def diff_process(pages_dir: Path) -> float:
+    """``watcher diff --json`` over the folder of pages: one process, start-up included (wall time)."""
+    env = dict(os.environ)
+    env.update({
+        "WATCHER_BASELINE_FILE": str(ROOT / "baseline" / "facts.yaml"),
+        "WATCHER_ENTITIES_FILE": str(ROOT / "config" / "entities.yaml"),
+    })  # fmt: skip
+    exe = Path(sys.executable).with_name("watcher")
+    t0 = time.perf_counter()
+    done = subprocess.run([str(exe), "diff", "--json", str(pages_dir)], env=env, capture_output=True)
+    seconds = time.perf_counter() - t0
+    failed = [line for line in done.stderr.decode(errors="replace").splitlines() if line.startswith("watcher:")]
+    if done.returncode not in (0, 1) or len(failed) > 1:  # 1: an input failed (reported), the others ran
+        raise SystemExit(f"watcher diff failed: {done.stderr.decode(errors='replace')[-2000:]}")
+    return seconds
+
+
+def processes_side_by_side(paths: list[Path], pages_dir: Path, rounds: int) -> tuple[list[float], list[float]]:
+    """Alternating rounds of the two processes (the order flips every round); (floor s, diff s)."""
+    floors, diffs = [], []
+    floor_process(paths)  # warm the page cache and the .pyc files of both sides
+    diff_process(pages_dir)
+    for r in range(rounds):
+        if r % 2:
+            diffs.append(diff_process(pages_dir))
+            floors.append(floor_process(paths))
+        else:
+            floors.append(floor_process(paths))
+            diffs.append(diff_process(pages_dir))
+        print(f"process round {r + 1}: bare loop {floors[-1]:.2f} s, watcher diff {diffs[-1]:.2f} s "
+              f"(ratio {diffs[-1] / floors[-1]:.2f}); load {load()}", flush=True)  # fmt: skip
+    return floors, diffs
 
 
 def profile_pass(pages_dir: Path, workdir: Path, top: int) -> str:
@@ -233,6 +288,20 @@ def profile_pass(pages_dir: Path, workdir: Path, top: int) -> str:
 # --------------------------------------------------------------------------- main
 
 
+def print_processes(n: int, floors: list[float], diffs: list[float]) -> None:
+    ratios = [d / f for f, d in zip(floors, diffs, strict=True)]
+    rows: list[list[object]] = [
+        ["fresh interpreter: import trafilatura + bare extract loop", f"{median(floors) * 1000 / n:.2f}", "1.00"],
+        ["`watcher diff --json` over the same pages (one process)", f"{median(diffs) * 1000 / n:.2f}",
+         f"{median(ratios):.2f}"],
+    ]  # fmt: skip
+    print()
+    print(table(rows, ["processes side by side (start-up included)", "ms/page", "x floor"]))
+    verdict = "met" if median(ratios) <= PROCESS_GOAL_RATIO else "MISSED"
+    print(f"\nratio watcher diff/bare loop = {median(ratios):.2f} (goal <= {PROCESS_GOAL_RATIO}: {verdict}); "
+          f"per-round ratios: {', '.join(f'{r:.2f}' for r in ratios)}; load average {load()}\n")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -247,6 +316,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="also profile one backfill (extractor in-process)"
     )
+    parser.add_argument("--processes", action="store_true",
+                        help="also the side-by-side processes: `watcher diff --json` against a fresh bare loop")
+    parser.add_argument("--processes-only", action="store_true",
+                        help="only the side-by-side processes (no in-process rounds)")
     parser.add_argument("--top", type=int, default=25, help="rows of the profile to print (default 25)")
     args = parser.parse_args(argv)
 
@@ -265,6 +338,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pages: {len(paths)} from {', '.join(str(s) for s in sources)} ({size / 1e6:.1f} MB)")
         print_machine()
 
+        if args.processes or args.processes_only:
+            proc_floors, proc_diffs = processes_side_by_side(paths, pages_dir, args.rounds)
+            print_processes(len(paths), proc_floors, proc_diffs)
+        if args.processes_only:
+            return 0
+
         print("warming up (both sides once; starts the extraction worker) ...", flush=True)
         floor_pass(paths)
         watcher_extract_pass(paths)
@@ -279,12 +358,12 @@ def main(argv: list[str] | None = None) -> int:
             inlines.append(watcher_extract_pass(paths))
             total, seconds, _ = pipeline_pass(pages_dir, work, f"r{r}")
             totals.append(total)
-            for stage in ("extraction", "claims", "matching", "store"):
+            for stage in ("extraction", "differ", "store"):
                 stages[stage].append(seconds.get(stage, 0.0))
             for stage in ("fingerprint", "story index"):
                 stages[stage].append(seconds.get(stage, 0.0))
             stages["other"].append(
-                total - sum(seconds.get(k, 0.0) for k in ("extraction", "claims", "matching", "store"))
+                total - sum(seconds.get(k, 0.0) for k in ("extraction", "differ", "store"))
             )
             ratios.append(total / floors[-1])
             print(f"round {r + 1}: floor {floors[-1]:.2f} s, pipeline {total:.2f} s "
@@ -298,13 +377,13 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[list[object]] = [
         ["floor: trafilatura.extract(html) defaults", f"{floor_ms:.2f}", "1.00"],
         [
-            "watcher's _extract_page in-process",
+            "watcher's extract_page in-process",
             f"{median(inlines) * 1000 / n:.2f}",
             f"{median(inlines) / median(floors):.2f}",
         ],  # fmt: skip
         ["pipeline: backfill_dir (in-process, SQLite)", f"{total_ms:.2f}", f"{ratio:.2f}"],
     ]
-    for stage in ("extraction", "claims", "matching", "store", "other", "fingerprint", "story index"):
+    for stage in ("extraction", "differ", "store", "other", "fingerprint", "story index"):
         ms = median(stages[stage]) * 1000 / n
         label = (
             f"    (in other) {stage}" if stage in ("fingerprint", "story index") else f"  of which {stage}"
@@ -317,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows, ["per page (median of rounds)", "ms/page", "x floor"]))
     verdict = "met" if ratio <= GOAL_RATIO else "MISSED"
     print(f"\nratio pipeline/floor = {ratio:.2f} (goal <= {GOAL_RATIO}: {verdict}); "
-          f"differ (claims+matching) {(median(stages['claims']) + median(stages['matching'])) / median(totals):.0%} "
+          f"differ (claims+matching) {median(stages['differ']) / median(totals):.0%} "
           f"of the pipeline, store {median(stages['store']) / median(totals):.0%}")  # fmt: skip
     print(f"per-round ratios: {', '.join(f'{r:.2f}' for r in ratios)}; load average {load()}")
     if profile:

@@ -1,42 +1,40 @@
 """Article text from fetched HTML with trafilatura, under a size cap and a real time budget.
 
-Holds the decoding (:func:`decode_html`), our metadata pass (:func:`clean_title` and the meta-tag
-helpers), the extraction call, :class:`Extractor`, :func:`default_extractor` and the article
-assembly (:func:`extract_article`, :func:`extract_text_from_html`).
+Holds :class:`Extractor` (where and under which budget a page is extracted), :func:`default_extractor`
+and the article assembly (:func:`extract_article`, :func:`extract_text_from_html`). The extraction
+itself (decoding, our metadata pass, the trafilatura call) is :mod:`watcher.ingest.pagetext`, which
+the worker process imports too.
 
 trafilatura has neither a timeout nor a size cap, and a pathological page can keep lxml busy in C
 code where no Python thread can be interrupted. So by default extraction runs in a **worker
 process** (:mod:`watcher.ingest.extract_worker`: a plain ``python -c`` subprocess speaking length-prefixed
 pickle frames) that is killed and replaced when a page exceeds its budget (POSIX only). The worker
 is started once, reports ready after its imports (start-up never counts against a page), calls
-``trafilatura.meta.reset_caches()`` every :data:`RESET_EVERY` pages, and is replaced after
-:data:`RECYCLE_AFTER` pages so memory stays flat. Measured overhead of the process hop is in
+``trafilatura.meta.reset_caches()`` every :data:`~watcher.ingest.pagetext.RESET_EVERY` pages, and is
+replaced after :data:`RECYCLE_AFTER` pages so memory stays flat. Measured overhead of the process hop is in
 docs/ (see the final report): well under a millisecond per page against ~24 ms of extraction.
 
 ``Extractor(isolated=False)`` runs in-process without a time budget (for trusted local files, e.g.
 ``watcher diff page.html``); :func:`extract_text_from_html` uses that unless given a ``timeout``.
-No trafilatura object leaves this module.
+No trafilatura object leaves :mod:`watcher.ingest.pagetext`.
 """
 
 from __future__ import annotations
 
 import atexit
-import codecs
 import re
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from watcher.cleantext import clean, clean_fields
 from watcher.errors import ExtractionError
 from watcher.ingest.extract_worker import Worker
+from watcher.ingest.pagetext import RESET_EVERY, Extracted, decode_html, extract_page, reset_caches
 from watcher.ingest.stories import canonical_url, content_hash, site_of
 from watcher.types import Article, Fetched
 
 MIN_TEXT_CHARS = 400  # less extracted text than this: a stub, teaser or wall -> partial
 WALL_MAX_CHARS = 1500  # a wall phrase only marks a page partial when the text is this short
-RESET_EVERY = 100
 RECYCLE_AFTER = 2000
 
 _WALL = re.compile(
@@ -52,156 +50,16 @@ _WALL = re.compile(
     r"|verify (?:that )?you are (?:a )?human|are you a robot)"
 )
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
-_LATIN1_LABELS = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "cp819"}
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-@dataclass(frozen=True, slots=True)
-class _Extracted:
-    """What the worker sends back: plain values only."""
-
-    text: str
-    title: str
-    date: str
-    url: str
-    sitename: str
-
-
-# --------------------------------------------------------------------------- decoding
-
-
-def _charset_from_content_type(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    match = re.search(r"""(?i)charset\s*=\s*["']?([^\s;"']+)""", content_type)
-    return match.group(1) if match else None
-
-
-def _try_decode(content: bytes, label: str | None) -> str | None:
-    if not label:
-        return None
-    label = label.strip().lower()
-    label = "cp1252" if label in _LATIN1_LABELS else label  # as browsers do (WHATWG)
-    try:
-        return content.decode(codecs.lookup(label).name)
-    except (LookupError, UnicodeDecodeError):
-        return None
-
-
-def decode_html(content: bytes, content_type: str | None = None) -> str | bytes:
-    """BOM, then the HTTP charset, then ``<meta charset>``, then strict UTF-8; else the bytes
-    unchanged, for trafilatura's own detection."""
-    for bom, codec in _BOMS:
-        if content.startswith(bom):
-            return content.decode(codec, errors="replace")
-    for label in (_charset_from_content_type(content_type), _meta_charset(content), "utf-8"):
-        text = _try_decode(content, label)
-        if text is not None:
-            return text
-    return content
-
-
-def _meta_charset(content: bytes) -> str | None:
-    match = _META_CHARSET.search(content[:8192])
-    return match.group(1).decode("ascii") if match else None
-
-
-# --------------------------------------------------------------------------- the extraction call
-
-
-_META_XPATHS: dict[str, tuple[str, ...]] = {
-    "title": (
-        '//meta[@property="og:title"]/@content',
-        '//meta[@name="twitter:title"]/@content',
-        "//title/text()",
-        "//h1//text()",
-    ),
-    "url": ('//link[@rel="canonical"]/@href', '//meta[@property="og:url"]/@content'),
-    "sitename": ('//meta[@property="og:site_name"]/@content', '//meta[@name="application-name"]/@content'),
-    "date": (
-        '//meta[@property="article:published_time"]/@content',
-        '//meta[@property="og:published_time"]/@content',
-        '//meta[@itemprop="datePublished"]/@content',
-        '//meta[@name="date" or @name="pubdate" or @name="publish-date" or @name="parsely-pub-date" '
-        'or @name="sailthru.date" or @name="dc.date" or @name="DC.date.issued" or @name="article.published"]'
-        "/@content",
-        "//time[@datetime][1]/@datetime",
-    ),
-}
-_JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"(\d{4}-\d{2}-\d{2})')
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-
-
-def _first(tree: Any, paths: tuple[str, ...]) -> str:
-    for path in paths:
-        for value in tree.xpath(path):
-            text = " ".join(str(value).split())
-            if text:
-                return text
-    return ""
-
-
-_TITLE_SEPARATORS = re.compile(r"\s+(?:\||–|—|-|::|·)\s+")
-
-
-def clean_title(title: str, sitename: str = "", h1: str = "") -> str:
-    """The headline without the site's name: "Deal signed | Daily News" -> "Deal signed".
-
-    The page's own <h1> wins when the title starts with it; otherwise a last separated segment
-    is dropped when it is the site name or a short label (at most four words) after a longer
-    headline.
-    """
-    title = " ".join(title.split())
-    h1 = " ".join(h1.split())
-    if h1 and len(h1.split()) >= 3 and title.startswith(h1):
-        return h1
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) > 1:
-        last = parts[-1]
-        head = title[: title.rfind(last)].rstrip(" |–—-:·")
-        if (sitename and last.lower() == sitename.lower()) or (
-            len(last.split()) <= 4 and len(head.split()) >= 3
-        ):
-            return head
-    return title
-
-
-def _page_metadata(tree: Any) -> dict[str, str]:
-    """Title, canonical URL, site name and publication date from meta tags: a few XPath lookups,
-    about a quarter of the cost of trafilatura's own metadata pass (which also hunts authors,
-    categories and licences that watcher does not use)."""
-    meta = {key: _first(tree, paths) for key, paths in _META_XPATHS.items()}
-    meta["title"] = clean_title(meta["title"], meta["sitename"], _first(tree, ("//h1//text()",)))
-    if not _ISO_DATE.match(meta["date"]):
-        scripts = " ".join(tree.xpath('//script[@type="application/ld+json"]/text()'))
-        found = _JSONLD_DATE.search(scripts)
-        meta["date"] = found.group(1) if found else ""
-    return meta
-
-
-def _extract_page(content: str | bytes, content_type: str | None, url: str | None) -> _Extracted | None:
-    """Decode, parse once, read our metadata, then trafilatura's main-text extraction on that tree."""
-    from trafilatura import bare_extraction
-    from trafilatura.utils import load_html
-
-    html = decode_html(content, content_type) if isinstance(content, bytes) else content
-    tree = load_html(html)
-    if tree is None:
-        return None
-    meta = _page_metadata(tree)
-    doc: Any = bare_extraction(tree, url=url, include_comments=False)
-    if doc is None or not doc.text:
-        return None
-    return _Extracted(
-        text=doc.text, title=meta["title"], date=meta["date"], url=meta["url"], sitename=meta["sitename"]
-    )
-
-
-def _reset_caches() -> None:
-    from trafilatura.meta import reset_caches
-
-    reset_caches()
+__all__ = [
+    "Extracted",
+    "Extractor",
+    "choose_canonical",
+    "decode_html",
+    "default_extractor",
+    "extract_article",
+    "extract_text_from_html",
+    "is_wall",
+]
 
 
 class Extractor:
@@ -221,7 +79,7 @@ class Extractor:
         content_type: str | None = None,
         url: str | None = None,
         timeout: float | None = None,
-    ) -> _Extracted | None:
+    ) -> Extracted | None:
         """The page's text and metadata (None when it has no main text); bytes are decoded with
         :func:`decode_html`. Raises ExtractionError on an overrun of ``timeout`` or a crash."""
         where = url or "<html>"
@@ -251,16 +109,16 @@ class Extractor:
 
     def _run_inline(
         self, content: str | bytes, content_type: str | None, url: str | None
-    ) -> _Extracted | None:
+    ) -> Extracted | None:
         try:
-            result = _extract_page(content, content_type, url)
+            result = extract_page(content, content_type, url)
         except Exception as exc:  # trafilatura/lxml raise many types on hostile input
             raise ExtractionError(
                 f"extraction failed: {type(exc).__name__}: {exc}", url=url or "<html>"
             ) from exc
         self._inline_jobs += 1
         if self._inline_jobs % RESET_EVERY == 0:
-            _reset_caches()
+            reset_caches()
         return result
 
     @property

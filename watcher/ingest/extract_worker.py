@@ -8,7 +8,8 @@ stdin/stdout (:func:`_write_frame` / :func:`_read_frame`). :class:`Worker` start
 for its "ready" frame (start-up never counts against a page, up to :data:`STARTUP_TIMEOUT`), sends
 one page at a time and waits with ``select`` on the pipe (POSIX only); on an overrun it kills the
 child, and :class:`~watcher.ingest.extract.Extractor` starts a fresh one for the next page.
-:func:`worker_main` is the child's loop; it calls the extraction in :mod:`watcher.ingest.extract`.
+:func:`worker_main` is the child's loop; it calls the extraction in :mod:`watcher.ingest.pagetext`
+(which the parent's :mod:`watcher.ingest.extract` imports too: no import cycle).
 """
 
 from __future__ import annotations
@@ -44,8 +45,7 @@ def worker_main() -> None:  # pragma: no cover - runs in the child process
 
     import trafilatura  # noqa: F401 - import before saying ready
 
-    # local: watcher.ingest.extract imports this module for Worker; only the child needs the extraction call
-    from watcher.ingest.extract import RESET_EVERY, _extract_page, _reset_caches
+    from watcher.ingest.pagetext import RESET_EVERY, extract_page, reset_caches
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business; EOF ends us
 
@@ -60,12 +60,12 @@ def worker_main() -> None:  # pragma: no cover - runs in the child process
             return
         content, content_type, url = job
         try:
-            _write_frame(stdout, ("ok", _extract_page(content, content_type, url)))
+            _write_frame(stdout, ("ok", extract_page(content, content_type, url)))
         except Exception as exc:  # noqa: BLE001 - reported to the parent as a value
             _write_frame(stdout, ("error", f"{type(exc).__name__}: {exc}"))
         done += 1
         if done % RESET_EVERY == 0:
-            _reset_caches()
+            reset_caches()
 
 
 class Worker:
