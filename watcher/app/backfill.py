@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from watcher.app.pipeline import CycleReport
-from watcher.errors import ExtractionError, FeedParseError, FetchError, WatcherError
+from watcher.errors import FeedParseError, FetchError, WatcherError
 from watcher.ingest import extract, feeds, stories
 from watcher.ingest.articles_io import looks_binary, parse_txt
 from watcher.ingest.http import FEED_ACCEPT
@@ -86,40 +87,61 @@ def backfill_dir(
     policy = w.alert_policy(alert=alert)
     with _progress(progress) as bar:
         task = bar.add_task(f"backfill {directory.name}", total=len(files))
-        for identity, path in identities.items():
-            content = path.read_bytes()
-            h = hashlib.sha256(content).hexdigest()[:32]
-            if done.get(identity) == h:
-                report.skipped += 1
-                bar.advance(task)
-                continue
-            try:
-                entry, page, article = _file_item(path, identity, content)
-                if page is not None:  # a saved page without article text is refused, not stored as a stub
-                    article = extract.extract_article(
-                        page,
-                        fallback_title=entry.title,
-                        fallback_summary="",
-                        timeout=w.settings.extract_timeout,
-                        max_bytes=w.settings.max_page_bytes,
-                    )
-                    page = None
-            except (ExtractionError, WatcherError) as exc:
+        for (path, h, entry), outcome in _read_files(w, identities, done):
+            bar.advance(task)
+            if isinstance(outcome, Exception):
                 report.failed += 1
-                report.errors.append(f"{path}: {exc}")
-                bar.advance(task)
+                report.errors.append(f"{path}: {outcome}")
+                continue
+            if entry is None or outcome is None:  # stored already, unchanged
+                report.skipped += 1
                 continue
             if since and entry.published and entry.published < since:
                 report.skipped += 1
-                bar.advance(task)
                 continue
             cycle = CycleReport()
             w.pipeline.process_entry(
-                feed_id, entry, h, cycle, source="backfill", page=page, article=article, policy=policy
+                feed_id, entry, h, cycle, source="backfill", page=None, article=outcome, policy=policy
             )
             report.absorb(cycle)
-            bar.advance(task)
     return report
+
+
+_Key = tuple[Path, str, FeedEntry | None]
+
+
+def _read_files(
+    w: Watcher, identities: dict[str, Path], done: dict[str, str | None]
+) -> Iterator[tuple[_Key, Article | WatcherError | None]]:
+    """Each file's (path, content hash, entry) and its article (or the error that refused it, or None
+    when it was stored before unchanged), in order; the saved pages go through
+    :func:`watcher.ingest.extract.extract_articles`, so the worker extracts the next pages while the
+    caller stores this one. A saved page without article text is refused, not stored as a stub."""
+    ready: dict[int, tuple[_Key, Article | WatcherError | None]] = {}
+
+    def items() -> Iterator[tuple[int, Fetched | None, str, str]]:
+        for n, (identity, path) in enumerate(identities.items()):
+            content = path.read_bytes()
+            h = hashlib.sha256(content).hexdigest()[:32]
+            if done.get(identity) == h:
+                ready[n] = ((path, h, None), None)
+                yield n, None, "", ""
+                continue
+            try:
+                entry, page, article = _file_item(path, identity, content)
+            except WatcherError as exc:
+                ready[n] = ((path, h, None), exc)
+                yield n, None, "", ""
+                continue
+            ready[n] = ((path, h, entry), article)
+            yield n, page, entry.title, ""
+
+    pages = extract.extract_articles(
+        items(), timeout=w.settings.extract_timeout, max_bytes=w.settings.max_page_bytes
+    )
+    for n, extracted in pages:
+        key, outcome = ready.pop(n)
+        yield key, extracted if extracted is not None else outcome
 
 
 def _file_item(path: Path, identity: str, content: bytes) -> tuple[FeedEntry, Fetched | None, Article | None]:
