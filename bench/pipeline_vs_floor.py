@@ -152,21 +152,43 @@ class StageTimer:
 
         return timed
 
+    def wrap_iter(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Like :meth:`wrap` for a function returning an iterator: the time of each step is summed."""
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            it = iter(fn(*args, **kwargs))
+            while True:
+                t0 = time.perf_counter()
+                try:
+                    item = next(it)
+                except StopIteration:
+                    return
+                finally:
+                    self.seconds[stage] += time.perf_counter() - t0
+                yield item
+
+        return timed
+
 
 @contextmanager
 def patched_stages(timer: StageTimer) -> Iterator[None]:
-    """Times the extraction (watcher.ingest.extract.extract_article, which backfill and the pipeline call
-    through the module) and the differ (watcher.app.root's ``analyse``: claims and matching), restored after."""
+    """Times the extraction (watcher.ingest.extract.extract_article and extract_articles, which backfill
+    and the pipeline call through the module: with the pipelined worker, the time spent waiting for it) and the differ (watcher.app.root's ``analyse``: claims and matching), restored after."""
     import watcher.app.root as app
     import watcher.ingest.extract as extract
 
     saved = extract.extract_article, app.analyse
+    many = getattr(extract, "extract_articles", None)  # absent before the pipelined extraction
     extract.extract_article = timer.wrap("extraction", saved[0])
     app.analyse = timer.wrap("differ", saved[1])
+    if many is not None:
+        extract.extract_articles = timer.wrap_iter("extraction", many)
     try:
         yield
     finally:
         extract.extract_article, app.analyse = saved
+        if many is not None:
+            extract.extract_articles = many
 
 
 @contextmanager
