@@ -11,9 +11,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -84,9 +84,10 @@ class ArticleOps:
             article_id, story_id, new_article = _upsert_article(
                 s, article, fingerprint, baseline_version, now, source, story_hint
             )
-            if story_id is None:
-                story_id = _find_or_make_story(s, article_id, article, fingerprint, now, story_hint)
-                s.execute(_update(ArticleRow).where(ArticleRow.id == article_id).values(story_id=story_id))
+            if story_id is None:  # a new article whose hint named no story is not asked about it again
+                hint = None if new_article else story_hint
+                story_id = _find_or_make_story(s, article_id, article, fingerprint, now, hint)
+                s.execute(update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(story_id=story_id))
             _replace_claims(s, article_id, claims, had_claims=not new_article)
             counts = _apply_findings(
                 s, article_id, story_id, findings, baseline_version, policy, now, new_article=new_article
@@ -128,10 +129,10 @@ class ArticleOps:
         """Replaces an article's claims and findings after the baseline changed."""
         with self.session() as s:  # type: ignore[attr-defined]
             story_id = s.execute(
-                _update(ArticleRow)
-                .where(ArticleRow.id == article_id)
+                update(_ARTICLES)
+                .where(_ARTICLES.c.id == article_id)
                 .values(baseline_version=baseline_version)
-                .returning(ArticleRow.story_id)
+                .returning(_ARTICLES.c.story_id)
             ).one()[0]
             _replace_claims(s, article_id, claims)
             counts = _apply_findings(
@@ -214,9 +215,13 @@ def _sources(s: Session, story_id: int | None, signature: str) -> int:
     )
 
 
-def _update(table: Any) -> Any:
-    """A Core UPDATE of ``table`` that does not look for ORM objects to refresh (none are loaded here)."""
-    return update(table).execution_options(synchronize_session=False)
+# The tables behind the rows: the write path below is Core DML on them (no ORM bulk-persistence layer,
+# no objects loaded or refreshed), with ORM-free column expressions so the statements stay Core.
+_ARTICLES = cast(Table, ArticleRow.__table__)
+_CLAIMS = cast(Table, ClaimRow.__table__)
+_ENTRIES = cast(Table, EntryRow.__table__)
+_FINDINGS = cast(Table, FindingRow.__table__)
+_STORIES = cast(Table, StoryRow.__table__)
 
 
 def _upsert_article(
@@ -241,20 +246,22 @@ def _upsert_article(
         "content_hash": a.content_hash, "partial": a.partial, "fingerprint": fingerprint,
         "baseline_version": version, "updated_at": now,
     }  # fmt: skip
-    hinted = select(StoryRow.id).where(StoryRow.id == story_hint).scalar_subquery() if story_hint else None
-    inserted = s.execute(
-        _insert(s, ArticleRow)
-        .values(url=a.url, canonical_url=a.canonical_url, source=source, fetched_at=now, story_id=hinted, **fields)
+    hinted = select(_STORIES.c.id).where(_STORIES.c.id == bindparam("hint")).scalar_subquery()
+    inserted = s.execute(  # the values as parameters: the statement's shape, and so its compiled form, repeats
+        _insert(s, _ARTICLES)
+        .values(story_id=hinted)
         .on_conflict_do_nothing(index_elements=["canonical_url"])
-        .returning(ArticleRow.id, ArticleRow.story_id)
+        .returning(_ARTICLES.c.id, _ARTICLES.c.story_id),
+        {"url": a.url, "canonical_url": a.canonical_url, "source": source, "fetched_at": now,
+         "hint": story_hint, **fields},  # fmt: skip
     ).first()
     if inserted is not None:
         return inserted[0], inserted[1], True
     updated = s.execute(
-        _update(ArticleRow)
-        .where(ArticleRow.canonical_url == a.canonical_url)
+        update(_ARTICLES)
+        .where(_ARTICLES.c.canonical_url == a.canonical_url)
         .values(**fields)
-        .returning(ArticleRow.id, ArticleRow.story_id)
+        .returning(_ARTICLES.c.id, _ARTICLES.c.story_id)
     ).first()
     if updated is None:  # pragma: no cover - the row was inserted by us or by the winner of the race
         raise RuntimeError(f"article {a.canonical_url} neither inserted nor found")
@@ -263,10 +270,10 @@ def _upsert_article(
 
 def _upsert_entry(s: Session, key: dict[str, Any], fields: dict[str, Any], now: datetime) -> None:
     """The entry's row (unique on feed and identity) inserted or updated in one statement."""
+    stmt = _insert(s, _ENTRIES)
     s.execute(
-        _insert(s, EntryRow)
-        .values(**key, **fields, first_seen_at=now)
-        .on_conflict_do_update(index_elements=list(key), set_=fields)
+        stmt.on_conflict_do_update(index_elements=list(key), set_={k: stmt.excluded[k] for k in fields}),
+        {**key, **fields, "first_seen_at": now},
     )
 
 
@@ -291,15 +298,15 @@ def _find_or_make_story(
     """The story an article joins: the caller's hint (the pipeline's in-memory MinHash index,
     :class:`watcher.app.pipeline.StoryClusterer`), else another article with the same text, else a new story.
     Taken under the story lock (held to commit), so a concurrent copy is seen, not made a second story."""
-    if hint is not None and s.scalar(select(StoryRow.id).where(StoryRow.id == hint)) is not None:
+    if hint is not None and s.scalar(select(_STORIES.c.id).where(_STORIES.c.id == hint)) is not None:
         return hint
     _lock_stories(s)
     same_hash = s.scalar(
-        select(ArticleRow.story_id)
+        select(_ARTICLES.c.story_id)
         .where(
-            ArticleRow.content_hash == a.content_hash,
-            ArticleRow.id != article_id,
-            ArticleRow.story_id.is_not(None),
+            _ARTICLES.c.content_hash == a.content_hash,
+            _ARTICLES.c.id != article_id,
+            _ARTICLES.c.story_id.is_not(None),
         )
         .limit(1)
     )
@@ -307,9 +314,9 @@ def _find_or_make_story(
         return same_hash
     return int(
         s.execute(
-            insert(StoryRow)
+            insert(_STORIES)
             .values(title=a.title, fingerprint=fingerprint, first_seen_at=now, updated_at=now)
-            .returning(StoryRow.id)
+            .returning(_STORIES.c.id)
         ).scalar_one()
     )
 
@@ -318,7 +325,7 @@ def _replace_claims(s: Session, article_id: int, claims: Sequence[Claim], *, had
     """The article's claims, replaced in at most two statements (one DELETE unless the article is new,
     one executemany INSERT)."""
     if had_claims:
-        s.execute(delete(ClaimRow).where(ClaimRow.article_id == article_id))
+        s.execute(delete(_CLAIMS).where(_CLAIMS.c.article_id == article_id))
     if not claims:
         return
     rows = []
@@ -341,7 +348,7 @@ def _replace_claims(s: Session, article_id: int, claims: Sequence[Claim], *, had
                 "historical": c.historical,
             }
         )
-    s.execute(insert(ClaimRow), rows)
+    s.execute(insert(_CLAIMS), rows)
 
 
 def _apply_findings(
@@ -363,13 +370,13 @@ def _apply_findings(
     existing = {} if new_article else {
         sig: (fid, status, deal_status)
         for fid, sig, status, deal_status in s.execute(
-            select(FindingRow.id, FindingRow.signature, FindingRow.status, FindingRow.deal_status)
-            .where(FindingRow.article_id == article_id)
+            select(_FINDINGS.c.id, _FINDINGS.c.signature, _FINDINGS.c.status, _FINDINGS.c.deal_status)
+            .where(_FINDINGS.c.article_id == article_id)
         )
     }  # fmt: skip
     retract = [fid for sig, (fid, status, _) in existing.items() if sig not in wanted and status == "active"]
     if retract:
-        s.execute(_update(FindingRow).where(FindingRow.id.in_(retract)).values(status="retracted"))
+        s.execute(update(_FINDINGS).where(_FINDINGS.c.id.in_(retract)).values(status="retracted"))
     for sig, (fid, status, deal_status) in existing.items():
         again = wanted.get(sig)
         if again is None:
@@ -378,13 +385,13 @@ def _apply_findings(
         if deal_status != again.status:
             changes["deal_status"] = again.status
         if changes:
-            s.execute(_update(FindingRow).where(FindingRow.id == fid).values(**changes))
+            s.execute(update(_FINDINGS).where(_FINDINGS.c.id == fid).values(**changes))
     fresh = [(sig, f) for sig, f in wanted.items() if sig not in existing]
     if not fresh:
         return 0, len(retract), 0, 0
     rows = [_finding_values(article_id, story_id, sig, f, version, now) for sig, f in fresh]
     ids = s.scalars(
-        insert(FindingRow).returning(FindingRow.id, sort_by_parameter_order=True), rows
+        insert(_FINDINGS).returning(_FINDINGS.c.id, sort_by_parameter_order=True), rows
     ).all()
     alerted = [(fid, sig) for fid, (sig, f) in zip(ids, fresh, strict=True) if policy.wants(f)]
     new_deliveries, edited = queue_alerts(s, story_id, alerted, policy.targets, now)

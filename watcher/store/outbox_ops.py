@@ -16,8 +16,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -70,6 +71,9 @@ def finding_from_row(row: FindingRow) -> Finding:
     )
 
 
+_DELIVERIES = cast(Table, DeliveryRow.__table__)  # queue_alerts writes through Core
+
+
 def queue_alerts(
     s: Session,
     story_id: int | None,
@@ -88,8 +92,8 @@ def queue_alerts(
     prior = [
         (row_id, status, (channel, target, key))
         for row_id, status, channel, target, key in s.execute(
-            select(DeliveryRow.id, DeliveryRow.status, DeliveryRow.channel, DeliveryRow.target,
-                   DeliveryRow.story_key).where(DeliveryRow.story_key.in_(list(keys)))
+            select(_DELIVERIES.c.id, _DELIVERIES.c.status, _DELIVERIES.c.channel, _DELIVERIES.c.target,
+                   _DELIVERIES.c.story_key).where(_DELIVERIES.c.story_key.in_(list(keys)))
         )
         if (channel, target) in wanted
     ]  # fmt: skip
@@ -97,10 +101,9 @@ def queue_alerts(
     edits = [row_id for row_id, status, _ in prior if status == "sent"]
     if edits:
         s.execute(
-            update(DeliveryRow)
-            .where(DeliveryRow.id.in_(edits))
+            update(_DELIVERIES)
+            .where(_DELIVERIES.c.id.in_(edits))
             .values(needs_edit=True, next_attempt_at=now)
-            .execution_options(synchronize_session=False)
         )
     rows = [
         {"finding_id": finding_id, "story_key": key, "channel": channel, "target": target,
@@ -113,10 +116,10 @@ def queue_alerts(
         return 0, len(edits)
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     queued = s.execute(
-        insert(DeliveryRow)
+        insert(_DELIVERIES)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["channel", "target", "story_key"])
-        .returning(DeliveryRow.id)
+        .returning(_DELIVERIES.c.id)
     ).all()
     return len(queued), len(edits)
 
