@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,9 +16,11 @@ from watcher.ingest.extract import (
     choose_canonical,
     decode_html,
     extract_article,
+    extract_articles,
     extract_text_from_html,
     is_wall,
 )
+from watcher.ingest.extract_worker import Worker
 from watcher.ingest.stories import content_hash
 from watcher.types import Fetched
 
@@ -208,6 +211,63 @@ def test_worker_is_recycled_after_its_quota() -> None:
             extract_article(fetched(page()), timeout=30, max_bytes=1_000_000, extractor=ex)
             pids.append(ex.worker_pid)
         assert pids[0] == pids[1] != pids[2]
+    finally:
+        ex.close()
+
+
+def test_many_pages_come_back_in_order_past_an_overrun() -> None:
+    """extract_articles pipelines pages through one worker: results in input order (items without a
+    page and refused pages in their place), an overrun stopped at its own budget, the worker replaced,
+    and the pages queued behind the overrun extracted by the new one."""
+    ex = Extractor()
+    try:
+        heavy = page("".join(f"<p>{'word ' * 40}{i}</p>" for i in range(50_000)))  # ~20 s of trafilatura
+        items = [
+            ("a", fetched(page(f"<p>Page A.</p>{PARAGRAPHS}")), "", ""),
+            ("none", None, "", ""),
+            ("304", Fetched(url="https://x.example/", status=304, content=None), "", ""),
+            ("heavy", fetched(heavy), "", ""),
+            *[(f"b{i}", fetched(page(f"<p>Page B{i}.</p>{PARAGRAPHS}")), "", "") for i in range(4)],
+        ]
+        out = list(extract_articles(items, timeout=2.0, max_bytes=50_000_000, extractor=ex))
+        assert [key for key, _ in out] == [key for key, *_ in items]
+        got = dict(out)
+        assert got["none"] is None
+        assert isinstance(got["304"], ExtractionError) and "304" in str(got["304"])
+        assert isinstance(got["heavy"], ExtractionError) and "WATCHER_EXTRACT_TIMEOUT" in str(got["heavy"])
+        for key in ("a", "b0", "b1", "b2", "b3"):
+            art = got[key]
+            assert not isinstance(art, ExtractionError) and art is not None
+            assert f"Page {key.upper()}." in art.text and "Paragraph 7" in art.text
+    finally:
+        ex.close()
+
+
+def test_replies_waiting_in_the_pipe_are_each_seen() -> None:
+    """Several replies already in the pipe: each is read by its own receive, none hides in a read-ahead
+    buffer where select() cannot see it (which would look like an overrun)."""
+    worker = Worker()
+    try:
+        for i in range(3):
+            assert worker.send((page(f"<p>Page {i}.</p>{PARAGRAPHS}"), None, None))
+        first = worker.receive(time.monotonic() + 30)
+        time.sleep(1.0)  # let the other two replies arrive before reading on
+        rest = [worker.receive(time.monotonic()) for _ in range(2)]  # no wait: they are there
+        assert [r[0] for r in (first, *rest)] == ["ok", "ok", "ok"]
+        assert [r[1].text.count("Page 2.") for r in (first, *rest)] == [0, 0, 1]
+    finally:
+        worker.stop()
+
+
+def test_an_abandoned_batch_leaves_no_stale_replies() -> None:
+    ex = Extractor()
+    try:
+        items = [(i, fetched(page(f"<p>Page {i}.</p>{PARAGRAPHS}")), "", "") for i in range(5)]
+        batch = extract_articles(items, timeout=30, max_bytes=1_000_000, extractor=ex)
+        first = next(batch)
+        batch.close()  # pages 1.. were queued in the worker: it is dropped, not read from later
+        art = extract_article(fetched(page("<p>Alone.</p>" + PARAGRAPHS)), timeout=30, max_bytes=1_000_000, extractor=ex)
+        assert first[0] == 0 and "Alone." in art.text
     finally:
         ex.close()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,51 +106,77 @@ def backfill_dir(
     started = time.monotonic()
     with _progress(progress) as bar:
         task = bar.add_task(f"backfill {directory.name}", total=len(files))
-        for identity, path in identities.items():
-            report.tally(_backfill_file(w, feed_id, identity, path, done.get(identity), since, policy))
+        for (path, h, entry), outcome in _read_files(w, identities, done):
             bar.advance(task)
+            report.tally(_backfilled(w, feed_id, path, h, entry, outcome, since, policy))
     report.duration = time.monotonic() - started
     return report
 
 
-def _backfill_file(
+def _backfilled(
     w: Watcher,
     feed_id: int,
-    identity: str,
     path: Path,
-    done_hash: str | None,
+    h: str,
+    entry: FeedEntry | None,
+    outcome: Article | WatcherError | None,
     since: datetime | None,
     policy: AlertPolicy,
 ) -> EntryResult:
-    try:
-        content = path.read_bytes()
-    except OSError as exc:  # gone or unreadable since the folder was listed
-        return EntryResult.failed(
-            Problem.of(str(path), ProblemKind.UNREADABLE, f"cannot read: {exc.strerror}")
-        )
-    h = hashlib.sha256(content).hexdigest()[:32]
-    if done_hash == h:
+    """What became of one saved file, its article read (or refused) by :func:`_read_files`."""
+    if isinstance(outcome, ExtractionError):
+        return EntryResult.failed(Problem.of(str(path), ProblemKind.EXTRACT, str(outcome)))
+    if isinstance(outcome, WatcherError):
+        return EntryResult.failed(Problem.of(str(path), ProblemKind.UNREADABLE, str(outcome)))
+    if entry is None or outcome is None:  # stored before, unchanged
         return NOT_MODIFIED
-    try:
-        entry, page, article = _file_item(path, identity, content)
-        if page is not None:  # a saved page without article text is refused, not stored as a stub
-            article = extract.extract_article(
-                page,
-                fallback_title=entry.title,
-                fallback_summary="",
-                timeout=w.settings.extract_timeout,
-                max_bytes=w.settings.max_page_bytes,
-            )
-            page = None
-    except ExtractionError as exc:
-        return EntryResult.failed(Problem.of(str(path), ProblemKind.EXTRACT, str(exc)))
-    except Unreadable as exc:
-        return EntryResult.failed(Problem.of(str(path), ProblemKind.UNREADABLE, str(exc)))
     if since and entry.published and entry.published < since:
         return NOT_MODIFIED
     return w.pipeline.process_entry(
-        feed_id, entry, h, source="backfill", page=page, article=article, policy=policy
+        feed_id, entry, h, source="backfill", page=None, article=outcome, policy=policy
     )
+
+
+_Key = tuple[Path, str, FeedEntry | None]
+
+
+def _read_files(
+    w: Watcher, identities: dict[str, Path], done: dict[str, str | None]
+) -> Iterator[tuple[_Key, Article | WatcherError | None]]:
+    """Each file's (path, content hash, entry) and its article (or the error that refused it, or None
+    when it was stored before unchanged), in order; the saved pages go through
+    :func:`watcher.ingest.extract.extract_articles`, so the worker extracts the next pages while the
+    caller stores this one. A saved page without article text is refused, not stored as a stub."""
+    ready: dict[int, tuple[_Key, Article | WatcherError | None]] = {}
+
+    def items() -> Iterator[tuple[int, Fetched | None, str, str]]:
+        for n, (identity, path) in enumerate(identities.items()):
+            try:
+                content = path.read_bytes()
+            except OSError as exc:  # gone or unreadable since the folder was listed
+                ready[n] = ((path, "", None), Unreadable(f"cannot read: {exc.strerror}"))
+                yield n, None, "", ""
+                continue
+            h = hashlib.sha256(content).hexdigest()[:32]
+            if done.get(identity) == h:
+                ready[n] = ((path, h, None), None)
+                yield n, None, "", ""
+                continue
+            try:
+                entry, page, article = _file_item(path, identity, content)
+            except WatcherError as exc:
+                ready[n] = ((path, h, None), exc)
+                yield n, None, "", ""
+                continue
+            ready[n] = ((path, h, entry), article)
+            yield n, page, entry.title, ""
+
+    pages = extract.extract_articles(
+        items(), timeout=w.settings.extract_timeout, max_bytes=w.settings.max_page_bytes
+    )
+    for n, extracted in pages:
+        key, outcome = ready.pop(n)
+        yield key, extracted if extracted is not None else outcome
 
 
 class Unreadable(WatcherError):

@@ -193,7 +193,7 @@ class EntityIndex:
         slots only a company fills: after a deal preposition or verb, after a descriptor noun,
         or as the subject of a deal verb. The word must not be ordinary English: it holds a
         digit or a domain ending, or is rare in the language (word frequencies)."""
-        if not any(_unusual_word(w) for w in _LOWER_TOKEN.findall(text)):
+        if not _any_unusual(_LOWER_TOKEN.findall(text)):
             return []  # no lower-case word that is not ordinary English: nothing to look for
         out: list[Mention] = []
         for rx in _LOWER_SLOTS:
@@ -302,6 +302,23 @@ _LOWER_TOKEN = re.compile(r"(?<![\w.-])[a-z][a-z0-9-]*[a-z0-9](?:\.(?:ai|io|clou
 
 
 _DATE_LIKE = re.compile(r"(?:mid|early|late|pre|post|end|fy|q[1-4]|h[12])?-?\d|.*\d{3,}|[a-z]+-\d{2,}$")
+
+
+#: lower-case tokens already found ordinary: most of a sentence's words, removed in one set difference
+_ORDINARY_SEEN: set[str] = set()
+_ORDINARY_SEEN_MAX = 200_000
+
+
+def _any_unusual(tokens: list[str]) -> bool:
+    """Whether any of ``tokens`` is an :func:`_unusual_word` (the ordinary ones are remembered, so a
+    sentence costs a set difference and a look at its few new words)."""
+    if len(_ORDINARY_SEEN) > _ORDINARY_SEEN_MAX:
+        _ORDINARY_SEEN.clear()
+    for word in set(tokens).difference(_ORDINARY_SEEN):
+        if _unusual_word(word):
+            return True
+        _ORDINARY_SEEN.add(word)
+    return False
 
 
 @functools.lru_cache(maxsize=4096)

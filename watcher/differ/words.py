@@ -20,7 +20,8 @@ SIZE = 100_000
 @functools.cache
 def _ranks() -> dict[str, int]:
     raw = resources.files("watcher.differ").joinpath(FILE).read_bytes()
-    return {word: rank for rank, word in enumerate(gzip.decompress(raw).decode("ascii").split())}
+    words = gzip.decompress(raw).decode("ascii").split()
+    return dict(zip(words, range(len(words)), strict=True))  # a repeated word keeps its last rank, as before
 
 
 def rank(word: str) -> int | None:

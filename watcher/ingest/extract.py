@@ -1,43 +1,49 @@
 """Article text from fetched HTML with trafilatura, under a size cap and a real time budget.
 
-Holds the decoding (:func:`decode_html`), our metadata pass (:func:`clean_title` and the meta-tag
-helpers), the extraction call, :class:`Extractor`, :func:`default_extractor` and the article
-assembly (:func:`extract_article`, :func:`extract_text_from_html`).
+Holds :class:`Extractor` (where and under which budget a page is extracted), :func:`default_extractor`
+and the article assembly (:func:`extract_article`, :func:`extract_text_from_html`). The extraction
+itself (decoding, our metadata pass, the trafilatura call) is :mod:`watcher.ingest.pagetext`, which
+the worker process imports too.
 
 trafilatura has neither a timeout nor a size cap, and a pathological page can keep lxml busy in C
 code where no Python thread can be interrupted. So by default extraction runs in a **worker
 process** (:mod:`watcher.ingest.extract_worker`: a plain ``python -c`` subprocess speaking length-prefixed
 pickle frames) that is killed and replaced when a page exceeds its budget (POSIX only). The worker
 is started once, reports ready after its imports (start-up never counts against a page), calls
-``trafilatura.meta.reset_caches()`` every :data:`RESET_EVERY` pages, and is replaced after
-:data:`RECYCLE_AFTER` pages so memory stays flat. Measured overhead of the process hop is in
-docs/ (see the final report): well under a millisecond per page against ~24 ms of extraction.
+``trafilatura.meta.reset_caches()`` every :data:`~watcher.ingest.pagetext.RESET_EVERY` pages, and is
+replaced after :data:`RECYCLE_AFTER` pages so memory stays flat. :meth:`Extractor.run_many` (and
+:func:`extract_articles`, which ``watcher backfill --dir`` uses) pipelines pages: a few wait in the
+worker while the caller stores the last one, each under its own budget counted from when the worker
+started it, so the worker never idles between pages. Figures: docs/performance.md.
 
 ``Extractor(isolated=False)`` runs in-process without a time budget (for trusted local files, e.g.
 ``watcher diff page.html``); :func:`extract_text_from_html` uses that unless given a ``timeout``.
-No trafilatura object leaves this module.
+No trafilatura object leaves :mod:`watcher.ingest.pagetext`.
 """
 
 from __future__ import annotations
 
 import atexit
-import codecs
+import itertools
 import re
 import threading
-from dataclasses import dataclass
+import time
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from watcher.cleantext import clean, clean_fields
 from watcher.errors import ExtractionError
-from watcher.ingest.extract_worker import Worker
+from watcher.ingest.extract_worker import Job, Worker
+from watcher.ingest.pagetext import RESET_EVERY, Extracted, decode_html, extract_page, reset_caches
 from watcher.ingest.stories import canonical_url, content_hash, site_of
 from watcher.types import Article, Fetched
 
 MIN_TEXT_CHARS = 400  # less extracted text than this: a stub, teaser or wall -> partial
 WALL_MAX_CHARS = 1500  # a wall phrase only marks a page partial when the text is this short
-RESET_EVERY = 100
 RECYCLE_AFTER = 2000
+PAGES_AHEAD = 2  # pages queued in the worker beyond the one it works on, in run_many
 
 _WALL = re.compile(
     r"(?i)\b(?:subscribe (?:now )?to (?:continue|keep reading|read|unlock|access)"
@@ -52,156 +58,17 @@ _WALL = re.compile(
     r"|verify (?:that )?you are (?:a )?human|are you a robot)"
 )
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
-_LATIN1_LABELS = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "cp819"}
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-@dataclass(frozen=True, slots=True)
-class _Extracted:
-    """What the worker sends back: plain values only."""
-
-    text: str
-    title: str
-    date: str
-    url: str
-    sitename: str
-
-
-# --------------------------------------------------------------------------- decoding
-
-
-def _charset_from_content_type(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    match = re.search(r"""(?i)charset\s*=\s*["']?([^\s;"']+)""", content_type)
-    return match.group(1) if match else None
-
-
-def _try_decode(content: bytes, label: str | None) -> str | None:
-    if not label:
-        return None
-    label = label.strip().lower()
-    label = "cp1252" if label in _LATIN1_LABELS else label  # as browsers do (WHATWG)
-    try:
-        return content.decode(codecs.lookup(label).name)
-    except (LookupError, UnicodeDecodeError):
-        return None
-
-
-def decode_html(content: bytes, content_type: str | None = None) -> str | bytes:
-    """BOM, then the HTTP charset, then ``<meta charset>``, then strict UTF-8; else the bytes
-    unchanged, for trafilatura's own detection."""
-    for bom, codec in _BOMS:
-        if content.startswith(bom):
-            return content.decode(codec, errors="replace")
-    for label in (_charset_from_content_type(content_type), _meta_charset(content), "utf-8"):
-        text = _try_decode(content, label)
-        if text is not None:
-            return text
-    return content
-
-
-def _meta_charset(content: bytes) -> str | None:
-    match = _META_CHARSET.search(content[:8192])
-    return match.group(1).decode("ascii") if match else None
-
-
-# --------------------------------------------------------------------------- the extraction call
-
-
-_META_XPATHS: dict[str, tuple[str, ...]] = {
-    "title": (
-        '//meta[@property="og:title"]/@content',
-        '//meta[@name="twitter:title"]/@content',
-        "//title/text()",
-        "//h1//text()",
-    ),
-    "url": ('//link[@rel="canonical"]/@href', '//meta[@property="og:url"]/@content'),
-    "sitename": ('//meta[@property="og:site_name"]/@content', '//meta[@name="application-name"]/@content'),
-    "date": (
-        '//meta[@property="article:published_time"]/@content',
-        '//meta[@property="og:published_time"]/@content',
-        '//meta[@itemprop="datePublished"]/@content',
-        '//meta[@name="date" or @name="pubdate" or @name="publish-date" or @name="parsely-pub-date" '
-        'or @name="sailthru.date" or @name="dc.date" or @name="DC.date.issued" or @name="article.published"]'
-        "/@content",
-        "//time[@datetime][1]/@datetime",
-    ),
-}
-_JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"(\d{4}-\d{2}-\d{2})')
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-
-
-def _first(tree: Any, paths: tuple[str, ...]) -> str:
-    for path in paths:
-        for value in tree.xpath(path):
-            text = " ".join(str(value).split())
-            if text:
-                return text
-    return ""
-
-
-_TITLE_SEPARATORS = re.compile(r"\s+(?:\||–|—|-|::|·)\s+")
-
-
-def clean_title(title: str, sitename: str = "", h1: str = "") -> str:
-    """The headline without the site's name: "Deal signed | Daily News" -> "Deal signed".
-
-    The page's own <h1> wins when the title starts with it; otherwise a last separated segment
-    is dropped when it is the site name or a short label (at most four words) after a longer
-    headline.
-    """
-    title = " ".join(title.split())
-    h1 = " ".join(h1.split())
-    if h1 and len(h1.split()) >= 3 and title.startswith(h1):
-        return h1
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) > 1:
-        last = parts[-1]
-        head = title[: title.rfind(last)].rstrip(" |–—-:·")
-        if (sitename and last.lower() == sitename.lower()) or (
-            len(last.split()) <= 4 and len(head.split()) >= 3
-        ):
-            return head
-    return title
-
-
-def _page_metadata(tree: Any) -> dict[str, str]:
-    """Title, canonical URL, site name and publication date from meta tags: a few XPath lookups,
-    about a quarter of the cost of trafilatura's own metadata pass (which also hunts authors,
-    categories and licences that watcher does not use)."""
-    meta = {key: _first(tree, paths) for key, paths in _META_XPATHS.items()}
-    meta["title"] = clean_title(meta["title"], meta["sitename"], _first(tree, ("//h1//text()",)))
-    if not _ISO_DATE.match(meta["date"]):
-        scripts = " ".join(tree.xpath('//script[@type="application/ld+json"]/text()'))
-        found = _JSONLD_DATE.search(scripts)
-        meta["date"] = found.group(1) if found else ""
-    return meta
-
-
-def _extract_page(content: str | bytes, content_type: str | None, url: str | None) -> _Extracted | None:
-    """Decode, parse once, read our metadata, then trafilatura's main-text extraction on that tree."""
-    from trafilatura import bare_extraction
-    from trafilatura.utils import load_html
-
-    html = decode_html(content, content_type) if isinstance(content, bytes) else content
-    tree = load_html(html)
-    if tree is None:
-        return None
-    meta = _page_metadata(tree)
-    doc: Any = bare_extraction(tree, url=url, include_comments=False)
-    if doc is None or not doc.text:
-        return None
-    return _Extracted(
-        text=doc.text, title=meta["title"], date=meta["date"], url=meta["url"], sitename=meta["sitename"]
-    )
-
-
-def _reset_caches() -> None:
-    from trafilatura.meta import reset_caches
-
-    reset_caches()
+__all__ = [
+    "Extracted",
+    "Extractor",
+    "choose_canonical",
+    "decode_html",
+    "default_extractor",
+    "extract_article",
+    "extract_articles",
+    "extract_text_from_html",
+    "is_wall",
+]
 
 
 class Extractor:
@@ -221,7 +88,7 @@ class Extractor:
         content_type: str | None = None,
         url: str | None = None,
         timeout: float | None = None,
-    ) -> _Extracted | None:
+    ) -> Extracted | None:
         """The page's text and metadata (None when it has no main text); bytes are decoded with
         :func:`decode_html`. Raises ExtractionError on an overrun of ``timeout`` or a crash."""
         where = url or "<html>"
@@ -241,6 +108,81 @@ class Extractor:
             raise ExtractionError(f"extraction failed: {value}", url=where)
         return value  # type: ignore[no-any-return]  # the worker's reply is unpickled, so Any
 
+    def run_many(
+        self, jobs: Iterable[Job], *, timeout: float | None, ahead: int = PAGES_AHEAD
+    ) -> Iterator[Extracted | None | ExtractionError]:
+        """:meth:`run` over ``jobs`` ((content, content type, URL) each), in order, one result or
+        ExtractionError per job, pipelined: up to ``ahead`` further pages wait in the worker while the
+        caller handles a result, so the worker is never idle between pages and the hand-off costs no
+        round trip. Each page keeps its own budget of ``timeout`` seconds, counted from when the worker
+        started it; an overrun or a crash kills the worker, and the pages queued behind go to a fresh
+        one. The worker is held (other threads' :meth:`run` waits) until the iteration ends."""
+        if not self._isolated or timeout is None:
+            for content, content_type, url in jobs:
+                try:
+                    yield self._run_inline(content, content_type, url)
+                except ExtractionError as exc:
+                    yield exc
+            return
+        source = iter(jobs)
+        first = next(source, None)
+        if first is None:
+            return  # nothing to extract: no worker started
+        source = itertools.chain([first], source)
+        queued: deque[tuple[Job, float]] = deque()  # sent to the worker (with when), not answered yet
+        worker: Worker | None = None
+        started = 0.0  # when the worker began the oldest queued page (as far as we know)
+        with self._lock:
+            try:
+                while True:
+                    if worker is None or (not queued and worker.jobs >= self._recycle_after):
+                        worker, started = self._ready_worker(), 0.0
+                        queued = deque((job, 0.0) for job, _ in queued)  # the last worker's unanswered pages
+                        if not self._send_queued(worker, queued):
+                            worker = self._worker = None
+                            yield self._result("error", "the extraction worker died", timeout, queued.popleft()[0][2])
+                            continue
+                    while len(queued) <= ahead and worker.jobs < self._recycle_after:
+                        job: Job | None = next(source, None)
+                        if job is None:
+                            break
+                        queued.append((job, time.monotonic()))
+                        if not worker.send(job):
+                            break
+                    if not queued:
+                        return
+                    (job, sent) = queued.popleft()
+                    status, value, finished = worker.receive(max(sent, started) + timeout)
+                    started = finished
+                    if status != "ok" or not worker.alive:
+                        if worker.alive:
+                            worker.kill()  # the pages queued behind go to a fresh worker
+                        worker = self._worker = None
+                    yield self._result(status, value, timeout, job[2])
+            finally:
+                if queued and self._worker is not None:  # abandoned with pages in the worker: drop it
+                    self._worker.kill()
+                    self._worker = None
+
+    @staticmethod
+    def _send_queued(worker: Worker, queued: deque[tuple[Job, float]]) -> bool:
+        for i, (job, _) in enumerate(queued):
+            if not worker.send(job):
+                return False
+            queued[i] = (job, time.monotonic())
+        return True
+
+    @staticmethod
+    def _result(status: str, value: Any, timeout: float, url: str | None) -> Extracted | None | ExtractionError:
+        where = url or "<html>"
+        if status == "timeout":
+            return ExtractionError(
+                f"extraction took longer than {timeout:g}s and was stopped (WATCHER_EXTRACT_TIMEOUT)", url=where
+            )
+        if status == "error":
+            return ExtractionError(f"extraction failed: {value}", url=where)
+        return value  # type: ignore[no-any-return]
+
     def _ready_worker(self) -> Worker:
         if self._worker is not None and (self._worker.jobs >= self._recycle_after or not self._worker.alive):
             self._worker.stop()
@@ -251,16 +193,16 @@ class Extractor:
 
     def _run_inline(
         self, content: str | bytes, content_type: str | None, url: str | None
-    ) -> _Extracted | None:
+    ) -> Extracted | None:
         try:
-            result = _extract_page(content, content_type, url)
+            result = extract_page(content, content_type, url)
         except Exception as exc:  # trafilatura/lxml raise many types on hostile input
             raise ExtractionError(
                 f"extraction failed: {type(exc).__name__}: {exc}", url=url or "<html>"
             ) from exc
         self._inline_jobs += 1
         if self._inline_jobs % RESET_EVERY == 0:
-            _reset_caches()
+            reset_caches()
         return result
 
     @property
@@ -349,11 +291,15 @@ def extract_article(
     is then the feed summary when that says more. Raises ExtractionError for a 304, a non-HTML page,
     a page over ``max_bytes``, an overrun of ``timeout`` seconds, or a page with no text and no summary.
     """
-    url = fetched.final_url or fetched.url
     content = _check_input(fetched, max_bytes)
     found = (extractor or default_extractor()).run(
-        content, content_type=fetched.content_type, url=url, timeout=timeout
+        content, content_type=fetched.content_type, url=fetched.final_url or fetched.url, timeout=timeout
     )
+    return _article(fetched, found, fallback_title, fallback_summary)
+
+
+def _article(fetched: Fetched, found: Extracted | None, fallback_title: str, fallback_summary: str) -> Article:
+    url = fetched.final_url or fetched.url
     text = clean(found.text if found else "").strip()  # hashed below: cleaned first
     wall = is_wall(text)
     partial = wall or len(text) < MIN_TEXT_CHARS
@@ -373,6 +319,57 @@ def extract_article(
         partial=partial,
     )
     return clean_fields(article)
+
+
+T = TypeVar("T")
+
+
+def extract_articles(
+    items: Iterable[tuple[T, Fetched | None, str, str]],
+    *,
+    timeout: float,
+    max_bytes: int,
+    extractor: Extractor | None = None,
+) -> Generator[tuple[T, Article | ExtractionError | None], None, None]:
+    """:func:`extract_article` over many pages, pipelined through :meth:`Extractor.run_many` (the
+    worker extracts the next pages while the caller stores this one), in order.
+
+    ``items`` are (key, fetched page or None, fallback title, fallback summary); each comes back as
+    (key, its Article, or the ExtractionError :func:`extract_article` would raise, or None for an item
+    without a page). Items are read lazily, a few pages ahead of the results."""
+    waiting: deque[tuple[T, Fetched | None, str, str, ExtractionError | None]] = deque()
+
+    def jobs() -> Iterator[Job]:
+        for key, fetched, title, summary in items:
+            if fetched is None:
+                waiting.append((key, None, title, summary, None))
+                continue
+            try:
+                content = _check_input(fetched, max_bytes)
+            except ExtractionError as exc:
+                waiting.append((key, fetched, title, summary, exc))
+                continue
+            waiting.append((key, fetched, title, summary, None))
+            yield (content, fetched.content_type, fetched.final_url or fetched.url)
+
+    def settled() -> Iterator[tuple[T, Article | ExtractionError | None]]:
+        """The items before the next page to extract: no page, or refused before extraction."""
+        while waiting and (waiting[0][1] is None or waiting[0][4] is not None):
+            key, _, _, _, error = waiting.popleft()
+            yield key, error
+
+    for found in (extractor or default_extractor()).run_many(jobs(), timeout=timeout):
+        yield from settled()
+        key, fetched, title, summary, _ = waiting.popleft()
+        assert fetched is not None
+        if isinstance(found, ExtractionError):
+            yield key, found
+            continue
+        try:
+            yield key, _article(fetched, found, title, summary)
+        except ExtractionError as exc:
+            yield key, exc
+    yield from settled()
 
 
 def extract_text_from_html(html: str | bytes, url: str | None = None, *, timeout: float | None = None) -> str:

@@ -6,66 +6,95 @@ thread can be interrupted. So isolated extraction runs in a child process -- a p
 of a threaded parent, no re-import of ``__main__``) speaking length-prefixed pickle frames over its
 stdin/stdout (:func:`_write_frame` / :func:`_read_frame`). :class:`Worker` starts the child, waits
 for its "ready" frame (start-up never counts against a page, up to :data:`STARTUP_TIMEOUT`), sends
-one page at a time and waits with ``select`` on the pipe (POSIX only); on an overrun it kills the
-child, and :class:`~watcher.ingest.extract.Extractor` starts a fresh one for the next page.
-:func:`worker_main` is the child's loop; it calls the extraction in :mod:`watcher.ingest.extract`.
+pages (one at a time, or several ahead: the child reads them on a thread as they come and works
+through them in order) and waits for each reply with ``select`` on the pipe (POSIX only); on an
+overrun it kills the child, and :class:`~watcher.ingest.extract.Extractor` starts a fresh one.
+:func:`worker_main` is the child's loop; it calls the extraction in :mod:`watcher.ingest.pagetext`
+(which the parent's :mod:`watcher.ingest.extract` imports too: no import cycle).
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import queue
 import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import IO, Any
+
+Job = tuple[str | bytes, str | None, str | None]  # (page, its Content-Type, its URL)
 
 STARTUP_TIMEOUT = 120.0
 
 
 def _write_frame(stream: IO[bytes], value: object) -> None:
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(len(data).to_bytes(8, "big") + data)
+    view = memoryview(len(data).to_bytes(8, "big") + data)
+    while view:  # an unbuffered pipe may take part of it at a time
+        view = view[stream.write(view) or 0 :]
     stream.flush()
 
 
+def _read_exact(stream: IO[bytes], size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = stream.read(size)
+        if not chunk:
+            raise EOFError("the extraction worker closed its pipe")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
 def _read_frame(stream: IO[bytes]) -> Any:
-    head = stream.read(8)
-    if len(head) < 8:
-        raise EOFError("the extraction worker closed its pipe")
-    data = stream.read(int.from_bytes(head, "big"))
-    return pickle.loads(data)  # noqa: S301 - frames come from our own child process
+    size = int.from_bytes(_read_exact(stream, 8), "big")
+    return pickle.loads(_read_exact(stream, size))  # noqa: S301 - frames come from our own child process
+
+
+def _read_jobs(stdin: IO[bytes], jobs: queue.SimpleQueue[Any]) -> None:  # pragma: no cover - child
+    """The child's reader thread: every frame into ``jobs`` as soon as it arrives (None at EOF), so the
+    parent's writes never wait for an extraction to end (the pipe cannot deadlock when the parent has
+    sent the next pages while this child writes a large result)."""
+    while True:
+        try:
+            jobs.put(_read_frame(stdin))
+        except (EOFError, OSError, pickle.UnpicklingError):
+            jobs.put(None)
+            return
 
 
 def worker_main() -> None:  # pragma: no cover - runs in the child process
-    """The child's loop: frames of (html, url) on stdin, frames of (status, value) on stdout."""
+    """The child's loop: frames of (html, content type, url) on stdin, in order; frames of (status,
+    value, finished) on stdout, ``finished`` being ``time.monotonic()`` when the page was done (the
+    clock is system-wide: the parent dates the start of the next page with it)."""
     import signal
+    import threading
 
     import trafilatura  # noqa: F401 - import before saying ready
 
-    # local: watcher.ingest.extract imports this module for Worker; only the child needs the extraction call
-    from watcher.ingest.extract import RESET_EVERY, _extract_page, _reset_caches
+    from watcher.ingest.pagetext import RESET_EVERY, extract_page, reset_caches
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business; EOF ends us
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # stray prints must not corrupt the frames
+    jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    threading.Thread(target=_read_jobs, args=(stdin, jobs), daemon=True).start()
     _write_frame(stdout, "ready")
     done = 0
-    while True:
-        try:
-            job = _read_frame(stdin)
-        except EOFError:
-            return
+    while (job := jobs.get()) is not None:
         content, content_type, url = job
         try:
-            _write_frame(stdout, ("ok", _extract_page(content, content_type, url)))
+            reply: tuple[str, Any] = ("ok", extract_page(content, content_type, url))
         except Exception as exc:  # noqa: BLE001 - reported to the parent as a value
-            _write_frame(stdout, ("error", f"{type(exc).__name__}: {exc}"))
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        _write_frame(stdout, (*reply, time.monotonic()))
         done += 1
         if done % RESET_EVERY == 0:
-            _reset_caches()
+            reset_caches()
 
 
 class Worker:
@@ -84,6 +113,7 @@ class Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
+            bufsize=0,  # unbuffered: a reply read ahead into a buffer would be invisible to select()
         )
         assert self._process.stdin is not None and self._process.stdout is not None
         self._stdin, self._stdout = self._process.stdin, self._process.stdout
@@ -102,22 +132,37 @@ class Worker:
         except (EOFError, pickle.UnpicklingError):
             return None
 
-    def run(self, job: tuple[str | bytes, str | None, str | None], timeout: float) -> tuple[str, Any]:
-        """('ok', result) | ('error', message) | ('timeout', None)."""
+    def send(self, job: Job) -> bool:
+        """Queues one page in the child (which works through them in order); False when it is gone."""
         self.jobs += 1
         try:
             _write_frame(self._stdin, job)
         except OSError:
             self.kill()
-            return ("error", "the extraction worker died")
-        if not self._wait(timeout):
+            return False
+        return True
+
+    def receive(self, deadline: float) -> tuple[str, Any, float]:
+        """The reply to the oldest page sent: ('ok', result, finished) | ('error', message, finished) |
+        ('timeout', None, now) when none came by ``deadline`` (``time.monotonic()``; the child is then
+        killed) | ('error', "...died", now) when the child died."""
+        if self._stdout.closed:  # killed while a page was being sent
+            return ("error", "the extraction worker died", time.monotonic())
+        if not self._wait(max(0.0, deadline - time.monotonic())):
             self.kill()
-            return ("timeout", None)
+            return ("timeout", None, time.monotonic())
         reply = self._receive()
         if reply is None:  # the child died (e.g. out of memory)
             self.kill()
-            return ("error", "the extraction worker died")
+            return ("error", "the extraction worker died", time.monotonic())
         return reply  # type: ignore[no-any-return]  # an unpickled frame, so Any
+
+    def run(self, job: Job, timeout: float) -> tuple[str, Any]:
+        """One page: ('ok', result) | ('error', message) | ('timeout', None)."""
+        if not self.send(job):
+            return ("error", "the extraction worker died")
+        status, value, _ = self.receive(time.monotonic() + timeout)
+        return status, value
 
     @property
     def alive(self) -> bool:

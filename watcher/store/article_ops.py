@@ -11,16 +11,16 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from watcher.store.base import StoreBase
-from watcher.store.schema import ArticleRow, ClaimRow, DeliveryRow, EntryRow, FindingRow, StoryRow
+from watcher.store.outbox_ops import queue_alerts
+from watcher.store.schema import ArticleRow, ClaimRow, EntryRow, FindingRow, StoryRow
 from watcher.types import Article, Claim, Finding
 
 STORY_WINDOW = timedelta(days=21)
@@ -81,22 +81,27 @@ class ArticleOps(StoreBase):
         now: datetime,
         source: str = "feed",
     ) -> StoredEntry:
-        with self.session() as s, s.no_autoflush:
-            entry = s.scalar(
-                select(EntryRow).where(EntryRow.feed_id == feed_id, EntryRow.identity == identity)
+        with self.session() as s:
+            article_id, story_id, new_article = _upsert_article(
+                s, article, fingerprint, baseline_version, now, source, story_hint
             )
-            if entry is None:
-                entry = EntryRow(feed_id=feed_id, identity=identity, first_seen_at=now)
-                s.add(entry)
-            art, new_article = _upsert_article(s, article, fingerprint, baseline_version, now, source)
-            if art.story_id is None:
-                art.story_id = _find_or_make_story(s, art, fingerprint, now, story_hint)
-            _replace_claims(s, art.id, claims)
-            counts = _apply_findings(s, art, findings, baseline_version, policy, now, new_article)
-            entry.link, entry.title, entry.published = link, title, published
-            entry.content_hash, entry.article_id = entry_hash or article.content_hash, art.id
-            entry.processed_at, entry.error = now, None
-            return StoredEntry(art.id, art.story_id, *counts, new_article=new_article)
+            if story_id is None:  # a new article whose hint named no story is not asked about it again
+                hint = None if new_article else story_hint
+                story_id = _find_or_make_story(s, article_id, article, fingerprint, now, hint)
+                s.execute(update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(story_id=story_id))
+            _replace_claims(s, article_id, claims, had_claims=not new_article)
+            counts = _apply_findings(
+                s, article_id, story_id, findings, baseline_version, policy, now, new_article=new_article
+            )
+            _upsert_entry(
+                s,
+                {"feed_id": feed_id, "identity": identity},
+                {"link": link, "title": title, "published": published,
+                 "content_hash": entry_hash or article.content_hash, "article_id": article_id,
+                 "processed_at": now, "error": None},  # fmt: skip
+                now,
+            )
+            return StoredEntry(article_id, story_id, *counts, new_article=new_article)
 
     def record_entry_error(
         self, *, feed_id: int, identity: str, link: str | None, title: str, error: str, now: datetime
@@ -124,11 +129,17 @@ class ArticleOps(StoreBase):
     ) -> StoredEntry:
         """Replaces an article's claims and findings after the baseline changed."""
         with self.session() as s:
-            art = s.get_one(ArticleRow, article_id)
-            _replace_claims(s, art.id, claims)
-            counts = _apply_findings(s, art, findings, baseline_version, policy, now, new_article=False)
-            art.baseline_version = baseline_version
-            return StoredEntry(art.id, art.story_id or 0, *counts, new_article=False)
+            story_id = s.execute(
+                update(_ARTICLES)
+                .where(_ARTICLES.c.id == article_id)
+                .values(baseline_version=baseline_version)
+                .returning(_ARTICLES.c.story_id)
+            ).one()[0]
+            _replace_claims(s, article_id, claims)
+            counts = _apply_findings(
+                s, article_id, story_id, findings, baseline_version, policy, now, new_article=False
+            )
+            return StoredEntry(article_id, story_id or 0, *counts, new_article=False)
 
     def article_rows(self, since: datetime | None = None) -> list[ArticleRow]:
         with self.session() as s:
@@ -205,43 +216,65 @@ def _sources(s: Session, story_id: int | None, signature: str) -> int:
     )
 
 
+# The tables behind the rows: the write path below is Core DML on them (no ORM bulk-persistence layer,
+# no objects loaded or refreshed), with ORM-free column expressions so the statements stay Core.
+_ARTICLES = cast(Table, ArticleRow.__table__)
+_CLAIMS = cast(Table, ClaimRow.__table__)
+_ENTRIES = cast(Table, EntryRow.__table__)
+_FINDINGS = cast(Table, FindingRow.__table__)
+_STORIES = cast(Table, StoryRow.__table__)
+
+
 def _upsert_article(
-    s: Session, a: Article, fingerprint: bytes | None, version: str, now: datetime, source: str
-) -> tuple[ArticleRow, bool]:
-    """The article's row, made or updated; race-safe on both databases.
+    s: Session,
+    a: Article,
+    fingerprint: bytes | None,
+    version: str,
+    now: datetime,
+    source: str,
+    story_hint: int | None,
+) -> tuple[int, int | None, bool]:
+    """(article id, its story id or None, new?): the article's row made or updated; race-safe on both
+    databases, one statement for a new article and two for a known one.
 
-    ``articles.canonical_url`` is unique: a missing row is inserted with ON CONFLICT DO NOTHING
-    (the poll thread or instance that loses the race gets no row back and reads the winner's), and
-    the row is then read FOR UPDATE, so two transactions storing the same article take turns
-    (PostgreSQL; SQLite has one writer at a time anyway) and the second sees the first's findings."""
-    row = _article_for_update(s, a.canonical_url)
-    new = False
-    if row is None:
-        stmt = (
-            _insert(s, ArticleRow)
-            .values(url=a.url, canonical_url=a.canonical_url, title=a.title, text=a.text,
-                    content_hash=a.content_hash, partial=a.partial, source=source, fetched_at=now,
-                    updated_at=now)  # fmt: skip
-            .on_conflict_do_nothing(index_elements=["canonical_url"])
-            .returning(ArticleRow.id)
-        )
-        new = s.execute(stmt).first() is not None
-        row = _article_for_update(s, a.canonical_url)
-        if row is None:  # pragma: no cover - the row was inserted by us or by the winner of the race
-            raise RuntimeError(f"article {a.canonical_url} neither inserted nor found")
-    row.title, row.text, row.published, row.site = a.title, a.text, a.published, a.site
-    row.content_hash, row.partial, row.fingerprint = a.content_hash, a.partial, fingerprint
-    row.baseline_version, row.updated_at = version, now
-    s.flush()
-    return row, new
+    ``articles.canonical_url`` is unique: the row is inserted with ON CONFLICT DO NOTHING (a new
+    article takes the story of ``story_hint`` when that story exists); the transaction that loses the
+    race, or finds the article already there, updates the row instead, and that UPDATE locks it
+    (PostgreSQL; SQLite has one writer at a time anyway), so two transactions storing the same article
+    take turns and the second sees the first's findings."""
+    fields = {
+        "title": a.title, "text": a.text, "published": a.published, "site": a.site,
+        "content_hash": a.content_hash, "partial": a.partial, "fingerprint": fingerprint,
+        "baseline_version": version, "updated_at": now,
+    }  # fmt: skip
+    hinted = select(_STORIES.c.id).where(_STORIES.c.id == bindparam("hint")).scalar_subquery()
+    inserted = s.execute(  # the values as parameters: the statement's shape, and so its compiled form, repeats
+        _insert(s, _ARTICLES)
+        .values(story_id=hinted)
+        .on_conflict_do_nothing(index_elements=["canonical_url"])
+        .returning(_ARTICLES.c.id, _ARTICLES.c.story_id),
+        {"url": a.url, "canonical_url": a.canonical_url, "source": source, "fetched_at": now,
+         "hint": story_hint, **fields},  # fmt: skip
+    ).first()
+    if inserted is not None:
+        return inserted[0], inserted[1], True
+    updated = s.execute(
+        update(_ARTICLES)
+        .where(_ARTICLES.c.canonical_url == a.canonical_url)
+        .values(**fields)
+        .returning(_ARTICLES.c.id, _ARTICLES.c.story_id)
+    ).first()
+    if updated is None:  # pragma: no cover - the row was inserted by us or by the winner of the race
+        raise RuntimeError(f"article {a.canonical_url} neither inserted nor found")
+    return updated[0], updated[1], False
 
 
-def _article_for_update(s: Session, canonical: str) -> ArticleRow | None:
-    return s.scalar(
-        select(ArticleRow)
-        .where(ArticleRow.canonical_url == canonical)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+def _upsert_entry(s: Session, key: dict[str, Any], fields: dict[str, Any], now: datetime) -> None:
+    """The entry's row (unique on feed and identity) inserted or updated in one statement."""
+    stmt = _insert(s, _ENTRIES)
+    s.execute(
+        stmt.on_conflict_do_update(index_elements=list(key), set_={k: stmt.excluded[k] for k in fields}),
+        {**key, **fields, "first_seen_at": now},
     )
 
 
@@ -261,34 +294,39 @@ def _lock_stories(s: Session) -> None:
 
 
 def _find_or_make_story(
-    s: Session, art: ArticleRow, fingerprint: bytes | None, now: datetime, hint: int | None = None
+    s: Session, article_id: int, a: Article, fingerprint: bytes | None, now: datetime, hint: int | None = None
 ) -> int:
     """The story an article joins: the caller's hint (the pipeline's in-memory MinHash index,
     :class:`watcher.app.pipeline.StoryClusterer`), else another article with the same text, else a new story.
     Taken under the story lock (held to commit), so a concurrent copy is seen, not made a second story."""
-    if hint is not None and s.get(StoryRow, hint) is not None:
+    if hint is not None and s.scalar(select(_STORIES.c.id).where(_STORIES.c.id == hint)) is not None:
         return hint
     _lock_stories(s)
     same_hash = s.scalar(
-        select(ArticleRow.story_id)
+        select(_ARTICLES.c.story_id)
         .where(
-            ArticleRow.content_hash == art.content_hash,
-            ArticleRow.id != art.id,
-            ArticleRow.story_id.is_not(None),
+            _ARTICLES.c.content_hash == a.content_hash,
+            _ARTICLES.c.id != article_id,
+            _ARTICLES.c.story_id.is_not(None),
         )
         .limit(1)
     )
     if same_hash is not None:
-        return same_hash
-    story = StoryRow(title=art.title, fingerprint=fingerprint, first_seen_at=now, updated_at=now)
-    s.add(story)
-    s.flush()
-    return story.id
+        return int(same_hash)
+    return int(
+        s.execute(
+            insert(_STORIES)
+            .values(title=a.title, fingerprint=fingerprint, first_seen_at=now, updated_at=now)
+            .returning(_STORIES.c.id)
+        ).scalar_one()
+    )
 
 
-def _replace_claims(s: Session, article_id: int, claims: Sequence[Claim]) -> None:
-    """The article's claims, replaced in two statements (one DELETE, one executemany INSERT)."""
-    s.execute(delete(ClaimRow).where(ClaimRow.article_id == article_id))
+def _replace_claims(s: Session, article_id: int, claims: Sequence[Claim], *, had_claims: bool = True) -> None:
+    """The article's claims, replaced in at most two statements (one DELETE unless the article is new,
+    one executemany INSERT)."""
+    if had_claims:
+        s.execute(delete(_CLAIMS).where(_CLAIMS.c.article_id == article_id))
     if not claims:
         return
     rows = []
@@ -311,97 +349,75 @@ def _replace_claims(s: Session, article_id: int, claims: Sequence[Claim]) -> Non
                 "historical": c.historical,
             }
         )
-    s.execute(insert(ClaimRow), rows)
+    s.execute(insert(_CLAIMS), rows)
 
 
 def _apply_findings(
     s: Session,
-    art: ArticleRow,
+    article_id: int,
+    story_id: int | None,
     findings: Sequence[Finding],
     version: str,
     policy: AlertPolicy,
     now: datetime,
+    *,
     new_article: bool,
 ) -> tuple[int, int, int, int]:
-    """Inserts new findings, retracts vanished ones, and queues/edits alerts. Returns counts."""
-    existing = {r.signature: r for r in s.scalars(select(FindingRow).where(FindingRow.article_id == art.id))}
+    """Inserts new findings (one executemany), retracts vanished ones and revives or updates the others
+    (a Core UPDATE per change, none when nothing changed), and queues/edits alerts. Returns counts."""
     wanted: dict[str, Finding] = {}
     for f in findings:
         wanted.setdefault(finding_signature(f), f)
-    retracted = 0
-    for sig, row in existing.items():
-        if sig not in wanted and row.status == "active":
-            row.status, retracted = "retracted", retracted + 1
-    new_findings = new_deliveries = edited = 0
-    for sig, f in wanted.items():
-        prior = existing.get(sig)
-        if prior is not None:
-            if prior.status == "retracted":
-                prior.status = "active"
-            prior.deal_status = f.status
-            continue
-        row = _finding_row(art, sig, f, version, now)
-        s.add(row)
-        s.flush()
-        new_findings += 1
-        if policy.wants(f):
-            n, e = _queue_alerts(s, row, policy, now)
-            new_deliveries, edited = new_deliveries + n, edited + e
-    return new_findings, retracted, new_deliveries, edited
-
-
-def _finding_row(art: ArticleRow, sig: str, f: Finding, version: str, now: datetime) -> FindingRow:
-    return FindingRow(
-        article_id=art.id,
-        story_id=art.story_id,
-        signature=sig,
-        kind=str(f.kind),
-        parties=list(f.parties),
-        attribute=f.attribute,
-        baseline_fact=f.baseline_fact,
-        baseline_value=f.baseline_value,
-        baseline_sentence=f.baseline_sentence,
-        new_value=f.new_value,
-        evidence=f.evidence,
-        confidence=f.confidence,
-        explanation=f.explanation,
-        deal_status=f.status,
-        baseline_version=version,
-        first_seen_at=now,
-    )
-
-
-def _queue_alerts(s: Session, finding: FindingRow, policy: AlertPolicy, now: datetime) -> tuple[int, int]:
-    """One outbox row per target; a story that already alerted on this finding gets an edit instead."""
-    story_key = f"{finding.story_id}:{finding.signature}"
-    created = edited = 0
-    for channel, target in policy.targets:
-        prior = s.scalar(
-            select(DeliveryRow).where(
-                DeliveryRow.channel == channel,
-                DeliveryRow.target == target,
-                DeliveryRow.story_key == story_key,
-            )
+    existing = {} if new_article else {
+        sig: (fid, status, deal_status)
+        for fid, sig, status, deal_status in s.execute(
+            select(_FINDINGS.c.id, _FINDINGS.c.signature, _FINDINGS.c.status, _FINDINGS.c.deal_status)
+            .where(_FINDINGS.c.article_id == article_id)
         )
-        if prior is not None:
-            if prior.status == "sent":
-                prior.needs_edit, prior.next_attempt_at = True, now
-                edited += 1
+    }  # fmt: skip
+    retract = [fid for sig, (fid, status, _) in existing.items() if sig not in wanted and status == "active"]
+    if retract:
+        s.execute(update(_FINDINGS).where(_FINDINGS.c.id.in_(retract)).values(status="retracted"))
+    for sig, (fid, status, deal_status) in existing.items():
+        again = wanted.get(sig)
+        if again is None:
             continue
-        try:
-            with s.begin_nested():
-                s.add(
-                    DeliveryRow(
-                        finding_id=finding.id,
-                        story_key=story_key,
-                        channel=channel,
-                        target=target,
-                        status="pending",
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
-            created += 1
-        except IntegrityError:  # another instance queued it first: one alert is enough
-            continue
-    return created, edited
+        changes: dict[str, Any] = {"status": "active"} if status == "retracted" else {}
+        if deal_status != again.status:
+            changes["deal_status"] = again.status
+        if changes:
+            s.execute(update(_FINDINGS).where(_FINDINGS.c.id == fid).values(**changes))
+    fresh = [(sig, f) for sig, f in wanted.items() if sig not in existing]
+    if not fresh:
+        return 0, len(retract), 0, 0
+    rows = [_finding_values(article_id, story_id, sig, f, version, now) for sig, f in fresh]
+    ids = s.scalars(
+        insert(_FINDINGS).returning(_FINDINGS.c.id, sort_by_parameter_order=True), rows
+    ).all()
+    alerted = [(fid, sig) for fid, (sig, f) in zip(ids, fresh, strict=True) if policy.wants(f)]
+    new_deliveries, edited = queue_alerts(s, story_id, alerted, policy.targets, now)
+    return len(fresh), len(retract), new_deliveries, edited
+
+
+def _finding_values(
+    article_id: int, story_id: int | None, sig: str, f: Finding, version: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "article_id": article_id,
+        "story_id": story_id,
+        "signature": sig,
+        "kind": str(f.kind),
+        "parties": list(f.parties),
+        "attribute": f.attribute,
+        "baseline_fact": f.baseline_fact,
+        "baseline_value": f.baseline_value,
+        "baseline_sentence": f.baseline_sentence,
+        "new_value": f.new_value,
+        "evidence": f.evidence,
+        "confidence": f.confidence,
+        "explanation": f.explanation,
+        "deal_status": f.status,
+        "baseline_version": version,
+        "status": "active",
+        "first_seen_at": now,
+    }

@@ -16,8 +16,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -67,6 +70,59 @@ def finding_from_row(row: FindingRow) -> Finding:
         baseline_sentence=row.baseline_sentence,
         status=row.deal_status,
     )
+
+
+_DELIVERIES = cast(Table, DeliveryRow.__table__)  # queue_alerts writes through Core
+
+
+def queue_alerts(
+    s: Session,
+    story_id: int | None,
+    findings: Sequence[tuple[int, str]],
+    targets: Sequence[tuple[str, str]],
+    now: datetime,
+) -> tuple[int, int]:
+    """(queued, edited): one outbox row per new (finding id, signature) and (channel, target); a story
+    that already alerted on that signature gets an edit of the sent alert instead. At most three
+    statements (the prior rows, one UPDATE for the edits, one multi-row INSERT ... ON CONFLICT DO
+    NOTHING, so a row another instance queued first is skipped: one alert is enough)."""
+    if not findings or not targets:
+        return 0, 0
+    keys = {f"{story_id}:{signature}": finding_id for finding_id, signature in findings}
+    wanted = set(targets)
+    prior = [
+        (row_id, status, (channel, target, key))
+        for row_id, status, channel, target, key in s.execute(
+            select(_DELIVERIES.c.id, _DELIVERIES.c.status, _DELIVERIES.c.channel, _DELIVERIES.c.target,
+                   _DELIVERIES.c.story_key).where(_DELIVERIES.c.story_key.in_(list(keys)))
+        )
+        if (channel, target) in wanted
+    ]  # fmt: skip
+    taken = {where for _, _, where in prior}
+    edits = [row_id for row_id, status, _ in prior if status == "sent"]
+    if edits:
+        s.execute(
+            update(_DELIVERIES)
+            .where(_DELIVERIES.c.id.in_(edits))
+            .values(needs_edit=True, next_attempt_at=now)
+        )
+    rows = [
+        {"finding_id": finding_id, "story_key": key, "channel": channel, "target": target,
+         "status": "pending", "next_attempt_at": now, "created_at": now}
+        for key, finding_id in keys.items()
+        for channel, target in targets
+        if (channel, target, key) not in taken
+    ]  # fmt: skip
+    if not rows:
+        return 0, len(edits)
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    queued = s.execute(
+        insert(_DELIVERIES)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["channel", "target", "story_key"])
+        .returning(_DELIVERIES.c.id)
+    ).all()
+    return len(queued), len(edits)
 
 
 _DUE = or_(
