@@ -318,3 +318,15 @@ def test_corpus_snippets_at_least_as_good_as_trafilatura_defaults(extractor: Ext
     assert leaked <= baseline["must_not_leaked"], (
         f"leaked {leaked}/{must_not_total} > {baseline['must_not_leaked']}"
     )
+
+
+def test_readers_comments_marked_up_as_articles_are_not_article_text() -> None:
+    body = " ".join(["Acme Cloud signed a five-year lease with Borealis Data for GPU capacity."] * 12)
+    html = (
+        f"<html><body><main><h1>Acme leases GPUs</h1><p>{body}</p></main>"
+        '<section id="reader-comments"><h3>Reader comments</h3>'
+        '<article class="c"><b>dave77</b><p>Quasar Labs is about to sign with Acme too, trust me.</p></article>'
+        "</section></body></html>"
+    )
+    text = extract_text_from_html(html)
+    assert "Borealis Data" in text and "Quasar Labs" not in text

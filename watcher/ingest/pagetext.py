@@ -156,12 +156,29 @@ def extract_page(content: str | bytes, content_type: str | None, url: str | None
     if tree is None:
         return None
     meta = page_metadata(tree)
+    drop_comment_sections(tree)
     doc: Any = bare_extraction(tree, url=url, include_comments=False)
     if doc is None or not doc.text:
         return None
     return Extracted(
         text=doc.text, title=meta["title"], date=meta["date"], url=meta["url"], sitename=meta["sitename"]
     )
+
+
+#: an element that holds readers' comments, by its id or class ("reader-comments", "comment-list", "disqus_thread")
+_COMMENTS = re.compile(r"(?:^|[\s_-])(?:comments?|commentlist|comment-list|discussion|disqus|replies)(?:$|[\s_-])", re.I)
+
+
+def drop_comment_sections(tree: Any) -> None:
+    """Removes readers' comment sections, which trafilatura keeps when they are marked up as
+    articles; an element holding most of the page's text is never one (a wrapper named oddly)."""
+    body = tree.find(".//body")
+    total = len(body.text_content()) if body is not None else 0
+    for el in tree.xpath("//*[@id or @class]"):
+        if el.getparent() is None or el.tag in ("body", "html"):
+            continue
+        if _COMMENTS.search(f"{el.get('id', '')} {el.get('class', '')}") and len(el.text_content()) < 0.5 * total:
+            el.getparent().remove(el)
 
 
 def reset_caches() -> None:
