@@ -9,18 +9,28 @@ from reading the shipped file once.
 
 from __future__ import annotations
 
-import functools
 import gzip
+import threading
 from importlib import resources
 
 FILE = "english_words.txt.gz"
 SIZE = 100_000
 
 
-@functools.cache
+_RANKS: dict[str, int] | None = None
+_RANKS_LOCK = threading.Lock()
+
+
 def _ranks() -> dict[str, int]:
-    raw = resources.files("watcher.differ").joinpath(FILE).read_bytes()
-    return {word: rank for rank, word in enumerate(gzip.decompress(raw).decode("ascii").split())}
+    """The table, read once: the poll's threads that need it first wait for one reading (each
+    building its own copy held ~11 MB apiece at the same time)."""
+    global _RANKS
+    if _RANKS is None:
+        with _RANKS_LOCK:
+            if _RANKS is None:
+                raw = resources.files("watcher.differ").joinpath(FILE).read_bytes()
+                _RANKS = {word: rank for rank, word in enumerate(gzip.decompress(raw).decode("ascii").split())}
+    return _RANKS
 
 
 def rank(word: str) -> int | None:
