@@ -1,20 +1,25 @@
 """watcher against lemon24/reader on the same loopback feeds: first poll, all-304 poll, peak RSS (issue #14).
 
-    .venv/bin/pip install -e '.[bench]'        # reader: a benchmark-only dependency
-    .venv/bin/python bench/peer_reader.py [--feeds 100 1000] [--growth 100 300 1000] [--rounds 1] [--tree PATH]
+    python3 -m venv bench-venv && bench-venv/bin/pip install -e '.[bench]'   # reader: benchmark-only
+    bench-venv/bin/python bench/peer_reader.py [--feeds 100 1000] [--growth 100 300 1000] [--rounds 1] [--tree PATH]
 
 One server process (tests/httpserver.py, as in bench/first_poll.py) serves N RSS feeds of 20 items,
 about 22 KB each, with an ETag (a matching If-None-Match gets 304), and every page the items link to;
 2% of the items are about an OpenAI compute deal (title and page), the others name no tracked company.
 
+Run it from a virtualenv with watcher's runtime dependencies and the ``bench`` extra only (not the
+``test`` extra: selenium brings trio, which httpcore imports when present, +14 MB per process).
+
 Each measurement runs in its own fresh subprocess (so its peak RSS is its own), on a fresh SQLite
 database, 8 workers on every side, the sides alternated within a round:
 
-* **watcher**: ``Watcher.poll_once()`` (feeds-file sync, poll, the relevant pages fetched and extracted
+* **watcher**: the database schema made beforehand by another process (as ``watcher db upgrade`` or
+  any earlier run does: migrating imports alembic, once in a database's life), then
+  ``Watcher.poll_once()`` (feeds-file sync, poll, the relevant pages fetched and extracted
   by the extraction worker, findings, a console channel), then a *new* Watcher on the same database an
   hour later (what ``watcher poll --once`` from cron does): every feed answers 304;
-* **reader**: ``make_reader(db)``, ``add_feed`` for each feed, ``update_feeds(workers=8, scheduled=False)`` (timed), then
-  ``update_feeds(workers=8)`` again (every feed answers 304; timed).
+* **reader**: ``make_reader(db)`` and ``add_feed`` for each feed (not timed), then
+  ``update_feeds(workers=8, scheduled=False)`` (timed), and again (every feed answers 304; timed).
 
 Peak RSS is ``getrusage(RUSAGE_SELF).ru_maxrss`` of the side's process at its end (imports included);
 its children's (watcher's extraction worker, after it was stopped) is ``RUSAGE_CHILDREN`` and printed
@@ -89,6 +94,9 @@ def side_watcher(base: str, feeds: int, tree: Path | None, tmp: str) -> dict[str
     report2, _ = w2.poll_once()
     second = time.perf_counter() - t
     w2.close()
+    from watcher.ingest import extract
+
+    extract.default_extractor().close()  # the worker is waited for: its peak counts in RUSAGE_CHILDREN
     own, children = _rss()
     return {
         "first": first,
