@@ -212,7 +212,7 @@ def main() -> None:
                 peer_rows.append([
                     rnd + 1, n, f"{w['first']:.2f}", f"{r['first']:.2f}", f"{w['first'] / r['first']:.2f}",
                     f"{w['second']:.2f}", f"{r['second']:.2f}", f"{w['second'] / r['second']:.2f}",
-                    f"{w['rss']:.0f}", f"{w['rss_children']:.0f}", f"{r['rss']:.0f}",
+                    f"{w['rss']:.1f}", f"{w['rss_children']:.1f}", f"{r['rss']:.1f}",
                     f"{w['articles']}/{w['entries']}", f"{w['not_modified']}/{w['polled']}", r["entries"],
                     w["errors"] + r["errors"], f"{(w['load'] + r['load']) / 2:.1f}",
                 ])  # fmt: skip
