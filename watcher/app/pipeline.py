@@ -156,20 +156,67 @@ def newest_first(
     return ordered[:limit], len(pending) - limit
 
 
+class StoryClaim:
+    """A new story being written: threads whose copy of it arrives meanwhile wait for its id."""
+
+    def __init__(self, placeholder: int) -> None:
+        self.placeholder = placeholder
+        self.story_id: int | None = None
+        self.done = threading.Event()
+
+
+CLAIM_WAIT = 60.0  # seconds a copy waits for the story a concurrent write is making (then stores alone)
+
+
 class StoryClusterer:
     """The stories of recent articles, in memory: LSH bands over the MinHash sketches
     (:class:`watcher.ingest.stories.StoryIndex`, a bounded cost per lookup), seeded from the store's
-    window (STORY_WINDOW) at the start of each cycle and shared by the cycle's threads."""
+    window (STORY_WINDOW) at the start of each cycle and shared by the cycle's threads.
+
+    No lock is held around a write: :meth:`claim` looks a sketch up and, when it matches no story,
+    files it under a placeholder (a :class:`StoryClaim`) in the same short step; the thread then
+    writes its article and :meth:`settle` puts the story id in place of the placeholder. A copy
+    looked up meanwhile finds the placeholder and waits for that one write only, so the two still
+    make one story, and unrelated articles are stored side by side."""
 
     def __init__(self, seed: list[tuple[int, bytes, str]]) -> None:
         self._index = stories.StoryIndex()  # the window: seeded anew each cycle
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held for index lookups and updates only (microseconds)
+        self._claims: dict[int, StoryClaim] = {}  # placeholder (negative) -> claim
+        self._next_placeholder = -1
         for story_id, fp, url in seed:
             self._index.add(stories.Fingerprint.from_bytes(fp), url, story_id=story_id)
 
     def find(self, fp: stories.Fingerprint, url: str) -> int | None:
+        """The story id of ``fp``'s story, waiting for one being written."""
+        return self._lookup(fp, url, reserve=False)[0]
+
+    def claim(self, fp: stories.Fingerprint, url: str) -> tuple[int | None, StoryClaim | None]:
+        """``(story id, None)`` when ``fp`` joins a known story; ``(None, claim)`` when it starts one
+        (then :meth:`settle` must follow the write, whatever happens to it)."""
+        return self._lookup(fp, url, reserve=True)
+
+    def _lookup(
+        self, fp: stories.Fingerprint, url: str, *, reserve: bool
+    ) -> tuple[int | None, StoryClaim | None]:
         with self._lock:
-            return self._index.find(fp, url)
+            found = self._index.find(fp, url)
+            if found is None or found >= 0:
+                if found is None and reserve:
+                    claim = StoryClaim(self._next_placeholder)
+                    self._next_placeholder -= 1
+                    self._claims[claim.placeholder] = claim
+                    self._index.add(fp, url, story_id=claim.placeholder)
+                    return None, claim
+                return found, None
+            pending = self._claims[found]
+        pending.done.wait(CLAIM_WAIT)  # the copy's story is being written by another thread
+        return pending.story_id, None
+
+    def settle(self, claim: StoryClaim, story_id: int | None) -> None:
+        """The write behind ``claim`` is over: its story id (None when it failed)."""
+        claim.story_id = story_id
+        claim.done.set()
 
     def add(self, fp: stories.Fingerprint, url: str, story_id: int) -> None:
         with self._lock:
@@ -195,9 +242,12 @@ class Pipeline:
     _fetch_all: frozenset[str] = field(default=frozenset(), init=False, repr=False)
     _not_modified: list[tuple[int, datetime]] | None = field(default=None, init=False, repr=False)
     _not_modified_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _fetched: list[tuple[int, str | None, str | None, datetime]] | None = field(
+        default=None, init=False, repr=False
+    )
+    _deferred_before: dict[int, int] = field(default_factory=dict, init=False, repr=False)
     _stories: StoryClusterer | None = field(default=None, init=False, repr=False)
     _stories_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-    _store_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def stories(self) -> StoryClusterer:
         """The story index, seeded from the store's recent articles on first use."""
@@ -220,6 +270,8 @@ class Pipeline:
         if claimed:
             self._fetch_all = frozenset(self.store.fetch_all_feeds())
             self._not_modified = []  # the cycle's 304s, written in one statement at its end
+            self._fetched = []  # and its feeds fetched whole, in another
+            self._deferred_before = self.store.entries_deferred()
             try:
                 with ThreadPoolExecutor(max_workers=min(self.workers, len(claimed))) as pool:
                     parts = [pool.submit(self._poll_feed_safely, feed) for feed in claimed]
@@ -227,7 +279,9 @@ class Pipeline:
             finally:
                 with self._not_modified_lock:
                     done, self._not_modified = self._not_modified, None
+                    fetched, self._fetched = self._fetched, None
                 self.store.record_feeds_not_modified(done or [], self.clock())
+                self.store.record_feeds_fetched(fetched or [], self.clock())
         report.duration = time.monotonic() - started
         return report
 
@@ -277,10 +331,16 @@ class Pipeline:
                 fetch_all=feed.name in self._fetch_all,
                 feed_tags=feed.tags,
             )
-            self.store.record_entries_deferred(feed.id, deferred, self.clock())
+            if deferred or self._deferred_before.get(feed.id):  # a count to keep or to clear
+                self.store.record_entries_deferred(feed.id, deferred, self.clock())
             if deferred:  # no validators kept: the next fetch gets the whole feed, not a 304
                 log.info("feed %s: %d new entries deferred to later cycles", feed.name, deferred)
                 fetched = dataclasses.replace(fetched, etag=None, last_modified=None)
+            with self._not_modified_lock:
+                if self._fetched is not None:
+                    next_poll = self._next_poll(fetched, interval)
+                    self._fetched.append((feed.id, fetched.etag, fetched.last_modified, next_poll))
+                    return
         self.store.record_feed_success(feed.id, fetched, self.clock(), self._next_poll(fetched, interval))
 
     def _next_poll(self, fetched: Fetched, interval: timedelta) -> datetime:
@@ -365,7 +425,7 @@ class Pipeline:
                 seen.append(SeenEntry(entry.entry_id, entry.link, entry.title, entry.published, h))
         if seen:
             try:
-                with self._store_lock:
+                with self.store.write_lock():
                     self.store.record_entries_seen(feed_id, seen, self.clock())
             except StorageError as exc:
                 if exc.transient:
@@ -427,9 +487,11 @@ class Pipeline:
         else:
             claims, findings = self.analyser.analyse(article)
         sketch = stories.fingerprint(article.text) if article.text else None
+        clusterer = self.stories()
+        hint, claim = clusterer.claim(sketch, article.canonical_url) if sketch is not None else (None, None)
+        stored = None
         try:
-            with self._store_lock:  # the story hint, the write and the index update as one step
-                hint = self.stories().find(sketch, article.canonical_url) if sketch is not None else None
+            with self.store.write_lock():  # SQLite only: one writer at a time
                 stored = self.store.store_processed_entry(
                     feed_id=feed_id,
                     identity=entry.entry_id,
@@ -447,12 +509,16 @@ class Pipeline:
                     now=self.clock(),
                     source=source,
                 )
-                if sketch is not None:
-                    self.stories().add(sketch, article.canonical_url, stored.story_id)
         except StorageError as exc:
             if exc.transient:  # the whole cycle's work waits for the database, not this entry
                 raise
             return self._entry_failed(feed_id, entry, exc, not relevant)
+        finally:
+            story_id = stored.story_id if stored is not None else None
+            if claim is not None:
+                clusterer.settle(claim, story_id)
+            if sketch is not None and story_id is not None:
+                clusterer.add(sketch, article.canonical_url, story_id)
         return EntryResult(
             EntryStatus.PARTIAL if article.partial else EntryStatus.OK,
             kind=fallback.kind if fallback is not None else None,

@@ -254,6 +254,8 @@ class _TextOnly(HTMLParser):
 
 def plain_text(value: str, is_html: bool = True) -> str:
     """Tags stripped (script/style dropped), entities unescaped, whitespace collapsed."""
+    if "<" not in value and "&" not in value:  # plain already (most titles): no parser to run
+        return " ".join(value.split())
     if is_html:
         parser = _TextOnly()
         parser.feed(value)
@@ -445,5 +447,9 @@ def is_relevant(
     ``tracked_aliases`` may be the names themselves or a function returning them.
     """
     aliases = tracked_aliases() if callable(tracked_aliases) else tracked_aliases
-    pattern = _alias_pattern(tuple(sorted(set(aliases))))
+    pattern = _ALIAS_PATTERNS.get(aliases) if isinstance(aliases, tuple) else None  # the poll's own tuple
+    if pattern is None:
+        pattern = _alias_pattern(tuple(sorted(set(aliases))))
+        if isinstance(aliases, tuple):
+            _ALIAS_PATTERNS[aliases] = pattern
     return any(part and pattern.search(part) for part in text_parts)

@@ -24,7 +24,6 @@ import hashlib
 import heapq
 import re
 import unicodedata
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -256,7 +255,7 @@ class StoryIndex:
     _by_url: dict[str, int] = field(default_factory=dict)
     _prints: dict[int, list[Fingerprint]] = field(default_factory=dict)
     _seen: dict[int, datetime] = field(default_factory=dict)
-    _buckets: dict[tuple[int, int], deque[int]] = field(default_factory=dict)
+    _buckets: dict[tuple[int, int], list[int]] = field(default_factory=dict)
 
     def find(self, fp: Fingerprint, url: str | None = None, *, now: datetime | None = None) -> int | None:
         """The story ``fp`` (or ``url``) belongs to, or None."""
@@ -299,9 +298,12 @@ class StoryIndex:
             self._seen[story] = max(at, self._seen.get(story, at))
         for key in band_keys(fp):
             bucket = self._buckets.get(key)
-            if bucket is None:
-                bucket = self._buckets[key] = deque(maxlen=BUCKET_CAP)
+            if bucket is None:  # a list, not a deque(maxlen): most buckets hold one story, and an
+                self._buckets[key] = [story]  # empty deque alone is ~600 bytes (32 buckets a story)
+                continue
             if story in bucket:
                 bucket.remove(story)
             bucket.append(story)  # newest last; the oldest falls out when the bucket is full
+            if len(bucket) > BUCKET_CAP:
+                del bucket[0]
         return story

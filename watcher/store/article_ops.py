@@ -151,16 +151,15 @@ class ArticleOps(StoreBase):
     def recent_fingerprints(self, since: datetime) -> list[tuple[int, bytes, str]]:
         """(story id, fingerprint, canonical URL) of articles fetched since ``since``, oldest first."""
         with self.session() as s:
-            rows = s.execute(
-                select(ArticleRow.story_id, ArticleRow.fingerprint, ArticleRow.canonical_url)
-                .where(
+            rows = s.execute(  # sorted here: an ORDER BY id makes SQLite scan by id, not the fetched_at index
+                select(ArticleRow.id, ArticleRow.story_id, ArticleRow.fingerprint, ArticleRow.canonical_url).where(
                     ArticleRow.fetched_at >= since,
                     ArticleRow.fingerprint.is_not(None),
                     ArticleRow.story_id.is_not(None),
                 )
-                .order_by(ArticleRow.id)
             ).all()
-            return [(int(sid), bytes(fp), url) for sid, fp, url in rows if sid is not None and fp is not None]
+            ordered = sorted(rows, key=lambda row: row[0])
+            return [(int(sid), bytes(fp), url) for _, sid, fp, url in ordered if sid is not None and fp is not None]
 
     def active_findings(self, article_id: int) -> list[FindingRow]:
         with self.session() as s:

@@ -74,8 +74,7 @@ class FeedOps(StoreBase):
 
     def sync_feeds(self, sources: list[FeedSource]) -> None:
         """Makes the feeds table match the feeds file (by name); removed feeds are disabled, not deleted."""
-        for src in sources:  # new names first, safe when instances race
-            self._insert_feed(src)
+        self._insert_feeds(sources)  # new names first (one statement), safe when instances race
         with self.session() as s:
             rows = {r.name: r for r in s.scalars(select(FeedRow).with_for_update())}
             for src in sources:
@@ -117,7 +116,7 @@ class FeedOps(StoreBase):
             }
             for e in seen
         ]
-        stmt = self.insert(EntryRow)
+        stmt = self.insert(EntryRow.__table__)  # Core: no ORM bulk work per row
         stmt = stmt.on_conflict_do_update(
             index_elements=["feed_id", "identity"],
             set_={
@@ -129,31 +128,34 @@ class FeedOps(StoreBase):
             },
         )
         with self.session() as s:
-            s.execute(stmt, rows)
+            s.connection().execute(stmt, rows)
 
-    def _insert_feed(self, src: FeedSource) -> None:
-        """Adds a feed row unless one with that name exists (ON CONFLICT DO NOTHING)."""
+    def _insert_feeds(self, sources: list[FeedSource]) -> None:
+        """Adds a feed row for each source unless one with its name exists (ON CONFLICT DO NOTHING),
+        all in one executemany."""
+        if not sources:
+            return
         now = datetime.now(UTC)
-        stmt = (
-            self.insert(FeedRow)
-            .values(
-                name=src.name,
-                url=src.url,
-                interval_s=src.interval,
-                enabled=src.enabled,
-                tags=list(src.tags),
-                consecutive_failures=0,
-                failure_notified=False,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
+        rows = [
+            {
+                "name": src.name,
+                "url": src.url,
+                "interval_s": src.interval,
+                "enabled": src.enabled,
+                "tags": list(src.tags),
+                "consecutive_failures": 0,
+                "failure_notified": False,
+                "created_at": now,
+            }
+            for src in sources
+        ]
+        stmt = self.insert(FeedRow.__table__).on_conflict_do_nothing(index_elements=["name"])
         with self.session() as s:
-            s.execute(stmt)
+            s.connection().execute(stmt, rows)
 
     def ensure_feed(self, src: FeedSource) -> int:
         """The id of a feed row by name, created if missing (backfills use disabled pseudo-feeds)."""
-        self._insert_feed(src)
+        self._insert_feeds([src])
         with self.session() as s:
             return s.scalar(select(FeedRow.id).where(FeedRow.name == src.name)) or 0
 
@@ -222,6 +224,34 @@ class FeedOps(StoreBase):
         )
         with self.session() as s:
             s.connection().execute(stmt, [{"b_id": fid, "b_next": at} for fid, at in done])
+
+    def record_feeds_fetched(self, done: list[tuple[int, str | None, str | None, datetime]], now: datetime) -> None:
+        """Many feeds fetched whole (200) in one executemany: for each ``(feed id, ETag,
+        Last-Modified, next poll)`` what :meth:`record_feed_success` does for a 200 (the new
+        validators kept, error state cleared, lease released)."""
+        if not done:
+            return
+        table = cast(Table, FeedRow.__table__)
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                etag=bindparam("b_etag", type_=table.c.etag.type),
+                last_modified=bindparam("b_last_modified", type_=table.c.last_modified.type),
+                last_fetch_at=now,
+                last_success_at=now,
+                consecutive_failures=0,
+                failure_notified=False,
+                last_error=None,
+                last_error_kind=None,
+                next_poll_at=bindparam("b_next", type_=table.c.next_poll_at.type),
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
+        rows = [{"b_id": fid, "b_etag": etag, "b_last_modified": lm, "b_next": at} for fid, etag, lm, at in done]
+        with self.session() as s:
+            s.connection().execute(stmt, rows)
 
     def record_feed_failure(
         self,

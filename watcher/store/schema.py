@@ -93,6 +93,7 @@ class FeedRow(Base):
     """A feed with its HTTP validators, error state and polling lease."""
 
     __tablename__ = "feeds"
+    __table_args__ = (Index("ix_feeds_due", "enabled", "next_poll_at"),)  # claim_due_feeds
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(CleanString(200), unique=True)
     url: Mapped[str] = mapped_column(CleanString(2000))
@@ -162,7 +163,7 @@ class ArticleRow(Base):
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
     baseline_version: Mapped[str | None] = mapped_column(CleanString(64))
     source: Mapped[str] = mapped_column(CleanString(50), default="feed")  # feed | backfill | demo
-    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)  # the story window
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

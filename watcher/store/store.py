@@ -8,8 +8,9 @@ handle and what every area shares.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,13 @@ class Store(FeedOps, ArticleOps, OutboxOps, ReadOps, StoreBase):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = db.session_factory(engine)
+        self._sqlite_writer = threading.Lock()
+
+    def write_lock(self) -> AbstractContextManager[object]:
+        """Held by the poll's threads around their bigger writes: on SQLite a lock (the file takes
+        one writer at a time, and threads queued here hand over at once where SQLite's busy handler
+        sleeps and retries), on PostgreSQL nothing (its writers run side by side)."""
+        return self._sqlite_writer if self.dialect == "sqlite" else nullcontext()
 
     @property
     def dialect(self) -> str:
@@ -160,7 +168,7 @@ def open_store(url: str, *, auto_upgrade: bool | None = None) -> Store:
     try:
         if auto_upgrade:
             db.upgrade(engine)
-        else:
+        elif not db.at_newest_migration(engine):
             current, head = db.current_revision(engine), db.head_revision()
             if current != head:
                 raise StorageError(
