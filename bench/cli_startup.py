@@ -48,7 +48,9 @@ def main() -> None:
             times[name].append(time.perf_counter() - start)
     med = {name: median(values) for name, values in times.items()}
     print(table([(name, f"{med[name] * 1000:.0f}") for name in CASES], ["command", "median ms"]))
-    print(f"watcher --help / import click:       {med['watcher --help'] / med['import click']:.2f}x (goal <= 3)")
+    print(
+        f"watcher --help / import click:       {med['watcher --help'] / med['import click']:.2f}x (goal <= 3)"
+    )
     print(
         f"watcher diff / bare trafilatura:     {med['watcher diff page'] / med['bare trafilatura']:.2f}x "
         "(goal <= 1.5)"

@@ -50,7 +50,11 @@ def real_feeds(folder: Path, names: tuple[str, ...]) -> list[list[object]]:
         raw = feedparser.parse(body).entries
         fetched = relevant = missed = with_content = 0
         for i, entry in enumerate(entries):
-            content = " ".join(_strip(c.get("value", "")) for c in (raw[i].get("content") or [])) if i < len(raw) else ""
+            content = (
+                " ".join(_strip(c.get("value", "")) for c in (raw[i].get("content") or []))
+                if i < len(raw)
+                else ""
+            )
             with_content += int(bool(content))
             full = is_relevant((entry.title, entry.summary, *entry.categories, content), names)
             take = worth_fetching(entry, names)
@@ -94,7 +98,9 @@ def dev_articles(corpus: Path, names: tuple[str, ...]) -> list[list[object]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus")
     args = parser.parse_args()
     corpus = args.corpus if args.corpus.exists() else Path("/work/shared/corpus")
@@ -106,7 +112,12 @@ def main() -> None:
     rows.append(["all", *total])
     print(table(rows, ["feed", "entries", "with full content", "fetched", "relevant in full", "missed"]))
     print()
-    print(table(dev_articles(corpus, names), ["corpus", "articles expecting findings", "fetched", "missed", "missed ids"]))
+    print(
+        table(
+            dev_articles(corpus, names),
+            ["corpus", "articles expecting findings", "fetched", "missed", "missed ids"],
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -46,7 +46,11 @@ def _feed(base: str, f: int, items: int, summary_words: int = 30) -> str:
     for i in range(items):
         n = f * items + i
         if n % 50 == 0:
-            title, summary, path = f"OpenAI signs compute deal with Cloudco {n} Systems", "A compute deal.", f"/deal{n}.html"
+            title, summary, path = (
+                f"OpenAI signs compute deal with Cloudco {n} Systems",
+                "A compute deal.",
+                f"/deal{n}.html",
+            )
         else:
             rng = random.Random(n)
             title = " ".join(rng.choice(ITEM_WORDS) for _ in range(7)).capitalize()
@@ -64,11 +68,15 @@ def _feed(base: str, f: int, items: int, summary_words: int = 30) -> str:
 
 def _news_page(n: int) -> str:
     rng = random.Random(n)
-    paras = "".join(f"<p>{' '.join(rng.choice(ITEM_WORDS) for _ in range(60)).capitalize()}.</p>" for _ in range(5))
+    paras = "".join(
+        f"<p>{' '.join(rng.choice(ITEM_WORDS) for _ in range(60)).capitalize()}.</p>" for _ in range(5)
+    )
     return f"<!doctype html><html><head><title>News {n}</title></head><body><article><h1>News {n}</h1>{paras}</article></body></html>"
 
 
-def _serve(feeds: int, items: int, port_out: Any, connections: Any, ready: Any, summary_words: int = 30) -> None:
+def _serve(
+    feeds: int, items: int, port_out: Any, connections: Any, ready: Any, summary_words: int = 30
+) -> None:
     from _common import deal_page, httpserver
 
     mod = httpserver()
@@ -83,7 +91,9 @@ def _serve(feeds: int, items: int, port_out: Any, connections: Any, ready: Any, 
     server = mod.LocalServer()
     base = server.url("").rstrip("/")
     for f in range(feeds):
-        server.routes[f"/feed{f}.xml"] = mod.Route.text(_feed(base, f, items, summary_words), "application/rss+xml", etag=f'"f{f}"')
+        server.routes[f"/feed{f}.xml"] = mod.Route.text(
+            _feed(base, f, items, summary_words), "application/rss+xml", etag=f'"f{f}"'
+        )
         for i in range(items):
             n = f * items + i
             if n % 50 == 0:
@@ -106,7 +116,12 @@ def sync_only(feeds: int, make_watcher: Any, settings: Any, clock_type: Any) -> 
         feeds_file = Path(tmp) / "feeds.yaml"
         feeds_file.write_text(
             yaml.safe_dump(
-                {"feeds": [{"name": f"feed{f}", "url": f"https://f{f}.example/rss", "tags": ["news"]} for f in range(feeds)]}
+                {
+                    "feeds": [
+                        {"name": f"feed{f}", "url": f"https://f{f}.example/rss", "tags": ["news"]}
+                        for f in range(feeds)
+                    ]
+                }
             )
         )
         url = f"sqlite:///{tmp}/w.db"
@@ -125,7 +140,9 @@ def sync_only(feeds: int, make_watcher: Any, settings: Any, clock_type: Any) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--feeds", type=int, default=100)
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--tree", type=Path, help="import watcher from this tree instead")
@@ -158,7 +175,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             feeds_file = Path(tmp) / "feeds.yaml"
             feeds_file.write_text(
-                yaml.safe_dump({"feeds": [{"name": f"feed{f}", "url": f"{base}/feed{f}.xml"} for f in range(args.feeds)]})
+                yaml.safe_dump(
+                    {"feeds": [{"name": f"feed{f}", "url": f"{base}/feed{f}.xml"} for f in range(args.feeds)]}
+                )
             )
             url = f"sqlite:///{tmp}/w.db"
             clock = Clock()

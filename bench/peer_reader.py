@@ -147,7 +147,16 @@ def side_reader(base: str, feeds: int) -> dict[str, Any]:
 
 def run_side(side: str, base: str, feeds: int, tree: Path | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--side", side, "--base", base, "--n", str(feeds)]
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--side",
+            side,
+            "--base",
+            base,
+            "--n",
+            str(feeds),
+        ]
         cmd += ["--dir", tmp] + (["--tree", str(tree)] if tree else [])
         if side == "watcher":
             # the schema is made beforehand by another process (as `watcher db upgrade` or any earlier
@@ -164,8 +173,12 @@ def run_side(side: str, base: str, feeds: int, tree: Path | None) -> dict[str, A
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--feeds", type=int, nargs="+", default=[100, 1000], help="sizes compared with reader")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--feeds", type=int, nargs="+", default=[100, 1000], help="sizes compared with reader"
+    )
     parser.add_argument("--growth", type=int, nargs="*", default=[100, 300, 1000], help="watcher-only sizes")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--tree", type=Path, help="import watcher from this tree instead")
@@ -176,7 +189,11 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
     if args.side:
-        result = side_watcher(args.base, args.n, args.tree, args.dir) if args.side == "watcher" else side_reader(args.base, args.n)
+        result = (
+            side_watcher(args.base, args.n, args.tree, args.dir)
+            if args.side == "watcher"
+            else side_reader(args.base, args.n)
+        )
         print(json.dumps(result))
         return
 

@@ -186,7 +186,9 @@ def patched_stages(timer: StageTimer) -> Iterator[None]:
     ]
     if hasattr(extract, "extract_articles"):  # absent before the pipelined extraction
         patches.append(
-            mock.patch.object(extract, "extract_articles", timer.wrap_iter("extraction", extract.extract_articles))
+            mock.patch.object(
+                extract, "extract_articles", timer.wrap_iter("extraction", extract.extract_articles)
+            )
         )
     for p in patches:
         p.start()
@@ -299,7 +301,9 @@ def diff_process(pages_dir: Path) -> tuple[float, float]:
     })  # fmt: skip
     exe = Path(sys.executable).with_name("watcher")
     wall, cpu, done = _timed_run([str(exe), "diff", "--json", str(pages_dir)], env)
-    failed = [line for line in done.stderr.decode(errors="replace").splitlines() if line.startswith("watcher:")]
+    failed = [
+        line for line in done.stderr.decode(errors="replace").splitlines() if line.startswith("watcher:")
+    ]
     if done.returncode not in (0, 1) or len(failed) > 1:  # 1: an input failed (reported), the others ran
         raise SystemExit(f"watcher diff failed: {done.stderr.decode(errors='replace')[-2000:]}")
     return wall, cpu
@@ -359,14 +363,22 @@ def print_processes(n: int, floors: list[tuple[float, float]], diffs: list[tuple
     for i, what in enumerate(("wall", "CPU")):
         ratio = median([d[i] / f[i] for f, d in zip(floors, diffs, strict=True)])
         ratios[what] = ratio
-        rows.append([f"bare loop, fresh interpreter ({what})", f"{median([f[i] for f in floors]) * 1000 / n:.2f}", "1.00"])
+        rows.append(
+            [
+                f"bare loop, fresh interpreter ({what})",
+                f"{median([f[i] for f in floors]) * 1000 / n:.2f}",
+                "1.00",
+            ]
+        )
         rows.append([f"`watcher diff --json`, one process ({what})", f"{median([d[i] for d in diffs]) * 1000 / n:.2f}",
                      f"{ratio:.2f}"])  # fmt: skip
     print()
     print(table(rows, ["processes side by side (start-up included)", "ms/page", "x floor"]))
     for what, ratio in ratios.items():
         verdict = "met" if ratio <= PROCESS_GOAL_RATIO else "MISSED"
-        print(f"ratio watcher diff/bare loop ({what}) = {ratio:.2f} (goal <= {PROCESS_GOAL_RATIO}: {verdict})")
+        print(
+            f"ratio watcher diff/bare loop ({what}) = {ratio:.2f} (goal <= {PROCESS_GOAL_RATIO}: {verdict})"
+        )
     print(f"load average {load()}\n")
 
 
@@ -384,10 +396,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="also profile one backfill (extractor in-process)"
     )
-    parser.add_argument("--processes", action="store_true",
-                        help="also the side-by-side processes: `watcher diff --json` against a fresh bare loop")
-    parser.add_argument("--processes-only", action="store_true",
-                        help="only the side-by-side processes (no in-process rounds)")
+    parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="also the side-by-side processes: `watcher diff --json` against a fresh bare loop",
+    )
+    parser.add_argument(
+        "--processes-only", action="store_true", help="only the side-by-side processes (no in-process rounds)"
+    )
     parser.add_argument("--top", type=int, default=25, help="rows of the profile to print (default 25)")
     args = parser.parse_args(argv)
 

@@ -33,7 +33,9 @@ def driver() -> Any:
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"):
         options.add_argument(arg)
-    return webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+    return webdriver.Chrome(
+        service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options
+    )
 
 
 def shoot(browser: Any, url: str, path: Path, width: int) -> None:
@@ -57,7 +59,9 @@ def main() -> None:
     try:
         with serve_site() as base:
             feeds = work / "feeds.yaml"
-            feeds.write_text(yaml.safe_dump({"feeds": [{"name": "Demo Tech Daily", "url": f"{base}/feed.xml"}]}))
+            feeds.write_text(
+                yaml.safe_dump({"feeds": [{"name": "Demo Tech Daily", "url": f"{base}/feed.xml"}]})
+            )
             settings = load_settings(database_url=f"sqlite:///{work / 'demo.db'}", feeds_file=feeds,
                                      allow_private_networks=True, telegram_token=None, telegram_chat_ids=(),
                                      smtp_host=None, delivery_deadline=0)  # fmt: skip
@@ -71,7 +75,9 @@ def main() -> None:
                     shoot(browser, server.url + "findings", args.out / "dashboard-findings-1280.png", 1280)
                     shoot(browser, server.url + "findings", args.out / "dashboard-findings-400.png", 400)
                     deal = w.store.finding_records(kinds=("new_deal",))[-1].finding_id
-                    shoot(browser, f"{server.url}findings/{deal}", args.out / "dashboard-finding-1280.png", 1280)
+                    shoot(
+                        browser, f"{server.url}findings/{deal}", args.out / "dashboard-finding-1280.png", 1280
+                    )
                     shoot(browser, server.url + "landscape", args.out / "dashboard-landscape-1280.png", 1280)
                     shoot(browser, server.url + "feeds", args.out / "dashboard-feeds-1280.png", 1280)
                 finally:

@@ -41,7 +41,9 @@ def stalled_poll(timeout: float) -> None:
             for i, (form, stall) in enumerate(stalls.STALLS.items())
         }
         feeds = Path(tmp) / "feeds.yaml"
-        feeds.write_text(yaml.safe_dump({"feeds": [{"name": f, "url": s.url("/feed.xml")} for f, s in servers.items()]}))
+        feeds.write_text(
+            yaml.safe_dump({"feeds": [{"name": f, "url": s.url("/feed.xml")} for f, s in servers.items()]})
+        )
         db = Path(tmp) / "w.db"
         env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
         env.update({"WATCHER_DATABASE_URL": f"sqlite:///{db}", "WATCHER_FEEDS_FILE": str(feeds),
@@ -55,7 +57,9 @@ def stalled_poll(timeout: float) -> None:
         wall = time.monotonic() - started
         with sqlite3.connect(db) as conn:
             kinds = dict(conn.execute("SELECT name, last_error_kind FROM feeds").fetchall())
-    print(f"1. poll --once, 5 stalled feeds, WATCHER_HTTP_TIMEOUT={timeout:g}: {wall:.1f} s wall, exit {proc.returncode}")
+    print(
+        f"1. poll --once, 5 stalled feeds, WATCHER_HTTP_TIMEOUT={timeout:g}: {wall:.1f} s wall, exit {proc.returncode}"
+    )
     for form in servers:
         print(f"   {form:10} -> {kinds.get(form)}")
 

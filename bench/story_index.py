@@ -89,7 +89,9 @@ def run(size: int, queries: int, seed: int) -> list[object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=14)
@@ -99,7 +101,14 @@ def main() -> None:
     print(
         table(
             rows,
-            ["stored stories", "fill s", "lookup us median", "lookup us p95", "copies found", "unrelated joined"],
+            [
+                "stored stories",
+                "fill s",
+                "lookup us median",
+                "lookup us p95",
+                "copies found",
+                "unrelated joined",
+            ],
         )
     )
 

@@ -33,6 +33,7 @@ What the test sees and controls:
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -436,10 +437,8 @@ def _handler_for(api: BotApiServer) -> type[BaseHTTPRequestHandler]:
 
         def _drop(self) -> None:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             pass

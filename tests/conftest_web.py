@@ -47,7 +47,9 @@ def dashboard_watcher(db_url: str) -> Iterator[Watcher]:
 
     w = make_watcher(load_settings(database_url=db_url, web_port=0), store=open_store(db_url, auto_upgrade=True),
                      channels={"console": ConsoleChannel(io.StringIO())}, clock=lambda: T0)  # fmt: skip
-    for n, (url, site) in enumerate([("https://wire.example/acme", "Wire"), ("https://copy.example/acme", None)]):
+    for n, (url, site) in enumerate(
+        [("https://wire.example/acme", "Wire"), ("https://copy.example/acme", None)]
+    ):
         art = Article(url, url, f"{HOSTILE} OpenAI signs with Acme Cloud", DEAL_TEXT, T0, site, "same-hash")
         store_article(w.store, art, [deal()], now=T0.replace(minute=n))
     term = Article("https://news.example/term", "https://news.example/term", "Partnership to 2034", TERM_TEXT,

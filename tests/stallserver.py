@@ -44,7 +44,9 @@ STALLS: dict[str, Stall] = {
 class StallServer:
     """``with StallServer(STALLS["header"]) as server: client.fetch(server.url("/feed"))``."""
 
-    def __init__(self, stall: Stall, *, every: float = 0.1, limit: float = 15.0, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, stall: Stall, *, every: float = 0.1, limit: float = 15.0, host: str = "127.0.0.1"
+    ) -> None:
         self.stall = stall
         self.every = every
         self.limit = limit

@@ -161,7 +161,9 @@ def test_only_admins_may_confirm_when_admin_ids_are_set(app: Watcher, botapi: Bo
         sender.close()
 
 
-def test_without_admin_ids_any_member_of_an_allowed_chat_may_confirm(app: Watcher, botapi: BotApiServer) -> None:
+def test_without_admin_ids_any_member_of_an_allowed_chat_may_confirm(
+    app: Watcher, botapi: BotApiServer
+) -> None:
     """Unset WATCHER_TELEGRAM_ADMIN_IDS keeps the old behaviour (documented in README)."""
     sender = TelegramSender(botapi.token, api_url=botapi.url, timeout=5)
     listener = TelegramCommands(sender, BotHandler(app), [-1001], poll_timeout=0,

@@ -92,7 +92,9 @@ def wait_for(driver: WebDriver, css: str) -> WebElement:
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, 20).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css)))
+    return WebDriverWait(driver, 20).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css))
+    )
 
 
 def no_alert_fired(driver: WebDriver) -> bool:

@@ -72,7 +72,10 @@ def test_power_and_duration(entities: EntityIndex) -> None:
         ("OpenAI is nearing a deal to buy $5 billion of chips from Zeta Semiconductor.", Hedge.TALKS),
         ("OpenAI plans to spend $5 billion with Zeta Semiconductor.", Hedge.PLANNED),
         ("OpenAI will buy $5 billion of chips from Zeta Semiconductor.", Hedge.PLANNED),
-        ("OpenAI signed a letter of intent to buy $5 billion of chips from Zeta Semiconductor.", Hedge.PLANNED),
+        (
+            "OpenAI signed a letter of intent to buy $5 billion of chips from Zeta Semiconductor.",
+            Hedge.PLANNED,
+        ),
         ("Analysts think OpenAI might one day buy Zeta Semiconductor for $5 billion.", Hedge.SPECULATIVE),
         (
             "OpenAI has signed a $5 billion deal with Zeta Semiconductor, according to people familiar with the matter.",
@@ -227,4 +230,6 @@ def test_a_correction_note_makes_no_claim(entities: EntityIndex) -> None:
         "OpenAI signed a $5 billion deal with Zeta Semiconductor.\n"
         "Correction: an earlier version of this story said OpenAI signed a $7 billion deal with Zeta Semiconductor.\n"
     )
-    assert [c.value.amount for c in claims(entities, text) if c.value and c.attribute == "compute_deal"] == [5e9]
+    assert [c.value.amount for c in claims(entities, text) if c.value and c.attribute == "compute_deal"] == [
+        5e9
+    ]

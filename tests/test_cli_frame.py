@@ -85,7 +85,9 @@ def test_baseline_show_prints_every_fact() -> None:
     )
 
 
-def test_library_errors_become_one_line_and_exit_code_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_library_errors_become_one_line_and_exit_code_1(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     missing = CliRunner().invoke(cli, ["baseline", "show", "--file", str(tmp_path / "none.yaml")])
     assert missing.exit_code == 1 and "watcher: error: cannot read baseline file" in missing.output
     assert "Traceback" not in missing.output

@@ -34,7 +34,15 @@ def loaded_after(args: list[str]) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["--version"], ["diff", "--help"], ["status", "--help"], ["init", "--help"], ["config", "--help"]]
+    "args",
+    [
+        ["--help"],
+        ["--version"],
+        ["diff", "--help"],
+        ["status", "--help"],
+        ["init", "--help"],
+        ["config", "--help"],
+    ],
 )
 def test_help_and_version_import_nothing_heavy(args: list[str]) -> None:
     loaded = loaded_after(args)
@@ -43,7 +51,9 @@ def test_help_and_version_import_nothing_heavy(args: list[str]) -> None:
     )
 
 
-@pytest.mark.parametrize("args", [["baseline", "show"], ["feeds", "list"], ["config"], ["--table", "feeds", "list"]])
+@pytest.mark.parametrize(
+    "args", [["baseline", "show"], ["feeds", "list"], ["config"], ["--table", "feeds", "list"]]
+)
 def test_file_commands_import_no_database_or_network_stack(args: list[str]) -> None:
     loaded = loaded_after(args)
     assert "click" in loaded and "watcher" in loaded

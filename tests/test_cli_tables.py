@@ -68,7 +68,9 @@ def render(
 
 
 @pytest.mark.parametrize(
-    "args", [["status"], ["status", "--all"], ["findings"], ["baseline", "show"], ["feeds", "list"]], ids=" ".join
+    "args",
+    [["status"], ["status", "--all"], ["findings"], ["baseline", "show"], ["feeds", "list"]],
+    ids=" ".join,
 )
 def test_tables_fit_80_columns(
     monkeypatch: pytest.MonkeyPatch, polled_db: dict[str, str], args: list[str]
@@ -128,7 +130,9 @@ def test_a_pipe_gets_tab_separated_lines_with_a_header(
     assert forced == lines
 
 
-def test_pipe_lines_are_whole_and_iso_timed(monkeypatch: pytest.MonkeyPatch, polled_db: dict[str, str]) -> None:
+def test_pipe_lines_are_whole_and_iso_timed(
+    monkeypatch: pytest.MonkeyPatch, polled_db: dict[str, str]
+) -> None:
     rows = [line.split("\t") for line in render(monkeypatch, polled_db, ["status", "--all"], mode="")[1:]]
     by_name = {r[0]: r for r in rows}
     assert by_name[LONG_NAME][1] == "failing" and by_name["Demo Tech Daily"][1] == "ok"
@@ -149,7 +153,9 @@ def test_a_forced_terminal_gets_tables(monkeypatch: pytest.MonkeyPatch, polled_d
 
 
 @pytest.mark.parametrize("command", ["status", "findings", "baseline show", "feeds list"])
-def test_every_listing_has_json(monkeypatch: pytest.MonkeyPatch, polled_db: dict[str, str], command: str) -> None:
+def test_every_listing_has_json(
+    monkeypatch: pytest.MonkeyPatch, polled_db: dict[str, str], command: str
+) -> None:
     import json
 
     lines = render(monkeypatch, polled_db, [*command.split(), "--json"], mode="")

@@ -117,7 +117,9 @@ def test_unknown_key_in_the_config_file_is_an_error_naming_file_and_line(
     cfg = tmp_path / "w.yaml"
     cfg.write_text("timezone: UTC\npoll_intervall: 120\n")
     monkeypatch.setenv("WATCHER_CONFIG_FILE", str(cfg))
-    with pytest.raises(ConfigError, match=r"w\.yaml, line 2: unknown key 'poll_intervall' \(did you mean 'poll_interval'"):
+    with pytest.raises(
+        ConfigError, match=r"w\.yaml, line 2: unknown key 'poll_intervall' \(did you mean 'poll_interval'"
+    ):
         load_settings()
 
 

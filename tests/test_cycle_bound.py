@@ -115,12 +115,19 @@ def test_a_cycle_takes_the_newest_entries_up_to_the_bound_and_the_rest_follow(
         seen.append(processed(w))
         assert len(seen) < 10
     assert len(seen) == 3 and page_fetches(site) == ENTRIES  # 20 + 20 + 5, each page once
-    assert status_report(w.store, instance=w.owner, baseline_version=w.baseline.version)["feeds"][0]["entries_deferred"] == 0
+    assert (
+        status_report(w.store, instance=w.owner, baseline_version=w.baseline.version)["feeds"][0][
+            "entries_deferred"
+        ]
+        == 0
+    )
     clock.now += timedelta(seconds=w.settings.poll_interval)
     assert w.poll_once()[0].not_modified == 1  # all done: conditional GET again
 
 
-def test_backfill_takes_the_deferred_entries_at_once(watcher: tuple[Watcher, Clock], site: LocalServer) -> None:
+def test_backfill_takes_the_deferred_entries_at_once(
+    watcher: tuple[Watcher, Clock], site: LocalServer
+) -> None:
     w, _ = watcher
     w.poll_once()
     report = backfill_feeds(w)
@@ -149,7 +156,9 @@ def test_status_shows_the_backlog(
 
 
 def entry(i: int, published: datetime | None) -> tuple[FeedEntry, str]:
-    return FeedEntry(feed="f", entry_id=f"e{i}", link=None, title=f"t{i}", summary="", published=published), f"h{i}"
+    return FeedEntry(
+        feed="f", entry_id=f"e{i}", link=None, title=f"t{i}", summary="", published=published
+    ), f"h{i}"
 
 
 def test_newest_first_sorts_dated_entries_and_keeps_undated_ones_in_feed_order() -> None:

@@ -343,7 +343,10 @@ def test_plans_and_talks_are_new_deals_with_a_status(entities: EntityIndex, text
         ),
         # a modifier is no party
         ("OpenAI rival Anthropic signed a $3 billion deal with Quasar Cloud.", []),
-        ("Nvidia-backed Quasar Cloud signed a $3 billion contract with Microsoft.", [{"Microsoft", "Quasar Cloud"}]),
+        (
+            "Nvidia-backed Quasar Cloud signed a $3 billion contract with Microsoft.",
+            [{"Microsoft", "Quasar Cloud"}],
+        ),
         # the employer of a quoted analyst is no party
         (
             "Microsoft signed a $3 billion deal with Quasar Cloud, a move welcomed by Jane Doe, an analyst at Roe Partners.",
@@ -442,7 +445,10 @@ def test_a_range_is_compared_end_to_end(entities: EntityIndex) -> None:
 def test_another_currency_never_contradicts_a_dollar_fact(entities: EntityIndex) -> None:
     found = run(entities, "OpenAI's compute deal with Zeta Cloud is worth €150bn.")
     assert not [f for f in found if f.kind is FindingKind.CONTRADICTION]
-    assert run(entities, "OpenAI's compute deal with Zeta Cloud is worth $150bn.")[0].kind is FindingKind.CONTRADICTION
+    assert (
+        run(entities, "OpenAI's compute deal with Zeta Cloud is worth $150bn.")[0].kind
+        is FindingKind.CONTRADICTION
+    )
 
 
 def test_a_yearly_figure_never_contradicts_a_total(entities: EntityIndex) -> None:
@@ -477,7 +483,9 @@ def test_a_value_sentence_after_the_deal_belongs_to_it(entities: EntityIndex) ->
 def test_a_reported_baseline_deal_with_another_value_is_a_contradiction_not_a_new_deal(
     entities: EntityIndex,
 ) -> None:
-    found = flags(run(entities, "OpenAI's contract with Zeta Cloud is now worth $150 billion, the company said."))
+    found = flags(
+        run(entities, "OpenAI's contract with Zeta Cloud is now worth $150 billion, the company said.")
+    )
     assert [(f.kind, f.baseline_fact) for f in found] == [(FindingKind.CONTRADICTION, "oa-zeta-deal")]
 
 
@@ -526,7 +534,9 @@ def test_a_profit_now_contradicts_operating_at_a_loss(entities: EntityIndex) -> 
     baseline = FakeBaseline(
         (fact("oa-loss", ("OpenAI",), "operating_loss", Value(ValueType.STATUS, text="yes")),)
     )
-    found = diff_article("OpenAI posted its first profitable quarter in March.", baseline, entities, reference_year=2026)
+    found = diff_article(
+        "OpenAI posted its first profitable quarter in March.", baseline, entities, reference_year=2026
+    )
     assert [(f.kind, f.baseline_fact) for f in found] == [(FindingKind.CONTRADICTION, "oa-loss")]
 
 
@@ -534,7 +544,10 @@ def test_two_approximate_figures_far_apart_conflict(entities: EntityIndex) -> No
     """'about $230bn' against 'about $300bn': the margins touch, the figures do not agree."""
     (f,) = flags(run(entities, "OpenAI's Zeta Cloud contract is now put at about $240 billion in a filing."))
     assert (f.kind, f.baseline_fact) == (FindingKind.CONTRADICTION, "oa-zeta-deal")
-    assert flags(run(entities, "OpenAI's Zeta Cloud contract is now put at about $290 billion in a filing.")) == []
+    assert (
+        flags(run(entities, "OpenAI's Zeta Cloud contract is now put at about $290 billion in a filing."))
+        == []
+    )
 
 
 def test_a_sum_the_baseline_files_under_another_money_attribute_is_compared(entities: EntityIndex) -> None:
@@ -556,11 +569,23 @@ def test_a_name_with_its_own_verb_opens_a_new_clause(entities: EntityIndex) -> N
     assert [set(f.parties) for f in found] == [{"Microsoft", "Acme Cloud"}]
 
 
-def test_a_joint_venture_sum_is_compared_with_the_venture_of_the_same_companies(entities: EntityIndex) -> None:
+def test_a_joint_venture_sum_is_compared_with_the_venture_of_the_same_companies(
+    entities: EntityIndex,
+) -> None:
     baseline = FakeBaseline(
         (
-            fact("venture", ("OpenAI", "Zeta Cloud", "SoftBank"), "project_value", Value(ValueType.USD, 500 * B)),
-            fact("pair", ("OpenAI", "Zeta Cloud"), "compute_deal", Value(ValueType.USD, 300 * B, qualifier=Qualifier.ABOUT)),
+            fact(
+                "venture",
+                ("OpenAI", "Zeta Cloud", "SoftBank"),
+                "project_value",
+                Value(ValueType.USD, 500 * B),
+            ),
+            fact(
+                "pair",
+                ("OpenAI", "Zeta Cloud"),
+                "compute_deal",
+                Value(ValueType.USD, 300 * B, qualifier=Qualifier.ABOUT),
+            ),
         )
     )
     text = "Skyport, the $400 billion data-centre venture SoftBank runs with OpenAI and Zeta Cloud, is on schedule."
@@ -578,7 +603,11 @@ def test_a_past_event_of_the_same_month_as_the_fact_can_contradict_it(entities: 
     baseline = FakeBaseline(
         (
             Fact(
-                "july-capacity", ("OpenAI", "Zeta Cloud"), "capacity", Value(ValueType.GW, 4.5), Hedge.STATED,
+                "july-capacity",
+                ("OpenAI", "Zeta Cloud"),
+                "capacity",
+                Value(ValueType.GW, 4.5),
+                Hedge.STATED,
                 Provenance("seed.txt", "In July OpenAI and Zeta Cloud agreed to develop 4.5 gigawatts."),
             ),
         )

@@ -154,7 +154,12 @@ def test_every_row_of_the_table_is_a_setting() -> None:
 def test_every_variable_the_code_reads_is_documented() -> None:
     read = set()
     for path in (ROOT / "watcher").rglob("*.py"):
-        read |= set(re.findall(r"""environ(?:\.get)?[\[(]\s*["'](WATCHER_[A-Z_]+)""", path.read_text("utf-8")))
-        read |= {PREFIX + m for m in re.findall(r"""PREFIX \+ ["']([A-Z][A-Z_]+)["'](?!\.join)""", path.read_text("utf-8"))}
+        read |= set(
+            re.findall(r"""environ(?:\.get)?[\[(]\s*["'](WATCHER_[A-Z_]+)""", path.read_text("utf-8"))
+        )
+        read |= {
+            PREFIX + m
+            for m in re.findall(r"""PREFIX \+ ["']([A-Z][A-Z_]+)["'](?!\.join)""", path.read_text("utf-8"))
+        }
     assert read >= {"WATCHER_CONFIG_FILE"}, "the scan found none of the variables it knows are read"
     assert read - set(SETTING_ROWS) == set(), "variables read by the code but missing from README's table"

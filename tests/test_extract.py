@@ -266,7 +266,9 @@ def test_an_abandoned_batch_leaves_no_stale_replies() -> None:
         batch = extract_articles(items, timeout=30, max_bytes=1_000_000, extractor=ex)
         first = next(batch)
         batch.close()  # pages 1.. were queued in the worker: it is dropped, not read from later
-        art = extract_article(fetched(page("<p>Alone.</p>" + PARAGRAPHS)), timeout=30, max_bytes=1_000_000, extractor=ex)
+        art = extract_article(
+            fetched(page("<p>Alone.</p>" + PARAGRAPHS)), timeout=30, max_bytes=1_000_000, extractor=ex
+        )
         assert first[0] == 0 and "Alone." in art.text
     finally:
         ex.close()

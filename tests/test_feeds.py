@@ -240,7 +240,10 @@ def test_feeds_yaml_round_trip(tmp_path: Path) -> None:
         ),
         ("feeds: {a: 1}\n", "'feeds:' list"),
         ("feeds: [\n", "line 2: not valid YAML"),
-        ("feed:\n  - name: A\n    url: https://x.example/\n", r"line 1: unknown key 'feed' \(did you mean 'feeds'"),
+        (
+            "feed:\n  - name: A\n    url: https://x.example/\n",
+            r"line 1: unknown key 'feed' \(did you mean 'feeds'",
+        ),
     ],
 )
 def test_feeds_yaml_errors_name_file_and_entry(tmp_path: Path, yaml_text: str, message: str) -> None:
@@ -371,8 +374,12 @@ def test_worth_fetching_reads_title_summary_categories_and_feed_tags() -> None:
 
     def entry(**kw: Any) -> FeedEntry:
         base: dict[str, Any] = {
-            "feed": "f", "entry_id": "1", "link": "https://x.example/a", "title": "Quarterly results",
-            "summary": "Sales rose.", "published": None,
+            "feed": "f",
+            "entry_id": "1",
+            "link": "https://x.example/a",
+            "title": "Quarterly results",
+            "summary": "Sales rose.",
+            "published": None,
         }
         return FeedEntry(**{**base, **kw})
 
@@ -390,6 +397,8 @@ def test_item_categories_are_parsed() -> None:
         b"<link>https://x.example/a</link><category>OpenAI</category><category>Cloud</category></item>"
         b"</channel></rss>"
     )
-    fetched = Fetched(url="https://x.example/rss", status=200, content=body, content_type="application/rss+xml")
+    fetched = Fetched(
+        url="https://x.example/rss", status=200, content=body, content_type="application/rss+xml"
+    )
     (entry,) = parse_feed(fetched, "f")
     assert entry.categories == ("OpenAI", "Cloud")

@@ -32,7 +32,10 @@ def timed_failure(client: HttpClient, url: str) -> tuple[FetchError, float]:
 
 @pytest.mark.parametrize("form", sorted(STALLS))
 def test_a_stalling_server_cannot_hold_a_fetch_past_its_deadline(form: str) -> None:
-    with StallServer(STALLS[form]) as server, HttpClient(timeout=DEADLINE, allow_private_networks=True) as client:
+    with (
+        StallServer(STALLS[form]) as server,
+        HttpClient(timeout=DEADLINE, allow_private_networks=True) as client,
+    ):
         err, elapsed = timed_failure(client, server.url("/feed.xml"))
     assert err.kind == "timeout", err
     assert "WATCHER_HTTP_TIMEOUT" in str(err)
@@ -57,7 +60,10 @@ def test_name_resolution_counts_against_the_deadline() -> None:
 def test_abort_cancels_a_fetch_blocked_in_recv_and_every_later_one() -> None:
     """What `watcher run` does on SIGTERM: the blocked fetch returns at once, not at its deadline."""
     outcome: list[BaseException] = []
-    with StallServer(STALLS["header"], limit=30) as server, HttpClient(timeout=60, allow_private_networks=True) as client:
+    with (
+        StallServer(STALLS["header"], limit=30) as server,
+        HttpClient(timeout=60, allow_private_networks=True) as client,
+    ):
 
         def fetch() -> None:
             try:

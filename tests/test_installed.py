@@ -59,7 +59,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     )
     dist = base / "dist"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(dist), "."],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(dist),
+            ".",
+        ],
         cwd=src,
         check=True,
         timeout=240,
@@ -168,7 +179,12 @@ def test_init_from_the_wheel_writes_files_watcher_then_uses(installed: Installed
     target = installed.cwd.parent / "watcher-config"
     out = installed.run("init", str(target)).stdout
     env = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines())
-    assert set(env) == {"WATCHER_ENTITIES_FILE", "WATCHER_FEEDS_FILE", "WATCHER_BASELINE_FILE", "WATCHER_SEEDS_DIR"}
+    assert set(env) == {
+        "WATCHER_ENTITIES_FILE",
+        "WATCHER_FEEDS_FILE",
+        "WATCHER_BASELINE_FILE",
+        "WATCHER_SEEDS_DIR",
+    }
     mine = replace(installed, env={**installed.env, **env})
     assert mine.run("baseline", "check").stdout.rstrip().endswith(": OK")
     mine.run("feeds", "add", "Example", "https://example.org/feed.xml")  # the copy is editable

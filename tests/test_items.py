@@ -74,7 +74,9 @@ def test_two_outlets_of_one_story_are_one_item_with_both_sources_oldest_first() 
 
 
 def test_a_confirmed_source_makes_the_item_confirmed() -> None:
-    items = group_records([record(1, 7, "https://a/x", T), record(2, 7, "https://b/x", T, review="confirmed")])
+    items = group_records(
+        [record(1, 7, "https://a/x", T), record(2, 7, "https://b/x", T, review="confirmed")]
+    )
     assert items[0].review == "confirmed"
 
 
@@ -88,7 +90,9 @@ def test_a_confirmed_source_makes_the_item_confirmed() -> None:
         ("127.0.0.1", "demo", "http://127.0.0.1:8000/a.html", "demo"),  # an address is no name
     ],
 )
-def test_outlets_have_names_never_unknown(site: str | None, feed: str | None, url: str, expected: str) -> None:
+def test_outlets_have_names_never_unknown(
+    site: str | None, feed: str | None, url: str, expected: str
+) -> None:
     assert outlet_name(site, feed, url) == expected
 
 
@@ -98,7 +102,10 @@ def test_evidence_is_the_sentence_that_carries_the_claim_not_the_headline() -> N
     # the headline stays when the body has no sentence with the parties
     assert pick_evidence(deal(), TITLE, f"{TITLE}\n\nShares rose.") == TITLE
     # evidence that is not the headline is kept as the differ chose it
-    assert pick_evidence(deal(evidence="Acme Cloud will host OpenAI."), TITLE, TEXT) == "Acme Cloud will host OpenAI."
+    assert (
+        pick_evidence(deal(evidence="Acme Cloud will host OpenAI."), TITLE, TEXT)
+        == "Acme Cloud will host OpenAI."
+    )
 
 
 def test_reasons_are_plain_words_without_internal_ids() -> None:
@@ -125,8 +132,19 @@ def test_reasons_are_plain_words_without_internal_ids() -> None:
 def test_landscape_bars_put_the_largest_deal_first_and_mark_the_period() -> None:
     views = [
         view_of_item(group_records([record(1, 1, "https://a/1", T - timedelta(days=30))])[0]),
-        view_of_item(group_records([record(2, 2, "https://a/2", T, finding=deal(new_value="$300 billion",
-                                                                                   parties=("OpenAI", "Oracle")))])[0]),  # fmt: skip
+        view_of_item(
+            group_records(
+                [
+                    record(
+                        2,
+                        2,
+                        "https://a/2",
+                        T,
+                        finding=deal(new_value="$300 billion", parties=("OpenAI", "Oracle")),
+                    )
+                ]
+            )[0]
+        ),  # fmt: skip
         view_of_item(group_records([record(3, 3, "https://a/3", T, finding=deal(new_value=None))])[0]),
     ]
     bars = deal_bars(views, period_start=T - timedelta(days=1))
@@ -157,7 +175,9 @@ def test_syndicated_copies_give_one_digest_item_and_one_findings_row_with_two_so
     assert len(view.flagged) == 1 and view.flagged[0].count == 2
     subject, text, markup = render_digest(view)
     assert "1 new deal" in subject
-    assert "A Wire" in text and "test-articles" in text and "unknown site" not in text + markup  # site, else feed
+    assert (
+        "A Wire" in text and "test-articles" in text and "unknown site" not in text + markup
+    )  # site, else feed
     assert "AT A GLANCE" in text and text.index("AT A GLANCE") < text.index("NEW DEALS AND CONTRADICTIONS")
     assert "OpenAI said on Monday it had signed a $5 billion agreement" in text  # not the headline
     rows = list_findings(store)

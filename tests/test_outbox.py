@@ -186,7 +186,9 @@ def test_hostile_headline_arrives_escaped(store: Store, api: BotApiServer, sende
     assert '<script>alert(1)</script> </b> Fish & "Chips"' in msg.text  # what the analyst reads
 
 
-def test_muted_alerts_wait_and_are_sent_after(store: Store, api: BotApiServer, sender: TelegramSender) -> None:
+def test_muted_alerts_wait_and_are_sent_after(
+    store: Store, api: BotApiServer, sender: TelegramSender
+) -> None:
     t = FakeTime()
     store.set_state("mute_until", (T0 + timedelta(hours=2)).isoformat())
     queue(store)
@@ -196,7 +198,9 @@ def test_muted_alerts_wait_and_are_sent_after(store: Store, api: BotApiServer, s
     assert outbox(store, sender, t).drain().sent == 1
 
 
-def test_a_failure_mid_long_message_resumes_without_resending_sent_parts(store: Store, api: BotApiServer) -> None:
+def test_a_failure_mid_long_message_resumes_without_resending_sent_parts(
+    store: Store, api: BotApiServer
+) -> None:
     from watcher.notify.telegram import ChatPacer
     from watcher.store.schema import FindingRow
 
@@ -261,7 +265,9 @@ class SlowChannel:
     """TelegramChannel whose every send takes ``seconds`` on the outbox's fake clock; ``during`` runs
     once mid-way (after the clock moved), as a second drain of the same instance would under `watcher run`."""
 
-    def __init__(self, inner: TelegramChannel, t: FakeTime, seconds: float, during: Callable[[], object] | None) -> None:
+    def __init__(
+        self, inner: TelegramChannel, t: FakeTime, seconds: float, during: Callable[[], object] | None
+    ) -> None:
         self.inner, self.t, self.seconds, self.during = inner, t, seconds, during
         self.name = inner.name
 
@@ -321,10 +327,14 @@ def test_a_600_kb_headline_is_one_message_with_the_title_cut(
     (title,) = [line for line in msg.text.splitlines() if line.startswith("Enormous headline")]
     assert title.endswith("…") and len(title) <= 300
     assert len(msg.text) < 4096
-    assert 'href="https://news.example/a0"' in msg.raw  # the link survives the cut (the cut title is the link)
+    assert (
+        'href="https://news.example/a0"' in msg.raw
+    )  # the link survives the cut (the cut title is the link)
 
 
-def test_a_summary_is_marked_sent_in_one_transaction(store: Store, api: BotApiServer, sender: TelegramSender) -> None:
+def test_a_summary_is_marked_sent_in_one_transaction(
+    store: Store, api: BotApiServer, sender: TelegramSender
+) -> None:
     """Issue 13 (5): the process dies right after the first commit that follows a summary of 20.
     Before: one row was marked, 19 stayed leased and went out again in a second summary. Now the 20
     rows commit together with the message id: all sent, and nothing goes out again."""
@@ -356,7 +366,9 @@ def test_a_summary_is_marked_sent_in_one_transaction(store: Store, api: BotApiSe
     assert all(f"Acme {i}" in msg.text for i in range(20))
 
 
-def test_a_drain_does_not_wait_for_rows_another_drain_holds(store: Store, api: BotApiServer, sender: TelegramSender) -> None:
+def test_a_drain_does_not_wait_for_rows_another_drain_holds(
+    store: Store, api: BotApiServer, sender: TelegramSender
+) -> None:
     """Found with issue 13 (4): a drain polled (0.2 s sleeps) until another drain's lease ran out,
     then took the row over. Rows another sender holds are its business: return at once."""
     queue(store, 1)

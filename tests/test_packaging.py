@@ -18,7 +18,9 @@ def test_docker_compose_is_valid_and_complete() -> None:
     assert "healthcheck" in services["postgres"]
     assert any(v.split(":")[0] in compose.get("volumes", {}) for v in services["postgres"]["volumes"])
     web = services["watcher"]["environment"]
-    assert web["WATCHER_WEB_HOST"] == "0.0.0.0" and "WATCHER_WEB_TOKEN:?" in web["WATCHER_WEB_TOKEN"]  # no open dashboard
+    assert (
+        web["WATCHER_WEB_HOST"] == "0.0.0.0" and "WATCHER_WEB_TOKEN:?" in web["WATCHER_WEB_TOKEN"]
+    )  # no open dashboard
     assert services["watcher"]["ports"] == ["127.0.0.1:8765:8765"]
     assert (
         ".env" in services["watcher"]["env_file"][0]["path"]
@@ -32,7 +34,7 @@ def test_env_example_is_committed_and_env_ignored() -> None:
     assert ".env" in Path(".gitignore").read_text().split()
     for line in Path(".env.example").read_text().splitlines():
         if line and not line.startswith("#"):
-            assert line.startswith("WATCHER_") or line.startswith("POSTGRES_"), line
+            assert line.startswith(("WATCHER_", "POSTGRES_")), line
 
 
 def test_dependencies_have_lower_bounds() -> None:

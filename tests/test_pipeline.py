@@ -96,7 +96,11 @@ def test_a_poll_turns_entries_into_articles_findings_and_alerts(make: Callable[.
 
         games = s.scalar(select(EntryRow).where(EntryRow.link.like("%games.html")))
         assert games is not None and games.processed_at is not None and games.article_id is None
-        assert games.title == "Console maker raises its sales forecast" and games.link is not None and games.link.endswith("/games.html")
+        assert (
+            games.title == "Console maker raises its sales forecast"
+            and games.link is not None
+            and games.link.endswith("/games.html")
+        )
         assert s.scalar(select(ArticleRow).where(ArticleRow.url.like("%games.html"))) is None
     found = flags(w)
     kinds = {(f.kind, tuple(sorted(f.parties))) for f in found}
@@ -297,7 +301,9 @@ def test_an_entry_edited_to_name_a_tracked_company_is_fetched_then(
     assert isinstance(feed, bytes | str)
     text = feed.decode() if isinstance(feed, bytes) else feed
     site.routes["/feed.xml"] = Route.text(
-        text.replace("Console maker raises its sales forecast", "Console maker raises its forecast on an OpenAI deal"),
+        text.replace(
+            "Console maker raises its sales forecast", "Console maker raises its forecast on an OpenAI deal"
+        ),
         "application/rss+xml; charset=utf-8",
         etag='"v2"',
     )
@@ -331,7 +337,14 @@ def test_one_shot_runs_skip_the_feeds_file_when_it_did_not_change(
     make().sync_feeds()
     assert len(loads) == 1
     feeds_file.write_text(
-        yaml.safe_dump({"feeds": [{"name": "demo", "url": site.url("/feed.xml")}, {"name": "b", "url": site.url("/b.xml")}]})
+        yaml.safe_dump(
+            {
+                "feeds": [
+                    {"name": "demo", "url": site.url("/feed.xml")},
+                    {"name": "b", "url": site.url("/b.xml")},
+                ]
+            }
+        )
     )
     w = make()
     w.sync_feeds()

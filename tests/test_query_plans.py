@@ -31,7 +31,9 @@ def captured(engine: Any) -> Iterator[list[tuple[str, Any]]]:
     """The (SQL, first parameter set) of every statement the engine runs inside the block."""
     seen: list[tuple[str, Any]] = []
 
-    def hook(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+    def hook(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         seen.append((statement, parameters[0] if executemany and parameters else parameters))
 
     event.listen(engine, "before_cursor_execute", hook)
@@ -68,7 +70,9 @@ def hot_path(store: Any) -> list[tuple[str, Any]]:
         store.record_feeds_not_modified([(claimed[1].id, T0 + timedelta(hours=1))], T0)
         fetched = Fetched(url="http://127.0.0.1/f0.xml", status=200, content=b"<rss/>", etag='"e"')
         store.record_feed_success(fid, fetched, T0, T0 + timedelta(hours=1))
-    return [(sql, params) for sql, params in statements if re.match(r"\s*(SELECT|UPDATE|DELETE)\b", sql, re.I)]
+    return [
+        (sql, params) for sql, params in statements if re.match(r"\s*(SELECT|UPDATE|DELETE)\b", sql, re.I)
+    ]
 
 
 def full_scans(store: Any, statements: list[tuple[str, Any]]) -> list[str]:
@@ -104,12 +108,13 @@ def test_hot_path_lookups_use_an_index(store) -> None:  # type: ignore[no-untype
 def test_the_check_sees_a_full_scan(store) -> None:  # type: ignore[no-untyped-def]
     """A lookup by an unindexed column is reported (the check is not vacuous)."""
     store_article(store, _article(1), [], now=T0)
-    with captured(store.engine) as statements:
-        with store.session() as s:
-            from sqlalchemy import select
+    with captured(store.engine) as statements, store.session() as s:
+        from sqlalchemy import select
 
-            from watcher.store.schema import ArticleRow
+        from watcher.store.schema import ArticleRow
 
-            s.execute(select(ArticleRow.id).where(ArticleRow.title == "x")).all()
-    scans = full_scans(store, [(sql, p) for sql, p in statements if sql.lstrip().upper().startswith("SELECT")])
+        s.execute(select(ArticleRow.id).where(ArticleRow.title == "x")).all()
+    scans = full_scans(
+        store, [(sql, p) for sql, p in statements if sql.lstrip().upper().startswith("SELECT")]
+    )
     assert scans and scans[0].startswith("articles:")

@@ -42,7 +42,9 @@ def test_status_says_there_is_no_database_yet_and_exits_0(fresh: Path) -> None:
     assert files_under(fresh) == []
 
 
-@pytest.mark.parametrize("args", [["findings"], ["findings", "--json"], ["digest", "--preview"]], ids=" ".join)
+@pytest.mark.parametrize(
+    "args", [["findings"], ["findings", "--json"], ["digest", "--preview"]], ids=" ".join
+)
 def test_findings_and_digest_preview_fail_clearly_without_creating_one(fresh: Path, args: list[str]) -> None:
     code, out, err = invoke(args)
     assert code == 1 and out == ""
@@ -60,7 +62,9 @@ def test_baseline_show_never_touches_a_database(fresh: Path) -> None:
     assert files_under(fresh) == []
 
 
-def test_an_explicit_sqlite_url_to_a_missing_file_is_not_created(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_explicit_sqlite_url_to_a_missing_file_is_not_created(
+    fresh: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WATCHER_DATABASE_URL", f"sqlite:///{fresh / 'elsewhere.db'}")
     code, out, _ = invoke(["status"])
     assert code == 0 and f"no database yet at {fresh / 'elsewhere.db'}" in out
@@ -77,7 +81,9 @@ def test_after_a_write_the_read_only_commands_read_it(fresh: Path) -> None:
     assert code == 0 and out.splitlines()[0].startswith("id\t")
 
 
-def test_a_missing_folder_is_still_an_error_for_read_only_commands(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_folder_is_still_an_error_for_read_only_commands(
+    fresh: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WATCHER_DATABASE_URL", f"sqlite:///{fresh / 'typo' / 'w.db'}")
     for args in (["status"], ["findings"]):
         code, out, err = invoke(args)

@@ -39,7 +39,9 @@ def wait_until(predicate: Callable[[], object], timeout: float) -> bool:
     return False
 
 
-def test_run_polls_serves_health_and_the_dashboard_and_stops_on_sigterm(tmp_path: Path, http_server: LocalServer) -> None:
+def test_run_polls_serves_health_and_the_dashboard_and_stops_on_sigterm(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
     base = http_server.url("").rstrip("/")
     http_server.routes["/feed.xml"] = Route.text(
         (SITE / "feed.xml").read_text().replace("{base}", base), "application/rss+xml"

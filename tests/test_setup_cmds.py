@@ -57,7 +57,9 @@ def test_init_writes_the_files_and_prints_export_lines(tmp_path: Path) -> None:
     assert f"wrote {3 + len(list((target / 'seeds').iterdir()))} files into {target}" in err
 
 
-def test_the_written_files_are_the_ones_watcher_then_uses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_written_files_are_the_ones_watcher_then_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out, _ = invoke(["init", str(tmp_path / "w")])
     assert code == 0
     for name, value in exports(out).items():
@@ -114,7 +116,11 @@ def test_config_names_the_source_of_each_setting(tmp_path: Path, monkeypatch: py
     config = tmp_path / "watcher.yaml"
     config.write_text("poll_interval: 600\ntimezone: Europe/Berlin\n")
     rows = settings_json(monkeypatch, {"WATCHER_CONFIG_FILE": str(config), "WATCHER_POLL_INTERVAL": "120"})
-    assert rows["WATCHER_POLL_INTERVAL"] == {"name": "WATCHER_POLL_INTERVAL", "value": 120, "source": "environment"}
+    assert rows["WATCHER_POLL_INTERVAL"] == {
+        "name": "WATCHER_POLL_INTERVAL",
+        "value": 120,
+        "source": "environment",
+    }
     assert rows["WATCHER_TIMEZONE"] == {
         "name": "WATCHER_TIMEZONE", "value": "Europe/Berlin", "source": f"config file {config}"
     }  # fmt: skip
@@ -145,4 +151,6 @@ def test_config_in_a_pipe_and_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> 
     code, out, _ = invoke(["--table", "config"])
     assert out.startswith("config file: none") and "\t" not in out
     assert all(len(line) <= 80 for line in out.splitlines())
-    assert any(line.startswith("WATCHER_POLL_INTERVAL") and "environment" in line for line in out.splitlines())
+    assert any(
+        line.startswith("WATCHER_POLL_INTERVAL") and "environment" in line for line in out.splitlines()
+    )

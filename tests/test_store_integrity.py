@@ -52,7 +52,9 @@ def test_clean_is_idempotent_and_always_encodable(value: str) -> None:
 
 
 def test_clean_fields_cleans_str_and_tuple_fields_of_a_dataclass() -> None:
-    entry = FeedEntry(feed="f\x00", entry_id="id\ud800", link=None, title="t\x00", summary="s", published=None)
+    entry = FeedEntry(
+        feed="f\x00", entry_id="id\ud800", link=None, title="t\x00", summary="s", published=None
+    )
     assert clean_fields(entry) == FeedEntry(feed="f", entry_id="id", link=None, title="t", summary="s",
                                             published=None)  # fmt: skip
     same = FeedEntry(feed="f", entry_id="i", link="l", title="t", summary="s", published=None)
@@ -86,24 +88,21 @@ def test_the_store_cleans_and_clips_what_it_writes(store: Store) -> None:
 
 
 def test_every_database_error_family_is_a_storage_error(store: Store) -> None:
-    with pytest.raises(StorageError, match="watcher db upgrade") as missing:
-        with store.session() as s:
-            s.execute(text("SELECT * FROM no_such_table"))  # ProgrammingError (OperationalError on SQLite)
+    with pytest.raises(StorageError, match="watcher db upgrade") as missing, store.session() as s:
+        s.execute(text("SELECT * FROM no_such_table"))  # ProgrammingError (OperationalError on SQLite)
     assert "no_such_table" in str(missing.value)
     with store.session() as s:
         s.add(FeedRow(name="twice", url="https://x.example/a"))
-    with pytest.raises(StorageError, match="refused a statement") as dup:
-        with store.session() as s:
-            s.add(FeedRow(name="twice", url="https://x.example/b"))  # IntegrityError
+    with pytest.raises(StorageError, match="refused a statement") as dup, store.session() as s:
+        s.add(FeedRow(name="twice", url="https://x.example/b"))  # IntegrityError
     assert dup.value.transient is False and dup.value.__cause__ is not None
 
 
 def test_a_value_postgres_cannot_store_is_a_storage_error(pg_url: str) -> None:
     store = open_store(pg_url, auto_upgrade=True)
     try:
-        with pytest.raises(StorageError, match="refused a statement") as bad:
-            with store.session() as s:
-                s.execute(text("SELECT CAST('not a number' AS integer)"))  # DataError
+        with pytest.raises(StorageError, match="refused a statement") as bad, store.session() as s:
+            s.execute(text("SELECT CAST('not a number' AS integer)"))  # DataError
         assert not bad.value.transient and "InvalidTextRepresentation" in str(bad.value)
     finally:
         store.close()
@@ -146,7 +145,12 @@ def _seed_duplicates(store: Store) -> dict[str, int]:
             s.add(DeliveryRow(finding_id=f.id, story_key=f"{f.story_id}:{f.signature}", channel="telegram",
                               target="1", status=status, created_at=T0))  # fmt: skip
 
-        x0, x1, y1, x2 = finding(arts[0], "X"), finding(arts[1], "X"), finding(arts[1], "Y"), finding(arts[2], "X")
+        x0, x1, y1, x2 = (
+            finding(arts[0], "X"),
+            finding(arts[1], "X"),
+            finding(arts[1], "Y"),
+            finding(arts[2], "X"),
+        )
         delivery(x0, "sent")  # the first alert went out ...
         delivery(x1, "sent")  # ... and, before the fix, a second one for the same deal
         delivery(x2, "pending")  # a third was still queued: dropped, it would alert the deal again
@@ -172,12 +176,13 @@ def test_migration_0002_merges_duplicate_articles_then_makes_the_url_unique(db_u
         assert claims == [ids["keep"], ids["keep"]]  # the kept row's own analysis
         assert set(findings) == {"X", "Y"} and findings["X"].id == ids["x0"] and findings["Y"].id == ids["y1"]
         assert all(f.article_id == ids["keep"] and f.story_id == ids["story"] for f in findings.values())
-        assert sorted(deliveries) == sorted([(ids["x0"], "sent"), (ids["x0"], "sent"), (ids["y1"], "pending")])
+        assert sorted(deliveries) == sorted(
+            [(ids["x0"], "sent"), (ids["x0"], "sent"), (ids["y1"], "pending")]
+        )
         indexes = {ix["name"]: ix for ix in inspect(engine).get_indexes("articles")}
         assert indexes["uq_articles_canonical_url"]["unique"] and "ix_articles_canonical_url" not in indexes
-        with pytest.raises(StorageError, match="refused a statement"):
-            with store.session() as s:
-                s.add(ArticleRow(url="u", canonical_url="https://news.example/deal", content_hash="h"))
+        with pytest.raises(StorageError, match="refused a statement"), store.session() as s:
+            s.add(ArticleRow(url="u", canonical_url="https://news.example/deal", content_hash="h"))
         db.downgrade(engine, "0001")
         indexes = {ix["name"]: ix for ix in inspect(engine).get_indexes("articles")}
         assert "ix_articles_canonical_url" in indexes and "uq_articles_canonical_url" not in indexes

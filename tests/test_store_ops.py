@@ -262,8 +262,6 @@ def test_many_304s_are_recorded_in_one_statement(store: Store) -> None:
     the outcome is what record_feed_success gives a 304."""
     from sqlalchemy import event
 
-
-
     ids = [store.ensure_feed(FeedSource(name=f"f{i}", url=f"https://f{i}.example/rss")) for i in range(5)]
     now = datetime(2026, 12, 1, 8, tzinfo=UTC)
     store.claim_due_feeds(now, "me", lease=timedelta(minutes=10))

@@ -73,11 +73,16 @@ def test_a_findings_page_puts_evidence_beside_the_baseline(client: FlaskClient) 
     page = client.get(f"/findings/{fid}").get_data(as_text=True)
     assert "runs through 2034, four years longer" in page  # the article's sentence
     assert "runs through 2030 with Azure API exclusivity" in page  # the baseline's seed sentence
-    assert "The article puts the partnership&#39;s end at 2034; the baseline, from the seed of 2025-10-15, says 2030." in page
+    assert (
+        "The article puts the partnership&#39;s end at 2034; the baseline, from the seed of 2025-10-15, says 2030."
+        in page
+    )
     assert "msft-openai-partnership-term says" not in page  # no internal ids in the reason
     deal = client.get(f"/findings/{deal_id(client)}").get_data(as_text=True)
     assert deal.count('class="card source"') == 2
-    assert "OpenAI signed a $9.7 billion contract with Acme Cloud Ltd" in deal  # the body sentence, not the headline
+    assert (
+        "OpenAI signed a $9.7 billion contract with Acme Cloud Ltd" in deal
+    )  # the body sentence, not the headline
     assert client.get("/findings/99999").status_code == 404
 
 
@@ -88,18 +93,24 @@ def test_a_post_without_the_csrf_token_is_refused(client: FlaskClient, dashboard
     assert confirmed_facts(dashboard_watcher.store) == []
 
 
-def test_confirm_adds_a_baseline_version_the_next_run_uses(client: FlaskClient, dashboard_watcher: Watcher) -> None:
+def test_confirm_adds_a_baseline_version_the_next_run_uses(
+    client: FlaskClient, dashboard_watcher: Watcher
+) -> None:
     fid = deal_id(client)
     token = csrf(client, f"/findings/{fid}")
     resp = client.post(f"/findings/{fid}/confirm", data={"csrf_token": token}, follow_redirects=True)
-    assert resp.status_code == 200 and "Accepted into the baseline as confirmed-" in resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Accepted into the baseline as confirmed-" in resp.get_data(
+        as_text=True
+    )
     (fact,) = confirmed_facts(dashboard_watcher.store)
     assert fact.parties == ("OpenAI", "Acme Cloud") and fact.provenance.seed == "https://wire.example/acme"
     again = client.post(f"/findings/{fid}/confirm", data={"csrf_token": token}, follow_redirects=True)
     assert "already in the baseline" in again.get_data(as_text=True)  # a second press adds nothing
     assert len(confirmed_facts(dashboard_watcher.store)) == 1
     assert [f.id for f in dashboard_watcher.baseline.facts].count(fact.id) == 1
-    fresh = make_watcher(dashboard_watcher.settings, store=dashboard_watcher.store)  # what `watcher rediff` builds
+    fresh = make_watcher(
+        dashboard_watcher.settings, store=dashboard_watcher.store
+    )  # what `watcher rediff` builds
     assert fresh.baseline.get(fact.id) is not None
     changes = rediff_all(fresh, progress=False)
     assert any(c["change"] == "appeared" and c["kind"] == "confirmation" and "Acme Cloud" in c["parties"]
@@ -124,7 +135,9 @@ def test_baseline_feeds_and_landscape_pages(client: FlaskClient, dashboard_watch
     feeds = client.get("/feeds").get_data(as_text=True)
     assert "test-articles" in feeds and "disabled" in feeds
     landscape = client.get("/landscape").get_data(as_text=True)
-    assert "OpenAI &amp; Acme Cloud" in landscape and "$9.7 billion" in landscape and "width:100%" in landscape
+    assert (
+        "OpenAI &amp; Acme Cloud" in landscape and "$9.7 billion" in landscape and "width:100%" in landscape
+    )
     for page in (baseline, feeds, landscape):
         assert "<script" not in page
 
@@ -183,7 +196,9 @@ def test_a_busy_port_leaves_run_without_a_dashboard_not_dead(dashboard_watcher: 
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        w = replace(dashboard_watcher, settings=dashboard_watcher.settings.model_copy(update={"web_port": port}))
+        w = replace(
+            dashboard_watcher, settings=dashboard_watcher.settings.model_copy(update={"web_port": port})
+        )
         assert start_web(w) is None
     assert any("dashboard not started" in r.getMessage() for r in caplog.records)
     assert start_web(replace(w, settings=w.settings.model_copy(update={"web_port": 0}))) is None  # 0 = off

@@ -144,11 +144,17 @@ class Settings(BaseSettings):
         50, ge=1, le=100_000, description="new entries one feed may bring per poll cycle (newest first)"
     )
     health_port: int = Field(0, ge=0, le=65535, description="port of /healthz and /metrics (0 = off)")
-    health_host: str = Field("127.0.0.1", description="address /healthz and /metrics bind to (0.0.0.0 in a container)")
+    health_host: str = Field(
+        "127.0.0.1", description="address /healthz and /metrics bind to (0.0.0.0 in a container)"
+    )
     instance_id: str | None = Field(None, description="name of this instance (default host:pid)")
     web_host: str = Field("127.0.0.1", description="address the web dashboard listens on")
-    web_port: int = Field(8765, ge=0, le=65535, description="port of the web dashboard in `watcher run` (0 = off)")
-    web_token: SecretStr | None = Field(None, description="access token of the web dashboard (required beyond loopback)")
+    web_port: int = Field(
+        8765, ge=0, le=65535, description="port of the web dashboard in `watcher run` (0 = off)"
+    )
+    web_token: SecretStr | None = Field(
+        None, description="access token of the web dashboard (required beyond loopback)"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -261,7 +267,10 @@ def load_settings(**overrides: Any) -> Settings:
 def describe_settings() -> list[tuple[str, str, str]]:
     """(variable, default, meaning) for every setting: used by README tests and `watcher status`."""
     rows = []
-    shown = {**{k: str(v) for k, v in DEFAULT_FILES.items()}, "database_url": "watcher.db in the user data folder"}
+    shown = {
+        **{k: str(v) for k, v in DEFAULT_FILES.items()},
+        "database_url": "watcher.db in the user data folder",
+    }
     for name, field in Settings.model_fields.items():
         default = shown.get(name, field.default)
         if isinstance(default, tuple):

@@ -80,7 +80,9 @@ class ExtractionError(WatcherError):
     """Article text could not be extracted from a page."""
 
     def __init__(self, message: str, *, url: str | None):
-        super().__init__(f"{message} ({url})" if url else message)  # no url: a local file, named by the caller
+        super().__init__(
+            f"{message} ({url})" if url else message
+        )  # no url: a local file, named by the caller
         self.url = url or ""
 
 

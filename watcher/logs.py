@@ -75,7 +75,16 @@ def setup_logging(
     root.handlers[:] = [handler]
     root.setLevel(libraries)
     logging.getLogger("watcher").setLevel(level)
-    for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "alembic", "tzlocal", "asyncio", "werkzeug"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "telegram",
+        "apscheduler",
+        "alembic",
+        "tzlocal",
+        "asyncio",
+        "werkzeug",
+    ):
         logging.getLogger(noisy).setLevel(libraries)
     for name in _SILENCED:
         logging.getLogger(name).setLevel(libraries if libraries <= logging.DEBUG else logging.CRITICAL)

@@ -17,7 +17,9 @@ from importlib import resources
 from pathlib import Path
 
 APP_NAME = "watcher"
-DISTRIBUTION = "watcher-deals"  # the name on the package index ("watcher" is taken); the command stays `watcher`
+DISTRIBUTION = (
+    "watcher-deals"  # the name on the package index ("watcher" is taken); the command stays `watcher`
+)
 LEGACY_DATABASE = Path("data/watcher.db")  # the old default under the working folder, still used when present
 DEFAULT_FILES = {
     "feeds_file": Path("config/feeds.yaml"),

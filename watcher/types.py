@@ -248,7 +248,6 @@ class FindingRecord:
     feed: str | None = None  # the name of the feed the article came from
 
 
-
 # ---------------------------------------------------------------- how a value reads
 
 _CURRENCY_SYMBOL = {"USD": "$", "EUR": "€", "GBP": "£", "AUD": "A$", "CAD": "C$", "JPY": "¥"}

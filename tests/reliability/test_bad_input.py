@@ -89,7 +89,9 @@ def api() -> Iterator[BotApiServer]:
 
 
 @pytest.fixture
-def make(sqlite_url: str, tmp_path: Path, api: BotApiServer, kit: type[Kit]) -> Iterator[Callable[[dict[str, str]], Watcher]]:
+def make(
+    sqlite_url: str, tmp_path: Path, api: BotApiServer, kit: type[Kit]
+) -> Iterator[Callable[[dict[str, str]], Watcher]]:
     http = HttpClient(timeout=2, max_bytes=MAX_BYTES, allow_private_networks=True, resolver=loopback_only)
     with kit.telegram_watchers(sqlite_url, tmp_path, api, chat=CHAT, now=T0, http=http, http_timeout=2,
                            max_page_bytes=MAX_BYTES) as factory:  # fmt: skip
@@ -112,7 +114,12 @@ def assert_good_feed_processed(w: Watcher, api: BotApiServer, ledger: Ledger, ki
 
 
 def test_every_feed_of_the_shared_corpus_in_one_cycle(
-    site: LocalServer, make: Callable[[dict[str, str]], Watcher], api: BotApiServer, ledger: Ledger, kit: type[Kit], monkeypatch: pytest.MonkeyPatch
+    site: LocalServer,
+    make: Callable[[dict[str, str]], Watcher],
+    api: BotApiServer,
+    ledger: Ledger,
+    kit: type[Kit],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = kit.shared_path("corpus", "feeds")
     files = sorted(
@@ -198,7 +205,12 @@ def hostile_feeds(site: LocalServer) -> dict[str, str]:
 
 
 def test_hostile_feeds_and_pages_fail_alone_and_the_cycle_goes_on(
-    site: LocalServer, make: Callable[[dict[str, str]], Watcher], api: BotApiServer, ledger: Ledger, kit: type[Kit], caplog: pytest.LogCaptureFixture
+    site: LocalServer,
+    make: Callable[[dict[str, str]], Watcher],
+    api: BotApiServer,
+    ledger: Ledger,
+    kit: type[Kit],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     hostile = hostile_feeds(site)
     expected = encoded_feeds(site)
@@ -233,7 +245,11 @@ def test_hostile_feeds_and_pages_fail_alone_and_the_cycle_goes_on(
 
 
 def test_stalling_feeds_and_pages_fail_alone_within_the_deadline(
-    site: LocalServer, make: Callable[[dict[str, str]], Watcher], api: BotApiServer, ledger: Ledger, kit: type[Kit]
+    site: LocalServer,
+    make: Callable[[dict[str, str]], Watcher],
+    api: BotApiServer,
+    ledger: Ledger,
+    kit: type[Kit],
 ) -> None:
     """Issue #13, item 1: each stall form (a header, a status line byte by byte, 102 Processing again
     and again, a chunk extension, a trailer) dripped every 0.1 s against a 2 s whole-request deadline,
@@ -245,10 +261,14 @@ def test_stalling_feeds_and_pages_fail_alone_within_the_deadline(
             form: stack.enter_context(StallServer(stall, host=f"127.0.0.{10 + i}"))
             for i, (form, stall) in enumerate(STALLS.items())
         }
-        feeds = {"good": site.url("/good.xml")} | {f"stall-{f}": s.url("/feed.xml") for f, s in servers.items()}
+        feeds = {"good": site.url("/good.xml")} | {
+            f"stall-{f}": s.url("/feed.xml") for f, s in servers.items()
+        }
         page = stack.enter_context(StallServer(STALLS["header"], host="127.0.0.20"))
         site.routes["/stalled-page.xml"] = Route.text(
-            rss([("OpenAI signs deal with Slowpage Cloud", page.url("/a.html"), "OpenAI and Slowpage Cloud.")]),
+            rss(
+                [("OpenAI signs deal with Slowpage Cloud", page.url("/a.html"), "OpenAI and Slowpage Cloud.")]
+            ),
             "application/rss+xml",
         )
         feeds["stalled-page"] = site.url("/stalled-page.xml")
@@ -275,7 +295,11 @@ HOSTILE_TITLE = '<script>alert(1)</script> OpenAI signs deal with Evilcorp Cloud
 
 
 def test_hostile_titles_arrive_escaped_in_telegram_and_in_the_digest(
-    site: LocalServer, make: Callable[[dict[str, str]], Watcher], api: BotApiServer, ledger: Ledger, kit: type[Kit]
+    site: LocalServer,
+    make: Callable[[dict[str, str]], Watcher],
+    api: BotApiServer,
+    ledger: Ledger,
+    kit: type[Kit],
 ) -> None:
     import html
 

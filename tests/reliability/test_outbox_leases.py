@@ -48,7 +48,9 @@ def real_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def test_a_slow_bot_api_with_concurrent_drains_sends_each_alert_once(store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]) -> None:
+def test_a_slow_bot_api_with_concurrent_drains_sends_each_alert_once(
+    store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]
+) -> None:
     """The probe's case: a Bot API answering slowly, four chats, four alerts, drains every 0.3 s beside
     the one at work (as `watcher run`'s poll and deliver jobs do). Before: the rows waiting in the
     first drain's batch lost their lease and went out twice."""
@@ -79,7 +81,9 @@ def test_a_slow_bot_api_with_concurrent_drains_sends_each_alert_once(store: Stor
     assert store.delivery_counts() == {"sent": len(names)}
 
 
-def test_a_crash_right_after_a_summary_resends_nothing(store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]) -> None:
+def test_a_crash_right_after_a_summary_resends_nothing(
+    store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]
+) -> None:
     """The process dies at the first commit after a summary of 20 went out. Before: one row was
     marked per transaction, so the rest went out again (3 of 20 in the probe's SIGKILL trial). Now
     all 20 are marked in one transaction with the message id."""
@@ -109,7 +113,9 @@ def test_a_crash_right_after_a_summary_resends_nothing(store: Store, api: BotApi
     assert len(api.sent_to(kit.CHAT)) == 1 and store.delivery_counts() == {"sent": 20}
 
 
-def test_huge_headline_and_evidence_make_one_message(store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]) -> None:
+def test_huge_headline_and_evidence_make_one_message(
+    store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]
+) -> None:
     """A 600 KB headline (the probe's alert of 294 messages) and a 600 KB evidence sentence."""
     from watcher.store.schema import FindingRow
 

@@ -62,7 +62,9 @@ def api() -> Iterator[BotApiServer]:
 
 
 @pytest.fixture
-def make(db_url: str, tmp_path: Path, api: BotApiServer, kit: type[Kit]) -> Iterator[Callable[[dict[str, str]], Watcher]]:
+def make(
+    db_url: str, tmp_path: Path, api: BotApiServer, kit: type[Kit]
+) -> Iterator[Callable[[dict[str, str]], Watcher]]:
     with kit.telegram_watchers(db_url, tmp_path, api, chat=CHAT, now=T0) as build:
 
         def factory(feeds: dict[str, str]) -> Watcher:
@@ -91,14 +93,20 @@ POISONS = {  # name: (title of the poisoned entry, its summary, its guid)
 
 @pytest.mark.parametrize("poison", sorted(POISONS))
 def test_one_poisoned_entry_costs_nothing_but_its_bad_characters(
-    poison: str, make: Callable[[dict[str, str]], Watcher], site: LocalServer, api: BotApiServer, ledger: Ledger
+    poison: str,
+    make: Callable[[dict[str, str]], Watcher],
+    site: LocalServer,
+    api: BotApiServer,
+    ledger: Ledger,
 ) -> None:
     """Before: a raw DataError and exit 1 on every poll (NUL, PostgreSQL), or the whole feed a parse
     error (surrogate, both databases), or a DataError (identity over 1000 characters, PostgreSQL)."""
     base = site.url("").rstrip("/")
     title, summary, guid = POISONS[poison]
     items = item(title.format(c=COMPANIES[0]), f"{base}/a0.html", summary, guid=guid)
-    items += "".join(item(f"OpenAI signs deal with {COMPANIES[i]} Cloud", f"{base}/a{i}.html") for i in (1, 2))
+    items += "".join(
+        item(f"OpenAI signs deal with {COMPANIES[i]} Cloud", f"{base}/a{i}.html") for i in (1, 2)
+    )
     site.routes["/poison.xml"] = Route.text(rss(items), "application/rss+xml")
     site.routes["/good.xml"] = Route.text(rss(item("OpenAI deal", f"{base}/a3.html")), "application/rss+xml")
     ledger.inject(f"input:{poison}")
@@ -152,7 +160,11 @@ def test_a_write_the_database_refuses_fails_that_entry_alone(
     with w.store.session() as s:
         refused = s.scalar(select(EntryRow).where(EntryRow.link == f"{base}/a1.html"))
         done = s.scalar(select(func.count()).select_from(EntryRow).where(EntryRow.processed_at.is_not(None)))
-    assert refused is not None and refused.processed_at is None and "refused a statement" in (refused.error or "")
+    assert (
+        refused is not None
+        and refused.processed_at is None
+        and "refused a statement" in (refused.error or "")
+    )
     assert done == 3
     companies = [COMPANIES[i] for i in (0, 2, 3)]
     ledger.count(alerts_per_company(api, companies), companies)
@@ -178,7 +190,9 @@ def test_the_same_links_in_several_feeds_are_one_article_and_one_alert_each(
     assert report.feeds_polled == FEEDS and not report.errors, report.errors
     with w.store.session() as s:
         urls = list(s.scalars(select(ArticleRow.canonical_url)))
-        entries = s.scalar(select(func.count()).select_from(EntryRow).where(EntryRow.processed_at.is_not(None)))
+        entries = s.scalar(
+            select(func.count()).select_from(EntryRow).where(EntryRow.processed_at.is_not(None))
+        )
     assert entries == FEEDS * LINKS  # every feed's entry recorded, pointing at the shared article
     assert sorted(urls) == sorted(set(urls)) and len(urls) == LINKS
     companies = COMPANIES[:LINKS]

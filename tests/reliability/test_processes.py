@@ -233,7 +233,9 @@ def test_sigterm_stops_watcher_run_within_seconds_while_a_fetch_stalls(
     assert "poll stopped: fetch cancelled" in err and "watcher stopped" in err, err
     engine = create_engine(db_url)
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT consecutive_failures, lease_owner FROM feeds WHERE name = 'stalled'")).one()
+        row = conn.execute(
+            text("SELECT consecutive_failures, lease_owner FROM feeds WHERE name = 'stalled'")
+        ).one()
     engine.dispose()
     assert row == (0, None)  # not a failure of the feed; free for the next start
     ledger.outcome(items=1, lost=0, duplicated=0)

@@ -147,10 +147,12 @@ def test_secrets_are_absent_from_logs_and_error_messages(
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
     # a bot token rejected by the API
-    with BotApiServer() as api:
-        with TelegramSender(TOKEN, api_url=api.url, timeout=2, pacer=ChatPacer(0)) as sender:
-            with pytest.raises(DeliveryError) as tg:
-                sender.send(1, "hi", plain_fallback="hi")
+    with (
+        BotApiServer() as api,
+        TelegramSender(TOKEN, api_url=api.url, timeout=2, pacer=ChatPacer(0)) as sender,
+        pytest.raises(DeliveryError) as tg,
+    ):
+        sender.send(1, "hi", plain_fallback="hi")
         texts.append(str(tg.value))
     # an SMTP login that cannot work (nothing listens)
     from tests.smtpserver import free_port

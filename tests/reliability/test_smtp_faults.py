@@ -63,7 +63,9 @@ def bodies(smtp: SmtpServer) -> list[str]:
     return out
 
 
-def fail_then_recover(store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger, *, permanent: bool, kind: str) -> None:
+def fail_then_recover(
+    store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger, *, permanent: bool, kind: str
+) -> None:
     """The shared second half: one failed attempt recorded, then exactly one digest after it clears."""
     t = kit.FakeTime(DAY1 + timedelta(minutes=5))
     names = kit.queue_alerts(store, 3, now=DAY1 - timedelta(hours=3))
@@ -87,28 +89,38 @@ def fail_then_recover(store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Le
     assert row.status == "sent" and row.attempts == 2
 
 
-def test_all_recipients_refused_550_is_permanent_and_recorded(sqlite_store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger) -> None:
+def test_all_recipients_refused_550_is_permanent_and_recorded(
+    sqlite_store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger
+) -> None:
     smtp.refuse = {TO}
     fail_then_recover(sqlite_store, smtp, kit, ledger, permanent=True, kind="rcpt-550")
 
 
-def test_message_rejected_554_is_permanent_and_recorded(store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger) -> None:
+def test_message_rejected_554_is_permanent_and_recorded(
+    store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger
+) -> None:
     smtp.fail("DATA", "554 5.7.1 Message rejected as spam")
     fail_then_recover(store, smtp, kit, ledger, permanent=True, kind="data-554")
 
 
-def test_421_temporary_failure_is_transient(store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger) -> None:
+def test_421_temporary_failure_is_transient(
+    store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger
+) -> None:
     smtp.fail("MAIL", "421 4.3.2 Service shutting down, try later")
     fail_then_recover(store, smtp, kit, ledger, permanent=False, kind="mail-421")
 
 
-def test_disconnect_mid_message_is_transient(sqlite_store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger) -> None:
+def test_disconnect_mid_message_is_transient(
+    sqlite_store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger
+) -> None:
     smtp.fail("DATA", SmtpServer.DROP)
     fail_then_recover(sqlite_store, smtp, kit, ledger, permanent=False, kind="disconnect")
 
 
 @pytest.mark.parametrize("stage", ["MAIL", "DATA"])
-def test_a_stalled_server_times_out_and_is_transient(sqlite_store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger, stage: str) -> None:
+def test_a_stalled_server_times_out_and_is_transient(
+    sqlite_store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger, stage: str
+) -> None:
     smtp.fail(stage, SmtpServer.slow(STALL))
     fail_then_recover(sqlite_store, smtp, kit, ledger, permanent=False, kind=f"stall-{stage.lower()}")
 
@@ -128,7 +140,9 @@ def test_a_refused_connection_is_transient(sqlite_store: Store, kit: type[Kit], 
     ledger.count(kit.per_name(bodies(down), names), names)
 
 
-def test_a_digest_missed_while_down_goes_out_once_covering_the_whole_gap(store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger) -> None:
+def test_a_digest_missed_while_down_goes_out_once_covering_the_whole_gap(
+    store: Store, smtp: SmtpServer, kit: type[Kit], ledger: Ledger
+) -> None:
     t = kit.FakeTime(DAY1 + timedelta(minutes=1))
     before = kit.queue_alerts(store, 2, now=DAY1 - timedelta(hours=2))  # in day 1's digest
     digest = service(store, smtp, t)

@@ -54,7 +54,9 @@ def settle(api: BotApiServer, expected: int) -> None:
     api.wait_for(lambda: len(api.sent_to(CHAT)) > expected, timeout=SLOW + 0.5)
 
 
-def check_exactly_once(store: Store, api: BotApiServer, names: list[str], ledger: Ledger, kit: type[Kit]) -> None:
+def check_exactly_once(
+    store: Store, api: BotApiServer, names: list[str], ledger: Ledger, kit: type[Kit]
+) -> None:
     texts = [m.text for m in api.sent_to(CHAT)]
     ledger.count(kit.per_name(texts, names), names)
     counts = store.delivery_counts()
@@ -62,7 +64,9 @@ def check_exactly_once(store: Store, api: BotApiServer, names: list[str], ledger
     assert store.pending_deliveries(T0 + timedelta(days=365)) == 0
 
 
-def test_429_retry_after_is_honoured_exactly(store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]) -> None:
+def test_429_retry_after_is_honoured_exactly(
+    store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]
+) -> None:
     names = kit.queue_alerts(store, 1)
     t = kit.FakeTime()
     api.fail("sendMessage", Fault.flood(7))
@@ -76,7 +80,9 @@ def test_429_retry_after_is_honoured_exactly(store: Store, api: BotApiServer, se
     check_exactly_once(store, api, names, ledger, kit)
 
 
-def test_429_inside_a_deadline_sleeps_exactly_retry_after(store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]) -> None:
+def test_429_inside_a_deadline_sleeps_exactly_retry_after(
+    store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]
+) -> None:
     names = kit.queue_alerts(store, 1)
     t = kit.FakeTime()
     api.fail("sendMessage", Fault.flood(11), Fault.flood(3))
@@ -105,7 +111,9 @@ def test_server_errors_and_dropped_connections_back_off_and_arrive_once(
     check_exactly_once(store, api, names, ledger, kit)
 
 
-def test_a_time_out_after_sending_is_held_not_resent(store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]) -> None:
+def test_a_time_out_after_sending_is_held_not_resent(
+    store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]
+) -> None:
     """A read time-out: Telegram got the request and answered too late. Resending would show the
     alert twice, so the row is held as 'uncertain' (listed by status; the digest carries the finding)."""
     names = kit.queue_alerts(store, 2)
@@ -136,7 +144,9 @@ BURST = [
 ]
 
 
-def test_a_burst_of_mixed_faults_loses_and_repeats_nothing(store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]) -> None:
+def test_a_burst_of_mixed_faults_loses_and_repeats_nothing(
+    store: Store, api: BotApiServer, sender: TelegramSender, ledger: Ledger, kit: type[Kit]
+) -> None:
     names = kit.queue_alerts(store, 6)
     t = kit.FakeTime()
     api.fail("sendMessage", *BURST)

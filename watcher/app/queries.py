@@ -66,8 +66,14 @@ def item_json(item: StoryItem) -> dict[str, Any]:
         "title": first.title,
         "url": first.url,
         "sources": [
-            {"outlet": s.outlet, "title": s.title, "url": s.url, "first_seen_at": _iso(s.first_seen),
-             "evidence": s.evidence, "finding_id": s.finding_id}
+            {
+                "outlet": s.outlet,
+                "title": s.title,
+                "url": s.url,
+                "first_seen_at": _iso(s.first_seen),
+                "evidence": s.evidence,
+                "finding_id": s.finding_id,
+            }
             for s in item.sources
         ],  # fmt: skip
     }
@@ -78,7 +84,9 @@ def item_by_id(store: Store, finding_id: int) -> StoryItem | None:
     record = store.finding_record(finding_id)
     if record is None:
         return None
-    records = store.story_sources(record.story_id, record.signature) if record.story_id is not None else [record]
+    records = (
+        store.story_sources(record.story_id, record.signature) if record.story_id is not None else [record]
+    )
     items = group_records(records)
     return items[0] if items else None
 

@@ -95,7 +95,9 @@ def baseline_show(file: str | None, as_json: bool, sentences: bool, wide: bool) 
     from watcher.text import plural
 
     if not is_terminal():
-        header = ["id", "parties", "attribute", "value", "hedge", "seed"] + (["sentence"] if sentences else [])
+        header = ["id", "parties", "attribute", "value", "hedge", "seed"] + (
+            ["sentence"] if sentences else []
+        )
         print_tsv(
             header,
             [
@@ -151,7 +153,9 @@ def baseline_build(out: str | None, force: bool, as_json: bool) -> None:
     from watcher.paths import is_shipped
 
     if out is None and is_shipped(curated_path):
-        raise click.UsageError("the baseline in use is the one shipped with watcher: give --out for the draft")
+        raise click.UsageError(
+            "the baseline in use is the one shipped with watcher: give --out for the draft"
+        )
     out_path = Path(out) if out else curated_path.with_name("facts.draft.yaml")
     if out_path.resolve() == curated_path.resolve() and not force:
         click.echo(

@@ -51,7 +51,9 @@ class WatcherFactory:
             if path is not None:
                 from watcher.store.db import check_sqlite_folder
 
-                check_sqlite_folder(settings.database_url, create=False)  # a folder that is not there is an error
+                check_sqlite_folder(
+                    settings.database_url, create=False
+                )  # a folder that is not there is an error
                 raise NoDatabaseError(f"no database yet at {path}; {NO_DATABASE_HINT}")
         w = (self.build or make_watcher)(settings)
         try:

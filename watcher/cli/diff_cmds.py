@@ -83,7 +83,9 @@ def _explain(
             head = f"  claim: {', '.join(cl.parties) or '(no company)'} · {cl.attribute} · {value} · {cl.hedge.value}"
             console.print(escape(head + (f" [{flags}]" if flags else "")))
             for f in c.findings:
-                console.print(f"    -> [{_STYLE[f.kind]}]{f.kind.value}[/] {escape(f.explanation)} ({f.confidence:.2f})")
+                console.print(
+                    f"    -> [{_STYLE[f.kind]}]{f.kind.value}[/] {escape(f.explanation)} ({f.confidence:.2f})"
+                )
             if not c.findings:
                 console.print(f"    -> no finding: {escape(c.reason)}", style="dim")
 

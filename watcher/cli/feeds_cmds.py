@@ -73,7 +73,13 @@ def feeds_list(as_json: bool, wide: bool) -> None:
         print_tsv(
             ["name", "enabled", "interval", "tags", "url"],
             [
-                [f.name, str(f.enabled).lower(), f.interval or "", ",".join(f.tags), mask_url_passwords(f.url)]
+                [
+                    f.name,
+                    str(f.enabled).lower(),
+                    f.interval or "",
+                    ",".join(f.tags),
+                    mask_url_passwords(f.url),
+                ]
                 for f in feeds
             ],
         )

@@ -82,14 +82,21 @@ def fit_widths(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: 
     return natural
 
 
-def table(title: str | None, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, wide: bool = False) -> Any:
+def table(
+    title: str | None, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, wide: bool = False
+) -> Any:
     """A rich Table of plain-text cells that fits the console's width (unless ``wide``)."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     t = Table(
-        title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True, show_edge=False
+        title=title,
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        pad_edge=False,
+        collapse_padding=True,
+        show_edge=False,
     )
     widths = fit_widths(columns, rows, console().width)
     for (header, _narrowest, _widest), w in zip(columns, widths, strict=True):

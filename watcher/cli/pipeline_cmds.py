@@ -211,7 +211,9 @@ def findings(
         ]
         for r in rows
     ]
-    print_table(f"{plural(len(rows), 'finding')} (one row per story and fact)", columns, table_rows, wide=wide)
+    print_table(
+        f"{plural(len(rows), 'finding')} (one row per story and fact)", columns, table_rows, wide=wide
+    )
 
 
 def _iso(moment: object) -> str:
@@ -319,7 +321,9 @@ def status(as_json: bool, all_feeds: bool, wide: bool) -> None:
     if data["muted_until"]:
         lines.append(f"alerts muted until {ago(data['muted_until'], now)}")
     for d in data["failed_deliveries"][:10]:
-        lines.append(f"  {d['status']} {d['channel']}:{d['target']} (finding {d['finding_id']}): {d['error']}")
+        lines.append(
+            f"  {d['status']} {d['channel']}:{d['target']} (finding {d['finding_id']}): {d['error']}"
+        )
     out = console()
     for line in lines:
         out.print(line, markup=False, overflow="ellipsis" if not wide else "fold", no_wrap=not wide)

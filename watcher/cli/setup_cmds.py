@@ -41,7 +41,9 @@ def init_plan(target: Path) -> list[tuple[Path, Path]]:
     for name, (relative, dest) in INIT_FILES.items():
         source = shipped(Path(relative))
         if source is None:
-            raise ConfigError(f"the default {relative} is missing from this installation of watcher; reinstall it")
+            raise ConfigError(
+                f"the default {relative} is missing from this installation of watcher; reinstall it"
+            )
         if name == "seeds_dir":
             for pattern in SEED_PATTERNS:
                 plan += [(f, target / dest / f.name) for f in sorted(source.glob(pattern))]
@@ -54,7 +56,8 @@ def export_lines(target: Path) -> list[str]:
     """``export WATCHER_...=...`` lines pointing at the files in ``target`` (absolute, shell-quoted)."""
     root = target.resolve()
     return [
-        f"export WATCHER_{name.upper()}={shlex.quote(str(root / dest))}" for name, (_src, dest) in INIT_FILES.items()
+        f"export WATCHER_{name.upper()}={shlex.quote(str(root / dest))}"
+        for name, (_src, dest) in INIT_FILES.items()
     ]
 
 
@@ -105,7 +108,11 @@ def _config_file_data() -> tuple[str | None, str, dict[str, Any]]:
     path = _config_file()
     if path is None:
         return None, f"none (set WATCHER_CONFIG_FILE or create {DEFAULT_CONFIG_FILE})", {}
-    how = "WATCHER_CONFIG_FILE" if os.environ.get(PREFIX + "CONFIG_FILE") else f"{DEFAULT_CONFIG_FILE} in this folder"
+    how = (
+        "WATCHER_CONFIG_FILE"
+        if os.environ.get(PREFIX + "CONFIG_FILE")
+        else f"{DEFAULT_CONFIG_FILE} in this folder"
+    )
     data = parse_yaml(path, Path(path).read_text(encoding="utf-8")) or {}
     return path, how, {str(k).lower(): v for k, v in data.items()} if isinstance(data, dict) else {}
 
@@ -175,5 +182,9 @@ def config_cmd(as_json: bool) -> None:
         print_tsv(["setting", "value", "source"], rows)
         return
     found_by = data["config_file_found_by"]
-    click.echo(f"config file: {data['config_file']} ({found_by})" if data["config_file"] else f"config file: {found_by}")
+    click.echo(
+        f"config file: {data['config_file']} ({found_by})"
+        if data["config_file"]
+        else f"config file: {found_by}"
+    )
     print_table(None, [("setting", 32, None), ("value", 12, None), ("source", 11, 40)], rows)

@@ -10,7 +10,9 @@ from watcher.cli.context import opened
 
 @cli.command()
 @click.option("--host", help="Address to listen on (default WATCHER_WEB_HOST, 127.0.0.1).")
-@click.option("--port", type=click.IntRange(0, 65535), help="Port (default WATCHER_WEB_PORT, 8765; 0 picks one).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), help="Port (default WATCHER_WEB_PORT, 8765; 0 picks one)."
+)
 def web(host: str | None, port: int | None) -> None:
     """Serve the dashboard (findings, Confirm / Dismiss, baseline, feeds, landscape) without polling.
 

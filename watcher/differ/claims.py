@@ -67,7 +67,9 @@ def _money_attribute(ctx: Context, q: Quantity) -> str | None:
     if q.per_unit:
         return None
     attribute = _nearest_cue(ctx, q)
-    if attribute == "valuation" and lx.DEAL_NOUN.rx.search(ctx.low_slice(max(0, q.span.start - 45), q.span.start)):
+    if attribute == "valuation" and lx.DEAL_NOUN.rx.search(
+        ctx.low_slice(max(0, q.span.start - 45), q.span.start)
+    ):
         attribute = "compute_deal"  # "a deal the paper valued at $5bn": the deal's value, not a company's
     if attribute == "spending" and ctx.deal:
         if roles_at(ctx, q.span.start, value_start=q.span.start, value_end=q.span.end, money=True).pairs():
@@ -136,7 +138,15 @@ def _claim(
     if ctx.reported:
         flags.add("reported")
     return Claim(
-        parties, kind, attribute, value, hedge, s.text, Span(s.start, s.end), ctx.historical_at(pos), frozenset(flags)
+        parties,
+        kind,
+        attribute,
+        value,
+        hedge,
+        s.text,
+        Span(s.start, s.end),
+        ctx.historical_at(pos),
+        frozenset(flags),
     )
 
 
@@ -260,7 +270,9 @@ def _term_claims(ctx: Context) -> list[Claim]:
             continue
         value = Value(ValueType.YEAR, float(m.group("year")))
         hedge = hedge_at(ctx, m.start())
-        claims.append(_claim(ctx, clause_parties(ctx, m.start()), "term", "partnership_term", value, hedge, set()))
+        claims.append(
+            _claim(ctx, clause_parties(ctx, m.start()), "term", "partnership_term", value, hedge, set())
+        )
     return claims
 
 
@@ -274,7 +286,15 @@ def _term_span_claims(ctx: Context) -> list[Claim]:
             continue
         value = Value(ValueType.YEAR, float(m.group("year")) + years)
         claims.append(
-            _claim(ctx, clause_parties(ctx, m.start()), "term", "partnership_term", value, hedge_at(ctx, m.start()), set())
+            _claim(
+                ctx,
+                clause_parties(ctx, m.start()),
+                "term",
+                "partnership_term",
+                value,
+                hedge_at(ctx, m.start()),
+                set(),
+            )
         )
     return claims
 
@@ -308,7 +328,9 @@ def _rights_claims(ctx: Context) -> list[Claim]:
         if m and status and clause_parties(ctx, m.start()):
             value = Value(ValueType.STATUS, text=status)
             hedge = hedge_at(ctx, m.start())
-            claims.append(_claim(ctx, clause_parties(ctx, m.start()), attribute, attribute, value, hedge, set()))
+            claims.append(
+                _claim(ctx, clause_parties(ctx, m.start()), attribute, attribute, value, hedge, set())
+            )
     return claims
 
 
@@ -335,11 +357,15 @@ def _made_claims(ctx: Context) -> list[Claim]:
             claims.append(_claim(ctx, parties, attribute, attribute, value, hedge_at(ctx, m.start()), set()))
     launch = lx.MODEL_LAUNCH.search(ctx.text)
     if launch:
-        names = [n.strip() for n in re.split(r",\s*(?:and\s+)?|\s+and\s+", launch.group("names")) if n.strip()]
+        names = [
+            n.strip() for n in re.split(r",\s*(?:and\s+)?|\s+and\s+", launch.group("names")) if n.strip()
+        ]
         parties = subject_of(ctx, launch.start())
         if names and parties:
             value = Value(ValueType.TEXT, text=", ".join(names))
-            claims.append(_claim(ctx, parties, "launch", "product_launch", value, hedge_at(ctx, launch.start()), set()))
+            claims.append(
+                _claim(ctx, parties, "launch", "product_launch", value, hedge_at(ctx, launch.start()), set())
+            )
     return claims
 
 
@@ -349,13 +375,17 @@ def _status_claims(ctx: Context) -> list[Claim]:
     if loss and clause_parties(ctx, loss.start()):
         value = Value(ValueType.STATUS, text="yes")
         hedge = hedge_at(ctx, loss.start())
-        claims.append(_claim(ctx, clause_parties(ctx, loss.start()), "loss", "operating_loss", value, hedge, set()))
+        claims.append(
+            _claim(ctx, clause_parties(ctx, loss.start()), "loss", "operating_loss", value, hedge, set())
+        )
     profit = None if loss else lx.PROFITABLE_NOW.search_low(ctx.low)
     if profit and clause_parties(ctx, profit.start()):
         # "posted its first profitable quarter": no longer operating at a loss
         value = Value(ValueType.STATUS, text="no")
         hedge = hedge_at(ctx, profit.start())
-        claims.append(_claim(ctx, clause_parties(ctx, profit.start()), "loss", "operating_loss", value, hedge, set()))
+        claims.append(
+            _claim(ctx, clause_parties(ctx, profit.start()), "loss", "operating_loss", value, hedge, set())
+        )
     named = lx.MODEL_NAMES.search(ctx.text) if len(ctx.parties) >= 2 else None
     if named:
         # the offering word nearest the model names ("offering models from ...", "Claude in Copilot")
@@ -382,7 +412,9 @@ def _agreement_claim(ctx: Context, value_pairs: set[frozenset[str]]) -> list[Cla
         frame = roles_at(ctx, verb.start())
         whole = tuple(dict.fromkeys(frame.actors + frame.counterparties))
         for parties in frame.pairs():
-            if frozenset(parties) in seen or (value_pairs and not set(parties) & {p for v in value_pairs for p in v}):
+            if frozenset(parties) in seen or (
+                value_pairs and not set(parties) & {p for v in value_pairs for p in v}
+            ):
                 continue
             seen.add(frozenset(parties))
             start, end = ctx.clause(verb.start())
@@ -420,7 +452,9 @@ _DEAL_REFERENCE = re.compile(
 )
 #: the deal the article is about, named in a sentence that names no company: "... but the partnership
 #: agreement now runs until ..."
-_DEAL_MENTION = re.compile(r"\b[Tt]he (?:[\w-]+ )?(?:agreement|contract|pact|partnership|relationship|alliance)\b")
+_DEAL_MENTION = re.compile(
+    r"\b[Tt]he (?:[\w-]+ )?(?:agreement|contract|pact|partnership|relationship|alliance)\b"
+)
 
 
 def _rare_first_word(word: str) -> bool:
@@ -434,7 +468,11 @@ class ArticleNames:
     def __init__(self, names: frozenset[str] = frozenset()) -> None:
         self.names = names
         ordered = sorted(names, key=len, reverse=True)
-        self.rx = re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w-])") if names else None
+        self.rx = (
+            re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w-])")
+            if names
+            else None
+        )
 
     @classmethod
     def of(cls, unknown: dict[str, list[Mention]]) -> ArticleNames:
@@ -444,7 +482,9 @@ class ArticleNames:
         # that word is no ordinary English word
         short = {n.split()[0] for n in found if " " in n and _rare_first_word(n.split()[0])}
         # "Prairie Rivers" for "Prairie Rivers Electric Cooperative"
-        short |= {" ".join(n.split()[:2]) for n in found if len(n.split()) >= 3 and n.split()[1][:1].isupper()}
+        short |= {
+            " ".join(n.split()[:2]) for n in found if len(n.split()) >= 3 and n.split()[1][:1].isupper()
+        }
         return cls(frozenset(n for n in found | short if len(n) > 2))
 
     def add_to(self, text: str, mentions: list[Mention]) -> list[Mention]:
@@ -511,16 +551,20 @@ class _Reader:
         continues = bool(self.last_deal) and bool(_DEAL_CONTINUES.match(text))
         singular = not mentions and self.subject is not None and bool(_SINGULAR_REFERENCE.search(text))
         main_pair = self.main_pair() if not mentions and _DEAL_MENTION.search(text) else None
-        if not mentions and not (self.previous and lx.refers_back(text)) and not continues and not singular:
-            if main_pair is None:
-                return None
+        refers = bool(self.previous and lx.refers_back(text))
+        if not mentions and not refers and not continues and not singular and main_pair is None:
+            return None
         topic = self.topic[0] if self.topic and self.topic[1] == surface.sentence.paragraph else None
-        previous = self.last_deal if self.last_deal and (continues or _DEAL_REFERENCE.match(text)) else self.previous
+        previous = (
+            self.last_deal if self.last_deal and (continues or _DEAL_REFERENCE.match(text)) else self.previous
+        )
         if main_pair is not None and not continues and not _DEAL_REFERENCE.match(text):
             previous = main_pair
         if (singular or _SINGULAR_START.match(text)) and self.subject:
             previous = (self.subject,)  # "It said ...": one company, the one just named
-        ctx = read_sentence(surface, mentions, self.entities, previous, self.reference_year, self.reference, topic)
+        ctx = read_sentence(
+            surface, mentions, self.entities, previous, self.reference_year, self.reference, topic
+        )
         ctx.previous_subject = self.subject
         subject = last_subject(ctx)
         if subject is not None:
@@ -555,7 +599,12 @@ def extract_claims(
     unknown = {s.text: entities.find_unknown(s.text) for s in sentences}
     for s in sentences:
         lead = _lead_name(s)
-        if lead and lead not in entities.aliases and lead not in entities.places and not entities.find_known(lead):
+        if (
+            lead
+            and lead not in entities.aliases
+            and lead not in entities.places
+            and not entities.find_known(lead)
+        ):
             unknown[s.text] = [*unknown[s.text], Mention(entities.canonical(lead), 0, len(lead), known=False)]
     reader = _Reader(entities, reference_year, salient_company(sentences[:3], entities, unknown))
     reader.unknown = unknown
@@ -579,7 +628,9 @@ def extract_claims(
         if ctx is not None:
             found = sentence_claims(ctx)
             claims.extend(found)
-            deal = next((c.parties for c in found if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 2), None)
+            deal = next(
+                (c.parties for c in found if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 2), None
+            )
             if deal:
                 reader.last_deal = deal  # "The agreement ..." refers to this deal's companies
             if trace is not None:
@@ -598,7 +649,9 @@ def _named_deal(name: str, text: str) -> bool:
     article's subject made it with."""
     return bool(
         re.search(
-            r"\b(?i:the|its|their|a|an)\s+(?:[$\w.,-]+\s+){0,2}?" + re.escape(name) + r"(?:['’]s)?\s+(?:[\w-]+\s+)?"
+            r"\b(?i:the|its|their|a|an)\s+(?:[$\w.,-]+\s+){0,2}?"
+            + re.escape(name)
+            + r"(?:['’]s)?\s+(?:[\w-]+\s+)?"
             r"(?:deal|agreement|contract|pact|lease|partnership|commitment|order)s?\b",
             text,
         )
@@ -613,7 +666,9 @@ _DEAL_CONTINUES = re.compile(
     r"agreement|(?:is|was) (?:worth|valued)|runs|covers|appears|seems)\b"
 )
 #: one deal named in the singular ("signs GPU deal worth ..."), not a sum of many ("$60bn of rented GPUs")
-_ONE_DEAL = re.compile(r"\b(?:deal|contract|agreement|pact|lease|order|investment|stake)\b(?!s)", re.IGNORECASE)
+_ONE_DEAL = re.compile(
+    r"\b(?:deal|contract|agreement|pact|lease|order|investment|stake)\b(?!s)", re.IGNORECASE
+)
 #: a sentence about several companies at once is no one company's deal
 _PLURAL = re.compile(
     r"\b(?:two|three|both|the companies|the firms|between them|such|(?:commitments|contracts|deals|agreements|"
@@ -629,7 +684,11 @@ def _complete_deals(
     the article's main deal when that company is in it, else about the company the article is
     about: the missing party comes from there."""
     main = next(
-        (c.parties for c in claims if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 2 and not c.historical),
+        (
+            c.parties
+            for c in claims
+            if ClaimFlag.DEAL in c.notes and len(set(c.parties)) == 2 and not c.historical
+        ),
         None,
     )
     out = []
@@ -651,9 +710,14 @@ def _complete_deals(
             (only,) = set(c.parties)
             if main and only in main and _ONE_DEAL.search(c.evidence):
                 c = replace(c, parties=tuple(dict.fromkeys((only, *main))))
-            elif salient and only != salient and _named_deal(only, c.evidence):
-                c = replace(c, parties=(only, salient))
-            elif salient and only != salient and c.span.end <= lead_end:
+            elif (
+                salient
+                and only != salient
+                and _named_deal(only, c.evidence)
+                or salient
+                and only != salient
+                and c.span.end <= lead_end
+            ):
                 c = replace(c, parties=(only, salient))
         out.append(c)
     return out
@@ -723,7 +787,11 @@ def _deny_reports(
 ) -> list[Claim]:
     """A reported claim between companies whose report the article calls wrong (a sentence
     naming both says the report is denied, rejected or inaccurate) is denied, not reported."""
-    reported = [c for c in claims if len(set(c.parties)) >= 2 and (c.hedge is Hedge.REPORTED or ClaimFlag.REPORTED in c.notes)]
+    reported = [
+        c
+        for c in claims
+        if len(set(c.parties)) >= 2 and (c.hedge is Hedge.REPORTED or ClaimFlag.REPORTED in c.notes)
+    ]
     if not reported:
         return claims
     denied: list[set[str]] = []
@@ -733,7 +801,9 @@ def _deny_reports(
     if not denied:
         return claims
     return [
-        replace(c, hedge=Hedge.DENIED) if c in reported and any(set(c.parties[:2]) <= names for names in denied) else c
+        replace(c, hedge=Hedge.DENIED)
+        if c in reported and any(set(c.parties[:2]) <= names for names in denied)
+        else c
         for c in claims
     ]
 
@@ -752,7 +822,13 @@ def _pairs_named(
     """How many of ``sentences`` name each pair of companies together."""
     counts: dict[frozenset[str], int] = {}
     for s in sentences:
-        names = sorted({t.name for t in type_mentions(s.text, entities.find_mentions(s.text, unknown.get(s.text))) if t.party})
+        names = sorted(
+            {
+                t.name
+                for t in type_mentions(s.text, entities.find_mentions(s.text, unknown.get(s.text)))
+                if t.party
+            }
+        )
         for i, a in enumerate(names):
             for b in names[i + 1 :]:
                 counts[frozenset((a, b))] = counts.get(frozenset((a, b)), 0) + 1

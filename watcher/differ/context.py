@@ -243,9 +243,7 @@ def read_sentence(
     if len(set(names)) < 2 and (lx.refers_back(text) or (not mentions and previous)):
         carried = tuple(previous)
         names = names + list(previous)
-    ctx = Context(
-        surface, _ordered(names), tuple(mentions), typed, carried, reference_year, reference, topic
-    )
+    ctx = Context(surface, _ordered(names), tuple(mentions), typed, carried, reference_year, reference, topic)
     ctx.previous = tuple(previous)
     return ctx
 

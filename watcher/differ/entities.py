@@ -235,7 +235,9 @@ class EntityIndex:
         if number == 2:
             return "'s" in text or "’s" in text
         if number == 5:
-            return (", a " in text or ", an " in text or ", the " in text) and not words.isdisjoint(self.org_descriptors)
+            return (", a " in text or ", an " in text or ", the " in text) and not words.isdisjoint(
+                self.org_descriptors
+            )
         return not words.isdisjoint(_BEFORE_WORDS if number == 3 else _SUBJECT_WORDS)
 
     def _clean_name(self, raw: str) -> str | None:
@@ -289,16 +291,22 @@ _LOWER_SLOTS = (
         r"company|firm|developer|maker|supplier|specialist|outfit|neocloud|rival|partner)\s+" + _LOWER
     ),
     re.compile(
-        r"(?:^|[.;:]\s|,\s|\u2014\s|^[-*\u2022]\s)" + _LOWER + r"(?:['\u2019]s)?\s(?:has\s|have\s|had\s|will\s|is\s|also\s)?"
+        r"(?:^|[.;:]\s|,\s|\u2014\s|^[-*\u2022]\s)"
+        + _LOWER
+        + r"(?:['\u2019]s)?\s(?:has\s|have\s|had\s|will\s|is\s|also\s)?"
         r"(?:said|says|signed|signs|agreed|agrees|inked|inks|announced|struck|won|landed|secured|sealed|will|"
         r"chief|shares|co-founder|founder|confirmed|entered|was awarded)\b"
     ),
     re.compile(  # "arcline, the Ohio colocation developer"
-        r"(?:^|[.;:]\s|,\s|^[-*\u2022]\s)" + _LOWER + r",\s(?:a|an|the)\s[^,]{0,60}?\b(?:developer|provider|operator|"
+        r"(?:^|[.;:]\s|,\s|^[-*\u2022]\s)"
+        + _LOWER
+        + r",\s(?:a|an|the)\s[^,]{0,60}?\b(?:developer|provider|operator|"
         r"startup|start-up|company|firm|maker|designer|cloud|neocloud|specialist|supplier|lab|builder|owner)\b"
     ),
 )
-_LOWER_TOKEN = re.compile(r"(?<![\w.-])[a-z][a-z0-9-]*[a-z0-9](?:\.(?:ai|io|cloud|com|net|dev|tech|co))?(?![\w-])")
+_LOWER_TOKEN = re.compile(
+    r"(?<![\w.-])[a-z][a-z0-9-]*[a-z0-9](?:\.(?:ai|io|cloud|com|net|dev|tech|co))?(?![\w-])"
+)
 
 
 _DATE_LIKE = re.compile(r"(?:mid|early|late|pre|post|end|fy|q[1-4]|h[12])?-?\d|.*\d{3,}|[a-z]+-\d{2,}$")
@@ -412,7 +420,9 @@ def load_entities(path: Path) -> EntityIndex:
     except OSError as exc:
         raise ConfigError(f"cannot read entity list {path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8") from exc
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8"
+        ) from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

@@ -65,7 +65,9 @@ def explain_article(
     trace: list[Context] = []
     claims = extract_claims(text, entities, title=title, reference_year=reference_year, trace=trace)
     tracked = entities.tracked or DEFAULT_TRACKED
-    findings = consolidate(diff_claims(claims, baseline, partial=partial, tracked=tracked), entities.canonical_names)
+    findings = consolidate(
+        diff_claims(claims, baseline, partial=partial, tracked=tracked), entities.canonical_names
+    )
     reports = []
     for ctx in trace:
         mine = [c for c in claims if c.evidence == ctx.text]

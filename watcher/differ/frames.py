@@ -58,7 +58,9 @@ _RELATIVE_BEFORE = re.compile(r"(?:(?:with|from|to|in|under|by|for|of)\s+)?(?:wh
 
 def _is_relative(ctx: Context, start: int) -> bool:
     """Whether the clause at ``start`` is a relative clause ("..., with which it has ...")."""
-    return bool(_RELATIVE.match(ctx.text, start) or _RELATIVE_BEFORE.search(ctx.text, max(0, start - 30), start))
+    return bool(
+        _RELATIVE.match(ctx.text, start) or _RELATIVE_BEFORE.search(ctx.text, max(0, start - 30), start)
+    )
 
 
 #: "the two companies signed", "both firms agreed": a plural subject naming no company
@@ -156,9 +158,12 @@ def _subjects(ctx: Context, start: int, pos: int, *, any_role: bool = False) -> 
     for t in _parties(ctx):
         if not start <= t.start < pos:
             continue
-        if any_role or _is_subject(ctx, t, start):
-            out.append(t)
-        elif out and _COORDINATED.match(ctx.text[out[-1].end : t.start]):
+        if (
+            any_role
+            or _is_subject(ctx, t, start)
+            or out
+            and _COORDINATED.match(ctx.text[out[-1].end : t.start])
+        ):
             out.append(t)
     # the subject nearest the trigger, with the names coordinated to it
     if not out:
@@ -286,7 +291,11 @@ def roles_at(
             return Roles((partner,), (ctx.topic,), "table row")
     # "its OpenAI contract", "the Microsoft agreement": a name right before a deal noun modifies it
     modifier = next(
-        (t for t in _parties(ctx) if t.end <= pos and t.start >= start and not ctx.text[t.end : pos].strip(" '’s-")),
+        (
+            t
+            for t in _parties(ctx)
+            if t.end <= pos and t.start >= start and not ctx.text[t.end : pos].strip(" '’s-")
+        ),
         None,
     )
     if modifier is not None and modifier.start < _segment(ctx, value_start, value_end)[0]:
@@ -413,7 +422,11 @@ def _fallback_counterparty(
     if start > 0 and _PARALLEL.search(ctx.text, max(0, start - 12), start + 10):
         # "Nvidia will invest $100bn in OpenAI, while AMD contributed capacity ...": the earlier
         # clause's counterparty
-        objects = [t.name for t in _parties(ctx) if t.start < start and t.name not in actors and not _is_subject(ctx, t, 0)]
+        objects = [
+            t.name
+            for t in _parties(ctx)
+            if t.start < start and t.name not in actors and not _is_subject(ctx, t, 0)
+        ]
         if objects:
             return objects[-1:], ", parallel clause"
     lo, hi = _segment(ctx, value_start, value_end)
@@ -421,7 +434,9 @@ def _fallback_counterparty(
     later_subjects = [
         t.start
         for t in _parties(ctx)
-        if t.start > pos and _is_subject(ctx, t, 0) and _NEW_CLAUSE.search(ctx.text, max(0, t.start - 12), t.start)
+        if t.start > pos
+        and _is_subject(ctx, t, 0)
+        and _NEW_CLAUSE.search(ctx.text, max(0, t.start - 12), t.start)
     ]
     if later_subjects:
         hi = min(hi, later_subjects[0])
@@ -467,7 +482,8 @@ def clause_parties(ctx: Context, pos: int) -> tuple[str, ...]:
     if not names:
         names = [t.name for t in _subjects(ctx, 0, pos)]
     if not names and (
-        _POSSESSIVE.search(ctx.text, max(0, pos - 50), pos + 1) or _PRONOUN_SUBJECT.search(ctx.text, max(0, pos - 50), pos)
+        _POSSESSIVE.search(ctx.text, max(0, pos - 50), pos + 1)
+        or _PRONOUN_SUBJECT.search(ctx.text, max(0, pos - 50), pos)
     ):
         ref = ctx.previous_subject or ctx.reference
         names = [ref] if ref else []

@@ -157,7 +157,9 @@ def _compare_with_facts(claim: Claim, facts: Sequence[Fact], partial: bool) -> F
         )
     conflicting = [f for f, rel, ok in results if ok is False and rel == "exact"]
     # a new or second deal ("a second, four-year contract") is not the baseline's deal restated
-    new_deal = ClaimFlag.NOVEL in claim.notes and (ClaimFlag.DEAL in claim.notes or claim.attribute == "deal_duration")
+    new_deal = ClaimFlag.NOVEL in claim.notes and (
+        ClaimFlag.DEAL in claim.notes or claim.attribute == "deal_duration"
+    )
     if claim.historical and conflicting and _can_flag(replace(claim, historical=False), partial):
         # a past event the baseline records for the same month or quarter, told with another figure
         conflicting = [f for f in conflicting if _same_event(claim, f)]
@@ -286,9 +288,7 @@ def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
 
 def _denied_pairs(claims: Sequence[Claim]) -> set[frozenset[str]]:
     """Pairs of companies whose deal the article denies, dismisses or calls off."""
-    return {
-        frozenset(pair) for c in claims if c.hedge is Hedge.DENIED for pair in _pairs(c.parties)
-    }
+    return {frozenset(pair) for c in claims if c.hedge is Hedge.DENIED for pair in _pairs(c.parties)}
 
 
 def _same_company(a: str, b: str) -> bool:
@@ -324,7 +324,8 @@ def diff_claims(
     known = {
         (c.evidence, frozenset(f.parties))
         for c, f in compared_by_sentence
-        if f is not None and f.kind in (FindingKind.CONFIRMATION, FindingKind.UPDATE)
+        if f is not None
+        and f.kind in (FindingKind.CONFIRMATION, FindingKind.UPDATE)
         and f.attribute in _DEAL_FAMILY
     }
     for claim, compared in compared_by_sentence:
@@ -343,7 +344,8 @@ def why_no_finding(claim: Claim, baseline: HasFacts, *, partial: bool = False) -
     """In words, why a claim made no finding of its own (for ``watcher diff --explain``)."""
     facts = baseline.facts
     if claim.value is not None and any(
-        f.attribute in _comparable_attributes(claim) and _relation(frozenset(claim.parties), frozenset(f.parties))
+        f.attribute in _comparable_attributes(claim)
+        and _relation(frozenset(claim.parties), frozenset(f.parties))
         for f in facts
     ):
         if ClaimFlag.PER_YEAR in claim.notes:

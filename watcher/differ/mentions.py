@@ -64,7 +64,9 @@ _NOUN_BEFORE_NAME = re.compile(
 
 
 _THE_X_RIVAL = re.compile(r"\b(?:the|its|an?)\s+$")
-_RIVAL_AFTER = re.compile(r"(?:['’]s)?\s+(?:rival|competitor|peer|partner|backer|investor|supplier|customer)\b")
+_RIVAL_AFTER = re.compile(
+    r"(?:['’]s)?\s+(?:rival|competitor|peer|partner|backer|investor|supplier|customer)\b"
+)
 
 
 #: every NON_PARTY_BEFORE match holds one of these (a cheap test first)
@@ -79,11 +81,11 @@ def _role(text: str, m: Mention, following: Mention | None) -> Role:
     if not m.known and m.name.split()[0] in GIVEN_NAMES:
         return Role.PERSON
     low_before = before.lower()
-    if (any(k in low_before for k in _SOURCE_WORDS) and NON_PARTY_BEFORE.search(before)) or NON_PARTY_AFTER.match(after):
+    if (
+        any(k in low_before for k in _SOURCE_WORDS) and NON_PARTY_BEFORE.search(before)
+    ) or NON_PARTY_AFTER.match(after):
         return Role.SOURCE
-    if re.match(
-        r"-(?:backed|owned|funded|led|controlled|affiliated|linked|supported|based)\b", after
-    ):
+    if re.match(r"-(?:backed|owned|funded|led|controlled|affiliated|linked|supported|based)\b", after):
         return Role.MODIFIER
     if following is not None and _NOUN_BEFORE_NAME.match(text, m.end, following.start + 1):
         return Role.MODIFIER

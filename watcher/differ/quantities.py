@@ -69,9 +69,7 @@ def _folded(pattern: str) -> re.Pattern[str]:
 _WORDNUM = r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|a|an|half a)"
 _DIGITS = r"(?:\d{1,3}(?:,\d{2})*,\d{3}|\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 #: "three hundred and fifty", "one hundred forty", "twenty-two point four"
-_WORDNUM_COMPOUND = (
-    rf"(?:{_WORDNUM}[\s-]+hundred(?:[\s-]+(?:and[\s-]+)?{_WORDNUM})?|{_WORDNUM}\s+point\s+(?:{_WORDNUM}|zero)|{_WORDNUM})"
-)
+_WORDNUM_COMPOUND = rf"(?:{_WORDNUM}[\s-]+hundred(?:[\s-]+(?:and[\s-]+)?{_WORDNUM})?|{_WORDNUM}\s+point\s+(?:{_WORDNUM}|zero)|{_WORDNUM})"
 _NUM = rf"(?:{_DIGITS}|{_WORDNUM_COMPOUND})"
 _SCALE_WORD = r"(?:trillion|billion|million|thousand|lakh crore|crore|lakh)"
 _SCALE_ABBR = r"(?:tn|trn|bn|bln|mn|mln|cr|[tbmk])"
@@ -190,7 +188,14 @@ def _find_money(text: str, low: str) -> list[Quantity]:
         factor = _scale(m.group("scale"))
         q = _money(text, m, parse_number(m.group("num")) * factor, cur)
         high = parse_number(m.group("num2")) * factor
-        found.append(Quantity(Value(ValueType.USD, q.value.amount, q.value.text, q.value.qualifier, high), q.span, q.raw, q.per_unit))
+        found.append(
+            Quantity(
+                Value(ValueType.USD, q.value.amount, q.value.text, q.value.qualifier, high),
+                q.span,
+                q.raw,
+                q.per_unit,
+            )
+        )
     for m in _MONEY_PREFIXED.finditer(text) if _DIGIT.search(text) else ():
         if _overlaps(m.start(), m.end(), found):
             continue
@@ -246,8 +251,12 @@ def _ranges(text: str, found: list[Quantity]) -> list[Quantity]:
             and prev.value.amount < q.value.amount
             and _RANGE_JOIN.match(text[prev.span.end : q.span.start])
         ):
-            value = Value(ValueType.USD, prev.value.amount, prev.value.text, prev.value.qualifier, q.value.amount)
-            out[-1] = Quantity(value, Span(prev.span.start, q.span.end), text[prev.span.start : q.span.end], prev.per_unit)
+            value = Value(
+                ValueType.USD, prev.value.amount, prev.value.text, prev.value.qualifier, q.value.amount
+            )
+            out[-1] = Quantity(
+                value, Span(prev.span.start, q.span.end), text[prev.span.start : q.span.end], prev.per_unit
+            )
             continue
         out.append(q)
     return out

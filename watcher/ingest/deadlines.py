@@ -17,6 +17,7 @@ shuts down every live socket, so a fetch blocked in ``recv`` returns at once (us
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import threading
@@ -129,7 +130,9 @@ class DeadlineStream(httpcore.NetworkStream):
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
         # CPython bounds the whole handshake by the socket time-out (not per read)
-        tls = self._inner.start_tls(ssl_context, server_hostname, cap_timeout(timeout, httpcore.ConnectTimeout))
+        tls = self._inner.start_tls(
+            ssl_context, server_hostname, cap_timeout(timeout, httpcore.ConnectTimeout)
+        )
         self._backend.forget(self)
         return DeadlineStream(tls, self._backend)
 
@@ -140,10 +143,8 @@ class DeadlineStream(httpcore.NetworkStream):
         """Wakes a thread blocked on this socket (recv returns EOF); the stream is dead afterwards."""
         sock = self._inner.get_extra_info("socket")
         if isinstance(sock, socket.socket):
-            try:
+            with contextlib.suppress(OSError):  # already closed or never connected
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain fd, also under TLS
-            except OSError:
-                pass  # already closed or never connected
 
 
 class DeadlineBackend(httpcore.NetworkBackend):

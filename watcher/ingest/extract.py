@@ -140,7 +140,9 @@ class Extractor:
                         queued = deque((job, 0.0) for job, _ in queued)  # the last worker's unanswered pages
                         if not self._send_queued(worker, queued):
                             worker = self._worker = None
-                            yield self._result("error", "the extraction worker died", timeout, queued.popleft()[0][2])
+                            yield self._result(
+                                "error", "the extraction worker died", timeout, queued.popleft()[0][2]
+                            )
                             continue
                     while len(queued) <= ahead and worker.jobs < self._recycle_after:
                         job: Job | None = next(source, None)
@@ -173,11 +175,14 @@ class Extractor:
         return True
 
     @staticmethod
-    def _result(status: str, value: Any, timeout: float, url: str | None) -> Extracted | None | ExtractionError:
+    def _result(
+        status: str, value: Any, timeout: float, url: str | None
+    ) -> Extracted | None | ExtractionError:
         where = url or "<html>"
         if status == "timeout":
             return ExtractionError(
-                f"extraction took longer than {timeout:g}s and was stopped (WATCHER_EXTRACT_TIMEOUT)", url=where
+                f"extraction took longer than {timeout:g}s and was stopped (WATCHER_EXTRACT_TIMEOUT)",
+                url=where,
             )
         if status == "error":
             return ExtractionError(f"extraction failed: {value}", url=where)
@@ -298,7 +303,9 @@ def extract_article(
     return _article(fetched, found, fallback_title, fallback_summary)
 
 
-def _article(fetched: Fetched, found: Extracted | None, fallback_title: str, fallback_summary: str) -> Article:
+def _article(
+    fetched: Fetched, found: Extracted | None, fallback_title: str, fallback_summary: str
+) -> Article:
     url = fetched.final_url or fetched.url
     text = clean(found.text if found else "").strip()  # hashed below: cleaned first
     wall = is_wall(text)

@@ -15,6 +15,7 @@ overrun it kills the child, and :class:`~watcher.ingest.extract.Extractor` start
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import queue
@@ -179,10 +180,8 @@ class Worker:
 
     def _close_pipes(self) -> None:
         for stream in (self._stdin, self._stdout):
-            try:
+            with contextlib.suppress(OSError):
                 stream.close()
-            except OSError:
-                pass
 
     def stop(self) -> None:
         self._close_pipes()  # EOF on stdin ends the loop

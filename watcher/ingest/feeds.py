@@ -88,7 +88,9 @@ def feed_from_mapping(raw: Any) -> FeedSource:
     interval = raw.get("interval")
     fetch = raw.get("fetch", "relevant")
     if fetch not in ("all", "relevant"):
-        raise ValueError(f"fetch must be 'all' (every entry's page) or 'relevant' (the default), got {fetch!r}")
+        raise ValueError(
+            f"fetch must be 'all' (every entry's page) or 'relevant' (the default), got {fetch!r}"
+        )
     return FeedSource(
         name=name.strip(),
         url=_check_url(raw.get("url")),
@@ -201,7 +203,9 @@ def _collect_outlines(body: Any, tags: tuple[str, ...], out: list[FeedSource], w
 
 
 def _outline_feed(outline: Any, label: str, url: str, tags: tuple[str, ...], where: str) -> FeedSource:
-    extra = tuple(t.strip() for t in (outline.get("category") or "").replace("/", ",").split(",") if t.strip())
+    extra = tuple(
+        t.strip() for t in (outline.get("category") or "").replace("/", ",").split(",") if t.strip()
+    )
     try:
         return FeedSource(
             name=label or urlsplit(url).hostname or url,
@@ -427,9 +431,7 @@ def _alias_pattern(aliases: tuple[str, ...]) -> re.Pattern[str]:
     return pattern
 
 
-def worth_fetching(
-    entry: FeedEntry, tracked_aliases: Iterable[str], feed_tags: Iterable[str] = ()
-) -> bool:
+def worth_fetching(entry: FeedEntry, tracked_aliases: Iterable[str], feed_tags: Iterable[str] = ()) -> bool:
     """Whether an entry's page is worth fetching, from what the feed already says: its title, summary
     and categories, and the feed's own tags from feeds.yaml, name a tracked company (issue 14).
     An entry without a link has no page: its summary is its article, so it is always taken."""

@@ -166,7 +166,9 @@ def extract_page(content: str | bytes, content_type: str | None, url: str | None
 
 
 #: an element that holds readers' comments, by its id or class ("reader-comments", "comment-list", "disqus_thread")
-_COMMENTS = re.compile(r"(?:^|[\s_-])(?:comments?|commentlist|comment-list|discussion|disqus|replies)(?:$|[\s_-])", re.I)
+_COMMENTS = re.compile(
+    r"(?:^|[\s_-])(?:comments?|commentlist|comment-list|discussion|disqus|replies)(?:$|[\s_-])", re.I
+)
 
 
 def drop_comment_sections(tree: Any) -> None:
@@ -177,7 +179,10 @@ def drop_comment_sections(tree: Any) -> None:
     for el in tree.xpath("//*[@id or @class]"):
         if el.getparent() is None or el.tag in ("body", "html"):
             continue
-        if _COMMENTS.search(f"{el.get('id', '')} {el.get('class', '')}") and len(el.text_content()) < 0.5 * total:
+        if (
+            _COMMENTS.search(f"{el.get('id', '')} {el.get('class', '')}")
+            and len(el.text_content()) < 0.5 * total
+        ):
             el.getparent().remove(el)
 
 

@@ -62,9 +62,14 @@ def summary_rows(views: Sequence[AlertView]) -> list[Row]:
         if f.kind == FindingKind.CONTRADICTION and f.baseline_value:
             value += f" (baseline {f.baseline_value})"
         rows.append(
-            Row(kind=str(f.kind), label=kind_label(f.kind)[1].capitalize(), parties=parties_label(f),
-                value=f"{attribute_label(f.attribute)}: {value}", status=f.status or "",
-                sources=v.sources)  # fmt: skip
+            Row(
+                kind=str(f.kind),
+                label=kind_label(f.kind)[1].capitalize(),
+                parties=parties_label(f),
+                value=f"{attribute_label(f.attribute)}: {value}",
+                status=f.status or "",
+                sources=v.sources,
+            )  # fmt: skip
         )
     return rows
 
@@ -81,11 +86,15 @@ def deal_bars(views: Sequence[AlertView], period_start: datetime, limit: int = 1
         seen = v.all_sources[0].first_seen or period_start
         seen = seen if seen.tzinfo else seen.replace(tzinfo=UTC)
         bars.append(
-            Bar(label=parties_label(v.finding),
+            Bar(
+                label=parties_label(v.finding),
                 value=(v.finding.new_value or "") if amount else "value not stated",
-                status=v.finding.status or "", day=seen.strftime("%Y-%m-%d"),
+                status=v.finding.status or "",
+                day=seen.strftime("%Y-%m-%d"),
                 pct=max(2, round(100 * amount / top)) if amount and top else 2,
-                in_period=seen >= period_start, amount=amount)  # fmt: skip
+                in_period=seen >= period_start,
+                amount=amount,
+            )  # fmt: skip
         )
     return bars
 
@@ -95,7 +104,10 @@ def text_table(rows: Sequence[Row], width: int = 100) -> list[str]:
     head = ("kind", "parties", "value", "status", "sources")
     cells = [head] + [(r.label, r.parties, r.value, r.status or "-", str(r.sources)) for r in rows]
     limits = (14, 34, 40, 20, 7)
-    cut = [tuple(c if len(c) <= n else c[: n - 1] + "…" for c, n in zip(row, limits, strict=True)) for row in cells]
+    cut = [
+        tuple(c if len(c) <= n else c[: n - 1] + "…" for c, n in zip(row, limits, strict=True))
+        for row in cells
+    ]
     widths = [max(len(row[i]) for row in cut) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cut]
     lines.insert(1, "  ".join("-" * w for w in widths))

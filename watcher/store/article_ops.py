@@ -96,9 +96,15 @@ class ArticleOps(StoreBase):
             _upsert_entry(
                 s,
                 {"feed_id": feed_id, "identity": identity},
-                {"link": link, "title": title, "published": published,
-                 "content_hash": entry_hash or article.content_hash, "article_id": article_id,
-                 "processed_at": now, "error": None},  # fmt: skip
+                {
+                    "link": link,
+                    "title": title,
+                    "published": published,
+                    "content_hash": entry_hash or article.content_hash,
+                    "article_id": article_id,
+                    "processed_at": now,
+                    "error": None,
+                },  # fmt: skip
                 now,
             )
             return StoredEntry(article_id, story_id, *counts, new_article=new_article)
@@ -152,14 +158,20 @@ class ArticleOps(StoreBase):
         """(story id, fingerprint, canonical URL) of articles fetched since ``since``, oldest first."""
         with self.session() as s:
             rows = s.execute(  # sorted here: an ORDER BY id makes SQLite scan by id, not the fetched_at index
-                select(ArticleRow.id, ArticleRow.story_id, ArticleRow.fingerprint, ArticleRow.canonical_url).where(
+                select(
+                    ArticleRow.id, ArticleRow.story_id, ArticleRow.fingerprint, ArticleRow.canonical_url
+                ).where(
                     ArticleRow.fetched_at >= since,
                     ArticleRow.fingerprint.is_not(None),
                     ArticleRow.story_id.is_not(None),
                 )
             ).all()
             ordered = sorted(rows, key=lambda row: row[0])
-            return [(int(sid), bytes(fp), url) for _, sid, fp, url in ordered if sid is not None and fp is not None]
+            return [
+                (int(sid), bytes(fp), url)
+                for _, sid, fp, url in ordered
+                if sid is not None and fp is not None
+            ]
 
     def active_findings(self, article_id: int) -> list[FindingRow]:
         with self.session() as s:
@@ -247,14 +259,22 @@ def _upsert_article(
         "baseline_version": version, "updated_at": now,
     }  # fmt: skip
     hinted = select(_STORIES.c.id).where(_STORIES.c.id == bindparam("hint")).scalar_subquery()
-    inserted = s.execute(  # the values as parameters: the statement's shape, and so its compiled form, repeats
-        _insert(s, _ARTICLES)
-        .values(story_id=hinted)
-        .on_conflict_do_nothing(index_elements=["canonical_url"])
-        .returning(_ARTICLES.c.id, _ARTICLES.c.story_id),
-        {"url": a.url, "canonical_url": a.canonical_url, "source": source, "fetched_at": now,
-         "hint": story_hint, **fields},  # fmt: skip
-    ).first()
+    inserted = (
+        s.execute(  # the values as parameters: the statement's shape, and so its compiled form, repeats
+            _insert(s, _ARTICLES)
+            .values(story_id=hinted)
+            .on_conflict_do_nothing(index_elements=["canonical_url"])
+            .returning(_ARTICLES.c.id, _ARTICLES.c.story_id),
+            {
+                "url": a.url,
+                "canonical_url": a.canonical_url,
+                "source": source,
+                "fetched_at": now,
+                "hint": story_hint,
+                **fields,
+            },  # fmt: skip
+        ).first()
+    )
     if inserted is not None:
         return inserted[0], inserted[1], True
     updated = s.execute(
@@ -390,9 +410,7 @@ def _apply_findings(
     if not fresh:
         return 0, len(retract), 0, 0
     rows = [_finding_values(article_id, story_id, sig, f, version, now) for sig, f in fresh]
-    ids = s.scalars(
-        insert(_FINDINGS).returning(_FINDINGS.c.id, sort_by_parameter_order=True), rows
-    ).all()
+    ids = s.scalars(insert(_FINDINGS).returning(_FINDINGS.c.id, sort_by_parameter_order=True), rows).all()
     alerted = [(fid, sig) for fid, (sig, f) in zip(ids, fresh, strict=True) if policy.wants(f)]
     new_deliveries, edited = queue_alerts(s, story_id, alerted, policy.targets, now)
     return len(fresh), len(retract), new_deliveries, edited

@@ -225,7 +225,9 @@ class FeedOps(StoreBase):
         with self.session() as s:
             s.connection().execute(stmt, [{"b_id": fid, "b_next": at} for fid, at in done])
 
-    def record_feeds_fetched(self, done: list[tuple[int, str | None, str | None, datetime]], now: datetime) -> None:
+    def record_feeds_fetched(
+        self, done: list[tuple[int, str | None, str | None, datetime]], now: datetime
+    ) -> None:
         """Many feeds fetched whole (200) in one executemany: for each ``(feed id, ETag,
         Last-Modified, next poll)`` what :meth:`record_feed_success` does for a 200 (the new
         validators kept, error state cleared, lease released)."""
@@ -249,7 +251,9 @@ class FeedOps(StoreBase):
                 lease_until=None,
             )
         )
-        rows = [{"b_id": fid, "b_etag": etag, "b_last_modified": lm, "b_next": at} for fid, etag, lm, at in done]
+        rows = [
+            {"b_id": fid, "b_etag": etag, "b_last_modified": lm, "b_next": at} for fid, etag, lm, at in done
+        ]
         with self.session() as s:
             s.connection().execute(stmt, rows)
 

@@ -61,7 +61,9 @@ class ReadOps(StoreBase):
                     )
                 )
                 found += [
-                    r for r in map(_record, more) if r.finding_id not in have and (r.story_id, r.signature) in keys
+                    r
+                    for r in map(_record, more)
+                    if r.finding_id not in have and (r.story_id, r.signature) in keys
                 ]
         return found
 
@@ -101,7 +103,9 @@ class ReadOps(StoreBase):
         with self.session() as s:
             return {kind: n for kind, n in s.execute(q)}
 
-    def baseline_versions(self, *, source: str | None = None, limit: int | None = None) -> list[BaselineVersion]:
+    def baseline_versions(
+        self, *, source: str | None = None, limit: int | None = None
+    ) -> list[BaselineVersion]:
         """Stored baseline versions, newest first, optionally only those of one source."""
         q = select(BaselineVersionRow).order_by(BaselineVersionRow.id.desc())
         if source is not None:
@@ -135,8 +139,15 @@ def _records_query(with_text: bool) -> Select[Any]:
     )
     text = ArticleRow.text if with_text else literal("").label("text")
     return (
-        select(FindingRow, ArticleRow.title, ArticleRow.url, ArticleRow.site, ArticleRow.published, text,
-               feed_of.c.feed)  # fmt: skip
+        select(
+            FindingRow,
+            ArticleRow.title,
+            ArticleRow.url,
+            ArticleRow.site,
+            ArticleRow.published,
+            text,
+            feed_of.c.feed,
+        )  # fmt: skip
         .join(ArticleRow, ArticleRow.id == FindingRow.article_id)
         .outerjoin(feed_of, feed_of.c.article_id == ArticleRow.id)
     )

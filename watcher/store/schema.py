@@ -208,8 +208,12 @@ class FindingRow(Base):
     confidence: Mapped[float] = mapped_column(Float)
     explanation: Mapped[str] = mapped_column(CleanText, default="")
     baseline_version: Mapped[str | None] = mapped_column(CleanString(64))
-    status: Mapped[str] = mapped_column(CleanString(20), default="active")  # active|retracted|dismissed|confirmed
-    deal_status: Mapped[str | None] = mapped_column(CleanString(60))  # Finding.status: "signed", "in talks, reported"
+    status: Mapped[str] = mapped_column(
+        CleanString(20), default="active"
+    )  # active|retracted|dismissed|confirmed
+    deal_status: Mapped[str | None] = mapped_column(
+        CleanString(60)
+    )  # Finding.status: "signed", "in talks, reported"
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
@@ -226,7 +230,9 @@ class DeliveryRow(Base):
     story_key: Mapped[str] = mapped_column(CleanString(120))  # story id + finding signature
     channel: Mapped[str] = mapped_column(CleanString(20))  # telegram | console
     target: Mapped[str] = mapped_column(CleanString(100))  # chat id, or "-" for the console
-    status: Mapped[str] = mapped_column(CleanString(20), default="pending")  # pending|sending|sent|failed|held
+    status: Mapped[str] = mapped_column(
+        CleanString(20), default="pending"
+    )  # pending|sending|sent|failed|held
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     remote_id: Mapped[str | None] = mapped_column(CleanString(200))

@@ -46,7 +46,9 @@ def create_app(w: Watcher, *, token: str | None = None, secret_key: bytes | None
     """The dashboard over a Watcher; ``token`` protects every page when given."""
     app = Flask(__name__)
     app.secret_key = secret_key or secrets.token_bytes(32)
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict", MAX_CONTENT_LENGTH=64_000)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict", MAX_CONTENT_LENGTH=64_000
+    )
     app.jinja_env.globals.update(csrf_field=CSRF_FIELD, when=lambda d: format_time(d, w.settings.tz) or "")
     app.jinja_env.filters.update(kind_label=lambda k: kind_label(FindingKind(k))[1].capitalize(),
                                  attribute=attribute_label, href=safe_url)  # fmt: skip
@@ -56,9 +58,12 @@ def create_app(w: Watcher, *, token: str | None = None, secret_key: bytes | None
     def guard() -> Response | None:
         if token and request.endpoint not in PUBLIC and not _authorised(token):
             return Response(render_template("login.html", next=request.path, failed=False), 401)
-        if request.method == "POST" and request.endpoint != "login":
-            if not same_secret(request.form.get(CSRF_FIELD), session.get("csrf")):
-                abort(403, "missing or wrong CSRF token: reload the page and try again")
+        if (
+            request.method == "POST"
+            and request.endpoint != "login"
+            and not same_secret(request.form.get(CSRF_FIELD), session.get("csrf"))
+        ):
+            abort(403, "missing or wrong CSRF token: reload the page and try again")
         return None
 
     @app.context_processor
@@ -82,7 +87,9 @@ def create_app(w: Watcher, *, token: str | None = None, secret_key: bytes | None
                 session["auth"] = _mark(token)
                 nxt = request.form.get("next") or "/"
                 return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else "/")
-            return Response(render_template("login.html", next=request.form.get("next", "/"), failed=True), 401)
+            return Response(
+                render_template("login.html", next=request.form.get("next", "/"), failed=True), 401
+            )
         return render_template("login.html", next=request.args.get("next", "/"), failed=False)
 
     @app.get("/")
@@ -136,7 +143,9 @@ def create_app(w: Watcher, *, token: str | None = None, secret_key: bytes | None
     def landscape() -> Any:
         end = w.clock()
         start = end - timedelta(days=LANDSCAPE_DAYS)
-        items = story_items(w.store, kinds=(str(FindingKind.NEW_DEAL),), since=start, limit=500, with_text=False)
+        items = story_items(
+            w.store, kinds=(str(FindingKind.NEW_DEAL),), since=start, limit=500, with_text=False
+        )
         views = [view_of_item(i) for i in items]
         bars = deal_bars(views, end - timedelta(days=7), limit=40)
         return render_template("landscape.html", bars=bars, days=LANDSCAPE_DAYS)
