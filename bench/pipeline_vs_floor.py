@@ -128,7 +128,7 @@ def watcher_extract_pass(paths: list[Path]) -> float:
     try:
         from watcher.ingest.pagetext import extract_page
     except ImportError:  # a tree before the split (to measure "before" with this script)
-        from watcher.ingest.extract import _extract_page as extract_page  # type: ignore[attr-defined,no-redef]
+        from watcher.ingest.extract import _extract_page as extract_page  # type: ignore[attr-defined,no-redef]  # only in old trees
 
     t0 = time.perf_counter()
     for path in paths:

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import event
 
 from tests.factories import store_article
+from watcher.store import Store
 from watcher.store.feed_ops import SeenEntry
 from watcher.types import Article, FeedSource, Fetched
 
@@ -99,13 +100,13 @@ def full_scans(store: Any, statements: list[tuple[str, Any]]) -> list[str]:
     return found
 
 
-def test_hot_path_lookups_use_an_index(store) -> None:  # type: ignore[no-untyped-def]
+def test_hot_path_lookups_use_an_index(store: Store) -> None:
     statements = hot_path(store)
     assert len(statements) >= 10  # the capture saw the cycle's reads and updates
     assert full_scans(store, statements) == []
 
 
-def test_the_check_sees_a_full_scan(store) -> None:  # type: ignore[no-untyped-def]
+def test_the_check_sees_a_full_scan(store: Store) -> None:
     """A lookup by an unindexed column is reported (the check is not vacuous)."""
     store_article(store, _article(1), [], now=T0)
     with captured(store.engine) as statements, store.session() as s:

@@ -186,7 +186,7 @@ class Extractor:
             )
         if status == "error":
             return ExtractionError(f"extraction failed: {value}", url=where)
-        return value  # type: ignore[no-any-return]
+        return value  # type: ignore[no-any-return]  # an unpickled frame, so Any
 
     def _ready_worker(self) -> Worker:
         if self._worker is not None and (self._worker.jobs >= self._recycle_after or not self._worker.alive):
