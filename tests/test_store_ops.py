@@ -279,3 +279,34 @@ def test_many_304s_are_recorded_in_one_statement(store: Store) -> None:
         row = rows[fid]
         assert row.consecutive_failures == 0 and row.last_error is None and row.lease_owner is None
         assert row.next_poll_at == now + timedelta(minutes=i) and row.last_success_at == now
+
+
+def test_a_cycles_entries_not_fetched_are_one_statement_for_all_feeds(store: Store) -> None:
+    from sqlalchemy import event, func, select
+
+    from watcher.store.feed_ops import SeenEntry
+    from watcher.store.schema import EntryRow
+
+    store.sync_feeds([FeedSource(name=f"f{n}", url=f"https://example.org/{n}.xml") for n in range(3)])
+    ids = [f.id for f in store.feed_rows()]
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    seen = [
+        (fid, SeenEntry(f"e{k}", f"https://example.org/{fid}/{k}", f"item {k}", now, "h"))
+        for fid in ids
+        for k in range(4)
+    ]
+    inserts: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO ENTRIES"):
+            inserts.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        store.record_entries_seen_many(seen, now)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert len(inserts) == 1
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(EntryRow)) == 12
+    assert store.processed_identities(ids[1], ["e0", "e3", "e9"]).keys() == {"e0", "e3"}

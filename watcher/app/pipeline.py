@@ -246,6 +246,7 @@ class Pipeline:
         default=None, init=False, repr=False
     )
     _deferred_before: dict[int, int] = field(default_factory=dict, init=False, repr=False)
+    _seen: list[tuple[int, SeenEntry]] | None = field(default=None, init=False, repr=False)
     _stories: StoryClusterer | None = field(default=None, init=False, repr=False)
     _stories_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -271,6 +272,7 @@ class Pipeline:
             self._fetch_all = frozenset(self.store.fetch_all_feeds())
             self._not_modified = []  # the cycle's 304s, written in one statement at its end
             self._fetched = []  # and its feeds fetched whole, in another
+            self._seen = []  # and the entries it did not fetch, in a third (written first)
             self._deferred_before = self.store.entries_deferred()
             try:
                 with ThreadPoolExecutor(max_workers=min(self.workers, len(claimed))) as pool:
@@ -280,6 +282,10 @@ class Pipeline:
                 with self._not_modified_lock:
                     done, self._not_modified = self._not_modified, None
                     fetched, self._fetched = self._fetched, None
+                    seen, self._seen = self._seen, None
+                # the entries first: a feed's new ETag is kept only once its entries are recorded
+                with self.store.write_lock():
+                    self.store.record_entries_seen_many(seen or [], self.clock())
                 self.store.record_feeds_not_modified(done or [], self.clock())
                 self.store.record_feeds_fetched(fetched or [], self.clock())
         report.duration = time.monotonic() - started
@@ -424,6 +430,13 @@ class Pipeline:
                 entry = clean_fields(entry)
                 seen.append(SeenEntry(entry.entry_id, entry.link, entry.title, entry.published, h))
         if seen:
+            with self._not_modified_lock:
+                batch = self._seen
+                if batch is not None:  # in a cycle: written with the cycle's others at its end
+                    batch.extend((feed_id, e) for e in seen)
+            if batch is not None:
+                report.entries_not_fetched += len(seen)
+                return wanted
             try:
                 with self.store.write_lock():
                     self.store.record_entries_seen(feed_id, seen, self.clock())

@@ -100,6 +100,10 @@ class FeedOps(StoreBase):
         """Entries whose pages were not fetched (the feed showed them irrelevant), in one statement:
         identity, link, title, time and entry hash, marked processed with no article, story or
         claims. An edited entry (a new hash) is looked at again; ``backfill`` fetches them."""
+        self.record_entries_seen_many([(feed_id, e) for e in seen], now)
+
+    def record_entries_seen_many(self, seen: list[tuple[int, SeenEntry]], now: datetime) -> None:
+        """:meth:`record_entries_seen` for the entries of many feeds (a poll cycle's), in one statement."""
         if not seen:
             return
         rows = [
@@ -114,7 +118,7 @@ class FeedOps(StoreBase):
                 "processed_at": now,
                 "attempts": 0,
             }
-            for e in seen
+            for feed_id, e in seen
         ]
         stmt = self.insert(EntryRow.__table__)  # Core: no ORM bulk work per row
         stmt = stmt.on_conflict_do_update(
