@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Table, Update, bindparam, or_, select, update
 
 from watcher.logs import mask_url_passwords
 from watcher.store.base import StoreBase
@@ -210,22 +210,7 @@ class FeedOps(StoreBase):
         released), without one transaction per feed."""
         if not done:
             return
-        table = cast(Table, FeedRow.__table__)
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(
-                last_fetch_at=now,
-                last_success_at=now,
-                consecutive_failures=0,
-                failure_notified=False,
-                last_error=None,
-                last_error_kind=None,
-                next_poll_at=bindparam("b_next", type_=table.c.next_poll_at.type),
-                lease_owner=None,
-                lease_until=None,
-            )
-        )
+        stmt = _successes(now)
         with self.session() as s:
             s.connection().execute(stmt, [{"b_id": fid, "b_next": at} for fid, at in done])
 
@@ -238,22 +223,9 @@ class FeedOps(StoreBase):
         if not done:
             return
         table = cast(Table, FeedRow.__table__)
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(
-                etag=bindparam("b_etag", type_=table.c.etag.type),
-                last_modified=bindparam("b_last_modified", type_=table.c.last_modified.type),
-                last_fetch_at=now,
-                last_success_at=now,
-                consecutive_failures=0,
-                failure_notified=False,
-                last_error=None,
-                last_error_kind=None,
-                next_poll_at=bindparam("b_next", type_=table.c.next_poll_at.type),
-                lease_owner=None,
-                lease_until=None,
-            )
+        stmt = _successes(now).values(
+            etag=bindparam("b_etag", type_=table.c.etag.type),
+            last_modified=bindparam("b_last_modified", type_=table.c.last_modified.type),
         )
         rows = [
             {"b_id": fid, "b_etag": etag, "b_last_modified": lm, "b_next": at} for fid, etag, lm, at in done
@@ -334,3 +306,24 @@ class FeedOps(StoreBase):
                 )
                 found.update({identity: h for identity, h in rows})
         return found
+
+
+def _successes(now: datetime) -> Update:
+    """One UPDATE for an executemany of feed successes (``b_id``, ``b_next`` bound per row): what
+    :meth:`FeedOps.record_feed_success` writes, error state cleared and lease released."""
+    table = cast(Table, FeedRow.__table__)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            last_fetch_at=now,
+            last_success_at=now,
+            consecutive_failures=0,
+            failure_notified=False,
+            last_error=None,
+            last_error_kind=None,
+            next_poll_at=bindparam("b_next", type_=table.c.next_poll_at.type),
+            lease_owner=None,
+            lease_until=None,
+        )
+    )
