@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from watcher.differ.claims import extract_claims
-from watcher.differ.consolidate import consolidate
 from watcher.differ.context import Context
 from watcher.differ.entities import EntityIndex
-from watcher.differ.match import DEFAULT_TRACKED, HasFacts, diff_claims, why_no_finding
+from watcher.differ.match import HasFacts, why_no_finding
+from watcher.differ.reader import analyse
 from watcher.types import Claim, Finding
 
 
@@ -63,11 +62,10 @@ def explain_article(
 ) -> list[SentenceReport]:
     """The account of every sentence that names a company, in text order."""
     trace: list[Context] = []
-    claims = extract_claims(text, entities, title=title, reference_year=reference_year, trace=trace)
-    tracked = entities.tracked or DEFAULT_TRACKED
-    findings = consolidate(
-        diff_claims(claims, baseline, partial=partial, tracked=tracked), entities.canonical_names
+    result = analyse(
+        text, baseline, entities, title=title, partial=partial, reference_year=reference_year, trace=trace
     )
+    claims, findings = result.claims, list(result.findings)
     reports = []
     for ctx in trace:
         mine = [c for c in claims if c.evidence == ctx.text]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from watcher.differ.claims import extract_claims
 from watcher.differ.consolidate import consolidate
+from watcher.differ.context import Context
 from watcher.differ.entities import EntityIndex
 from watcher.differ.match import DEFAULT_TRACKED, HasFacts, diff_claims
 from watcher.types import Claim, Finding
@@ -31,11 +32,12 @@ def analyse(
     title: str = "",
     partial: bool = False,
     reference_year: int | None = None,
+    trace: list[Context] | None = None,
 ) -> Analysis:
     """Claims and findings of one article. ``title`` is the headline, ``reference_year`` the
     publication year (it tells history from news); a partial article (a paywall stub) never
-    yields a contradiction."""
-    claims = extract_claims(text, entities, title=title, reference_year=reference_year)
+    yields a contradiction. ``trace``, when given, receives every sentence's context (``--explain``)."""
+    claims = extract_claims(text, entities, title=title, reference_year=reference_year, trace=trace)
     tracked = entities.tracked or DEFAULT_TRACKED
     findings = diff_claims(claims, baseline, partial=partial, tracked=tracked)
     return Analysis(tuple(claims), tuple(consolidate(findings, entities.canonical_names)))
