@@ -606,10 +606,11 @@ def extract_claims(
             and not entities.find_known(lead)
         ):
             unknown[s.text] = [*unknown[s.text], Mention(entities.canonical(lead), 0, len(lead), known=False)]
-    reader = _Reader(entities, reference_year, salient_company(sentences[:3], entities, unknown))
+    opening = _lead_parties(sentences[:3], entities, unknown)
+    reader = _Reader(entities, reference_year, salient_company(opening))
     reader.unknown = unknown
     reader.names = ArticleNames.of(reader.unknown)
-    reader.lead_pairs = _pairs_named(sentences[:3], entities, unknown)
+    reader.lead_pairs = _pairs_named(opening)
     for sentence in sentences:
         heading = _heading(sentence, entities)
         if heading:
@@ -761,15 +762,26 @@ def _heading(sentence: Sentence, entities: EntityIndex) -> str | None:
     return None
 
 
-def salient_company(
-    sentences: list[Sentence], entities: EntityIndex, unknown: dict[str, list[Mention]] | None = None
-) -> str | None:
+def _lead_parties(
+    sentences: list[Sentence], entities: EntityIndex, unknown: dict[str, list[Mention]]
+) -> list[list[str]]:
+    """The companies each of ``sentences`` names as parties (the headline and lead, read once)."""
+    return [
+        [
+            t.name
+            for t in type_mentions(s.text, entities.find_mentions(s.text, unknown.get(s.text)))
+            if t.party
+        ]
+        for s in sentences
+    ]
+
+
+def salient_company(lead: list[list[str]]) -> str | None:
     """The company an article is about: the one its headline and lead name most (first wins)."""
     counts: dict[str, int] = {}
-    for s in sentences:
-        for t in type_mentions(s.text, entities.find_mentions(s.text, (unknown or {}).get(s.text))):
-            if t.party:
-                counts[t.name] = counts.get(t.name, 0) + 1
+    for names in lead:
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
     return max(counts, key=lambda n: counts[n]) if counts else None
 
 
@@ -816,21 +828,13 @@ _CORRECTED_AWAY = re.compile(
 )
 
 
-def _pairs_named(
-    sentences: list[Sentence], entities: EntityIndex, unknown: dict[str, list[Mention]]
-) -> dict[frozenset[str], int]:
-    """How many of ``sentences`` name each pair of companies together."""
+def _pairs_named(lead: list[list[str]]) -> dict[frozenset[str], int]:
+    """How many of the lead's sentences name each pair of companies together."""
     counts: dict[frozenset[str], int] = {}
-    for s in sentences:
-        names = sorted(
-            {
-                t.name
-                for t in type_mentions(s.text, entities.find_mentions(s.text, unknown.get(s.text)))
-                if t.party
-            }
-        )
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
+    for names in lead:
+        ordered = sorted(set(names))
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
                 counts[frozenset((a, b))] = counts.get(frozenset((a, b)), 0) + 1
     return counts
 
