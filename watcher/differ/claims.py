@@ -785,13 +785,12 @@ def salient_company(lead: list[list[str]]) -> str | None:
     return max(counts, key=lambda n: counts[n]) if counts else None
 
 
-#: a report called wrong: "rejected a report that ...", "the report is inaccurate"
-_REPORT_DENIED = re.compile(
-    r"\b(?:denied|denies|rejected|rejects|dismissed|dismisses|refuted|refutes|disputed|disputes)\s+"
-    r"(?:a|the|an|those|these|such)?\s*(?:\w+\s+){0,3}?reports?\b"
-    r"|\breports?\s+(?:\w+\s+){0,4}?(?:is|was|were|are)\s+(?:\w+\s+)?(?:inaccurate|false|untrue|wrong|incorrect|baseless)\b",
-    re.IGNORECASE,
-)
+def _denies_a_report(low: str) -> bool:
+    """A denial (the lexicon's) next to the word "report": "rejected a report that ...", "the
+    report is inaccurate"."""
+    if "report" not in low or lx.NOT_A_DENIAL.rx.search(low):
+        return False
+    return any("report" in low[max(0, m.start() - 40) : m.end() + 40] for m in lx.DENIED.rx.finditer(low))
 
 
 def _deny_reports(
@@ -808,7 +807,7 @@ def _deny_reports(
         return claims
     denied: list[set[str]] = []
     for s in sentences:
-        if _REPORT_DENIED.search(s.text):
+        if _denies_a_report(lx.fold(s.text)):
             denied.append({m.name for m in entities.find_mentions(s.text, unknown.get(s.text))})
     if not denied:
         return claims
