@@ -112,8 +112,7 @@ class Watcher:
     def accept_fact(self, fact: Fact) -> None:
         """Adds a fact an analyst confirmed to the baseline this watcher compares with, at once."""
         self.baseline = Baseline.from_facts([*self.baseline.facts, fact], path=self.baseline.path)
-        if isinstance(self.pipeline.analyser, DifferAnalyser):
-            self.pipeline.analyser.baseline = self.baseline
+        self.pipeline.analyser.baseline = self.baseline
 
     def sync_feeds(self) -> None:
         """Makes the database's feed list match WATCHER_FEEDS_FILE; a missing file or a folder is an error

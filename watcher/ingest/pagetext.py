@@ -174,16 +174,19 @@ _COMMENTS = re.compile(
 def drop_comment_sections(tree: Any) -> None:
     """Removes readers' comment sections, which trafilatura keeps when they are marked up as
     articles; an element holding most of the page's text is never one (a wrapper named oddly)."""
+    found = [
+        el
+        for el in tree.xpath("//*[@id or @class]")
+        if el.tag not in ("body", "html") and _COMMENTS.search(f"{el.get('id', '')} {el.get('class', '')}")
+    ]
+    if not found:
+        return
     body = tree.find(".//body")
     total = len(body.text_content()) if body is not None else 0
-    for el in tree.xpath("//*[@id or @class]"):
-        if el.getparent() is None or el.tag in ("body", "html"):
-            continue
-        if (
-            _COMMENTS.search(f"{el.get('id', '')} {el.get('class', '')}")
-            and len(el.text_content()) < 0.5 * total
-        ):
-            el.getparent().remove(el)
+    for el in found:
+        parent = el.getparent()
+        if parent is not None and len(el.text_content()) < 0.5 * total:
+            parent.remove(el)
 
 
 def reset_caches() -> None:
