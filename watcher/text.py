@@ -15,16 +15,23 @@ def article(word: str) -> str:
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
+def _parsed(moment: datetime | str) -> datetime | str:
+    """An ISO string as a datetime; a string that is not one comes back as it is (shown verbatim)."""
+    if isinstance(moment, str):
+        try:
+            return datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    return moment
+
+
 def minute(moment: datetime | str | None, *, never: str = "never") -> str:
     """A time to the minute in UTC, ``2026-01-05 07:00``; ISO strings are parsed."""
     if moment is None or moment == "":
         return never
+    moment = _parsed(moment)
     if isinstance(moment, str):
-        text = moment
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            return text
+        return moment
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%d %H:%M")
@@ -34,12 +41,9 @@ def ago(moment: datetime | str | None, now: datetime, *, never: str = "never") -
     """``4 min ago``, ``in 12 min``, ``3 h ago``, ``2 d ago``; older than a week: the date."""
     if moment is None or moment == "":
         return never
+    moment = _parsed(moment)
     if isinstance(moment, str):
-        text = moment
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            return text
+        return moment
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     seconds = (now - moment).total_seconds()
