@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 
@@ -26,6 +26,11 @@ class StoreBase:
 
     def session(self) -> AbstractContextManager[Session]:
         """One transaction: committed on success, rolled back on any error."""
+        raise NotImplementedError
+
+    def connection(self) -> AbstractContextManager[Connection]:
+        """One transaction on a Core connection (no ORM session: for the hot path's plain statements),
+        committed on success, rolled back on any error; errors as :meth:`session`'s."""
         raise NotImplementedError
 
     def insert(self, table: Any) -> Any:

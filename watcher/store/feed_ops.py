@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, Update, bindparam, or_, select, update
+from sqlalchemy import Select, Table, Update, bindparam, or_, select, update
 
 from watcher.logs import mask_url_passwords
 from watcher.store.base import StoreBase
@@ -131,8 +131,8 @@ class FeedOps(StoreBase):
                 "processed_at": stmt.excluded.processed_at,
             },
         )
-        with self.session() as s:
-            s.connection().execute(stmt, rows)
+        with self.connection() as conn:
+            conn.execute(stmt, rows)
 
     def _insert_feeds(self, sources: list[FeedSource]) -> None:
         """Adds a feed row for each source unless one with its name exists (ON CONFLICT DO NOTHING),
@@ -293,19 +293,26 @@ class FeedOps(StoreBase):
         if not identities:
             return {}
         found: dict[str, str | None] = {}
-        with self.session() as s:
+        stmt = _PROCESSED[include_seen]
+        with self.connection() as conn:  # Core, one cached statement: a poll asks this once per feed
             for i in range(0, len(identities), 500):
-                chunk = identities[i : i + 500]
-                rows = s.execute(
-                    select(EntryRow.identity, EntryRow.content_hash).where(
-                        EntryRow.feed_id == feed_id,
-                        EntryRow.identity.in_(chunk),
-                        EntryRow.processed_at.is_not(None),
-                        *(() if include_seen else (EntryRow.article_id.is_not(None),)),
-                    )
-                )
+                rows = conn.execute(stmt, {"b_feed": feed_id, "b_ids": identities[i : i + 500]})
                 found.update({identity: h for identity, h in rows})
         return found
+
+
+def _processed(include_seen: bool) -> Select[Any]:
+    """The processed entries of a feed among some identities (``b_feed``, ``b_ids`` expanding)."""
+    table = cast(Table, EntryRow.__table__)
+    return select(table.c.identity, table.c.content_hash).where(
+        table.c.feed_id == bindparam("b_feed"),
+        table.c.identity.in_(bindparam("b_ids", expanding=True)),
+        table.c.processed_at.is_not(None),
+        *(() if include_seen else (table.c.article_id.is_not(None),)),
+    )
+
+
+_PROCESSED = {True: _processed(True), False: _processed(False)}
 
 
 def _successes(now: datetime) -> Update:

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
@@ -72,6 +72,15 @@ class Store(FeedOps, ArticleOps, OutboxOps, ReadOps, StoreBase):
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """One transaction on a Core connection, without the ORM session's cost per use."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise self._storage_error(exc) from exc
 
     def _storage_error(self, exc: SQLAlchemyError) -> StorageError:
         """A database error as a :class:`StorageError` that says what happened and what to do."""
