@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import csv
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.httpserver import LocalServer, Route
 from watcher.errors import ConfigError, FeedParseError
@@ -205,6 +208,38 @@ ALIASES = ["Microsoft", "MSFT", "Azure", "OpenAI", "ChatGPT maker", "x.AI"]
 def test_is_relevant(parts: list[str | None], expected: bool) -> None:
     assert is_relevant(parts, ALIASES) is expected
     assert is_relevant(parts, lambda: ALIASES) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("xfoo Microsoft", True),  # the longer name is inside a word, the shorter one inside it is not
+        ("xfoo Microsoftx", False),
+        ("_Microsoft", False),
+        ("éMicrosoft", False),
+        ("Microsoft_", False),
+        ("—Microsoft", True),
+        ("foo Microsoftly foo Microsoft", True),
+    ],
+)
+def test_a_name_counts_only_at_the_start_of_a_word(text: str, expected: bool) -> None:
+    assert is_relevant([text], ["foo Microsoft", "Microsoft"]) is expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["Microsoft", "Micro", "soft", "OpenAI", "AI", "x.AI", " ", "_", "é", "-"]),
+        max_size=8,
+    ),
+    st.lists(st.sampled_from(["Microsoft", "soft", "AI", "x.AI", "Micro soft"]), min_size=1, max_size=3),
+)
+def test_is_relevant_agrees_with_a_lookbehind_regex(pieces: list[str], names: list[str]) -> None:
+    """The match without a lookbehind (faster) says what ``(?<!\\w)(?:names)(?!\\w)`` says."""
+    text = "".join(pieces)
+    ordered = sorted(set(names), key=len, reverse=True)
+    reference = re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(n) for n in ordered)})(?!\w)")
+    assert is_relevant([text], names) is bool(reference.search(text))
 
 
 # --------------------------------------------------------------------------- feeds.yaml and OPML
