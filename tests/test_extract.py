@@ -20,8 +20,8 @@ from watcher.ingest.extract import (
     extract_text_from_html,
     is_wall,
 )
-from watcher.ingest.extract_worker import Worker
 from watcher.ingest.stories import content_hash
+from watcher.ingest.worker import Worker
 from watcher.types import Fetched
 
 PAGES = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "pages"

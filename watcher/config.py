@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     extract_timeout: float = Field(
         10.0, gt=0, le=3600, allow_inf_nan=False, description="time budget for extracting one page"
     )
+    parse_timeout: float = Field(
+        60.0, gt=0, le=3600, allow_inf_nan=False, description="time budget for parsing one fetched feed"
+    )
     max_new_entries_per_feed: int = Field(
         50, ge=1, le=100_000, description="new entries one feed may bring per poll cycle (newest first)"
     )

@@ -73,7 +73,7 @@ class FeedParseError(WatcherError):
 
     def __init__(self, message: str, *, url: str):
         super().__init__(f"{message} ({url})")
-        self.url = url
+        self.reason, self.url = message, url
 
 
 class ExtractionError(WatcherError):

@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from watcher.app.pipeline import NOT_MODIFIED, CycleReport, EntryResult, EntryStatus
 from watcher.errors import ExtractionError, FeedParseError, FetchError, WatcherError
-from watcher.ingest import extract, feeds, stories
+from watcher.ingest import extract, stories
 from watcher.ingest.articles_io import looks_binary, parse_txt
 from watcher.ingest.http import FEED_ACCEPT
 from watcher.reports import Problem, ProblemKind, Report
@@ -264,7 +264,7 @@ def backfill_feeds(w: Watcher, *, since: datetime | None = None, alert: bool = F
             continue
         try:
             fetched = w.http.fetch(row.url, accept=FEED_ACCEPT)
-            entries = feeds.parse_feed(fetched, row.name)
+            entries = w.pipeline.parser.parse(fetched, row.name, timeout=w.settings.parse_timeout)
         except (FetchError, FeedParseError) as exc:
             kind = ProblemKind.feed(exc.kind) if isinstance(exc, FetchError) else ProblemKind.PARSE
             report.problem(row.name, kind, str(exc))

@@ -30,6 +30,7 @@ from watcher.errors import (
     WatcherError,
 )
 from watcher.ingest import extract, feeds, stories
+from watcher.ingest.feed_parser import FeedParser, default_parser
 from watcher.ingest.http import FEED_ACCEPT, HttpClient
 from watcher.reports import Problem, ProblemKind, Report, report_lines
 from watcher.store import Store
@@ -234,12 +235,14 @@ class Pipeline:
     owner: str
     poll_interval: timedelta
     extract_timeout: float = 10.0
+    parse_timeout: float = 60.0
     max_bytes: int = 5_000_000
     failure_threshold: int = 5
     max_new_entries: int | None = 50
     workers: int = 8
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
     notifier: FailureNotifier | None = None
+    parser: FeedParser = field(default_factory=default_parser)
     _fetch_all: frozenset[str] = field(default=frozenset(), init=False, repr=False)
     _not_modified: list[tuple[int, datetime]] | None = field(default=None, init=False, repr=False)
     _not_modified_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -270,6 +273,7 @@ class Pipeline:
         claimed = self.store.claim_due_feeds(self.clock(), self.owner, lease=self._lease())
         report = CycleReport()
         if claimed:
+            self.parser.start()  # not waited for: feeds are parsed here until it is ready
             self._fetch_all = frozenset(self.store.fetch_all_feeds())
             self._not_modified = []  # the cycle's 304s, written in one statement at its end
             self._fetched = []  # and its feeds fetched whole, in another
@@ -311,7 +315,11 @@ class Pipeline:
             fetched = self.http.fetch(
                 feed.url, etag=feed.etag, last_modified=feed.last_modified, accept=FEED_ACCEPT
             )
-            entries = [] if fetched.content is None else feeds.parse_feed(fetched, feed.name)
+            entries = (
+                []
+                if fetched.content is None
+                else self.parser.parse(fetched, feed.name, timeout=self.parse_timeout)
+            )
         except (FetchError, FeedParseError) as exc:
             kind = ProblemKind.feed(exc.kind) if isinstance(exc, FetchError) else ProblemKind.PARSE
             self._feed_failed(

@@ -267,6 +267,7 @@ def make_watcher(
         owner=owner,
         poll_interval=timedelta(seconds=settings.poll_interval),
         extract_timeout=settings.extract_timeout,
+        parse_timeout=settings.parse_timeout,
         max_bytes=settings.max_page_bytes,
         max_new_entries=settings.max_new_entries_per_feed,
         clock=clock,

@@ -7,7 +7,7 @@ the worker process imports too.
 
 trafilatura has neither a timeout nor a size cap, and a pathological page can keep lxml busy in C
 code where no Python thread can be interrupted. So by default extraction runs in a **worker
-process** (:mod:`watcher.ingest.extract_worker`: a plain ``python -c`` subprocess speaking length-prefixed
+process** (:mod:`watcher.ingest.worker`: a plain ``python -c`` subprocess speaking length-prefixed
 pickle frames) that is killed and replaced when a page exceeds its budget (POSIX only). The worker
 is started once, reports ready after its imports (start-up never counts against a page), calls
 ``trafilatura.meta.reset_caches()`` every :data:`~watcher.ingest.pagetext.RESET_EVERY` pages, and is
@@ -35,9 +35,9 @@ from typing import Any, TypeVar
 
 from watcher.cleantext import clean, clean_fields
 from watcher.errors import ExtractionError
-from watcher.ingest.extract_worker import Job, Worker
 from watcher.ingest.pagetext import RESET_EVERY, Extracted, decode_html, extract_page, reset_caches
 from watcher.ingest.stories import canonical_url, content_hash, site_of
+from watcher.ingest.worker import Job, Worker
 from watcher.types import Article, Fetched
 
 MIN_TEXT_CHARS = 400  # less extracted text than this: a stub, teaser or wall -> partial

@@ -370,16 +370,23 @@ def _entry_id(entry: Any, link: str | None, title: str, summary: str) -> str:
 
 
 def parse_feed(fetched: Fetched, feed_name: str) -> list[FeedEntry]:
-    """Entries of a fetched RSS/Atom/RDF feed. Raises FeedParseError when the body is not a feed
+    """Entries of a fetched RSS/Atom/RDF feed, parsed in this process (:class:`watcher.ingest.feed_parser.FeedParser`
+    parses in a worker process under a time budget). Raises FeedParseError when the body is not a feed
     (no detected version and no entries: an HTML page, an empty body, JSON Feed on feedparser 6.0)."""
     url = fetched.final_url or fetched.url
     if fetched.content is None:
         raise FeedParseError("nothing to parse: the feed was not modified (304)", url=url)
+    return parse_body(fetched.content, fetched.content_type, url, feed_name)
+
+
+def parse_body(content: bytes, content_type: str | None, url: str, feed_name: str) -> list[FeedEntry]:
+    """:func:`parse_feed` over a feed's bytes, its Content-Type and its (final) URL: what the feed
+    parsing worker runs."""
     headers = {"content-location": url}
-    if fetched.content_type:
-        headers["content-type"] = fetched.content_type
+    if content_type:
+        headers["content-type"] = content_type
     try:
-        body = drop_bad_charrefs(fetched.content)  # one `&#xD800;` must not cost the feed's other entries
+        body = drop_bad_charrefs(content)  # one `&#xD800;` must not cost the feed's other entries
         # entry links and ids are still made absolute; the links inside summaries are left as written
         # (watcher reads summaries as text): a third of feedparser's time on a typical feed
         result = feedparser.parse(

@@ -5,7 +5,7 @@ canonical URL, site name and date from meta tags, :func:`clean_title`), :func:`e
 parse once, our metadata, trafilatura's main-text extraction on that tree) returning an
 :class:`Extracted` of plain values, and :func:`reset_caches`. No process handling and no time budget
 here: :mod:`watcher.ingest.extract` calls this in-process or through its worker process
-(:mod:`watcher.ingest.extract_worker`), and both import it, so neither imports the other's internals.
+(:mod:`watcher.ingest.worker`), and both import it, so neither imports the other's internals.
 No trafilatura object leaves this module.
 """
 
