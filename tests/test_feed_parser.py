@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -25,7 +27,7 @@ def parser() -> Iterator[FeedParser]:
 def _ready(p: FeedParser) -> None:
     """Starts the worker and waits until it said ready, so the next parse goes to it."""
     p.start()
-    assert p._worker is not None and p._worker.ready(STARTUP_TIMEOUT)
+    assert p._channel is not None and p._channel.worker.ready(STARTUP_TIMEOUT)
 
 
 def _big_feed(items: int) -> bytes:
@@ -40,7 +42,7 @@ def _big_feed(items: int) -> bytes:
 def test_the_worker_parses_what_this_process_parses(parser: FeedParser, body: bytes) -> None:
     _ready(parser)
     got = parser.parse(fetched(body), "tech", timeout=30)
-    assert parser._worker is not None and parser._worker.jobs == 1  # parsed over there
+    assert parser.worker_jobs == 1  # parsed over there
     assert got == parse_feed(fetched(body), "tech") and got
 
 
@@ -63,16 +65,16 @@ def test_a_feed_over_its_budget_is_stopped_and_the_next_gets_a_fresh_worker(pars
     _ready(parser)
     assert parser.worker_pid not in (None, pid)
     assert parser.parse(fetched(ATOM), "x", timeout=30)
-    assert parser._worker is not None and parser._worker.jobs == 1
+    assert parser.worker_jobs == 1
 
 
 def test_feeds_are_parsed_here_until_the_worker_is_ready(parser: FeedParser) -> None:
     parser.start()  # a Python process takes far longer than this parse to import feedparser
     assert parser.parse(fetched(RSS), "x", timeout=30) == parse_feed(fetched(RSS), "x")
-    assert parser._worker is not None and parser._worker.jobs == 0
+    assert parser.worker_jobs == 0
     _ready(parser)
     parser.parse(fetched(RSS), "x", timeout=30)
-    assert parser._worker.jobs == 1
+    assert parser.worker_jobs == 1
 
 
 def test_a_worker_that_cannot_start_leaves_parsing_here(
@@ -81,7 +83,7 @@ def test_a_worker_that_cannot_start_leaves_parsing_here(
     monkeypatch.setattr(sys, "executable", "/bin/false")  # the worker's command exits at once, silent
     caplog.set_level(logging.WARNING)
     parser.start()
-    assert parser._worker is not None and not parser._worker.ready(STARTUP_TIMEOUT)
+    assert parser._channel is not None and not parser._channel.worker.ready(STARTUP_TIMEOUT)
     for _ in range(3):
         assert parser.parse(fetched(RSS), "x", timeout=30) == parse_feed(fetched(RSS), "x")
     assert parser.worker_pid is None
@@ -112,3 +114,26 @@ def test_a_spent_worker_is_replaced() -> None:
         assert p.worker_pid not in (None, first)
     finally:
         p.close()
+
+
+def test_feeds_from_many_threads_are_queued_in_the_worker_and_each_gets_its_own(parser: FeedParser) -> None:
+    _ready(parser)
+    bodies = [RSS.replace(b"item-1", f"item-{n}".encode()) for n in range(24)]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda body: parser.parse(fetched(body), "x", timeout=30), bodies))
+    assert [entries[0].entry_id for entries in got] == [f"item-{n}" for n in range(24)]
+    assert parser.worker_jobs == 24
+
+
+def test_the_feeds_queued_behind_an_overrun_are_parsed_here(parser: FeedParser) -> None:
+    _ready(parser)
+    with ThreadPoolExecutor(6) as pool:
+        big = pool.submit(parser.parse, fetched(_big_feed(3000)), "big", timeout=0.05)
+        while parser.worker_jobs < 1:
+            time.sleep(0.001)
+        small = [pool.submit(parser.parse, fetched(RSS), "x", timeout=30) for _ in range(5)]
+        with pytest.raises(FeedParseError, match="parsing took longer than 0.05s"):
+            big.result()
+        assert all(f.result() == parse_feed(fetched(RSS), "x") for f in small)
+    _ready(parser)  # a fresh worker
+    assert parser.parse(fetched(ATOM), "x", timeout=30) and parser.worker_jobs == 1

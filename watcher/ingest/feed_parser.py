@@ -3,10 +3,18 @@
 feedparser has no timeout and is pure Python: parsing is the largest part of a first poll's CPU,
 and in the polling process it holds the GIL the fetching threads need (docs/performance.md). So a
 poll parses feeds in a worker process (:mod:`watcher.ingest.worker`, task ``"parse"``), which runs on
-another core and is killed and replaced when a feed overruns its budget. The worker is started
-without waiting for it (:meth:`FeedParser.start`, at the start of a cycle): until it says ready,
-feeds are parsed in this process, so its start-up costs a poll nothing. ``FeedParser(isolated=False)``
-always parses in this process.
+another core and is killed and replaced when a feed overruns its budget.
+
+The polling threads' feeds are pipelined: each thread sends its feed and waits for its own reply,
+which a reader thread hands over as the worker's replies come back in order, so the worker works
+through a queue instead of waiting a round trip (and a GIL hand-over) between feeds. Each feed's
+budget counts from when the worker started it. On an overrun the worker is killed; the feeds queued
+behind the one that overran are parsed in this process instead (they did nothing wrong).
+
+The worker is started without waiting for it (:meth:`FeedParser.start`, at the start of a cycle):
+until it says ready, feeds are parsed in this process, so its start-up costs a poll nothing; if it
+cannot start, feeds are parsed here for good (logged once). ``FeedParser(isolated=False)`` always
+parses in this process.
 """
 
 from __future__ import annotations
@@ -14,6 +22,10 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
 
 from watcher.errors import FeedParseError
 from watcher.ingest.feeds import parse_feed
@@ -23,6 +35,28 @@ from watcher.types import FeedEntry, Fetched
 log = logging.getLogger(__name__)
 
 RECYCLE_AFTER = 5000  # feeds parsed by one worker before a fresh one replaces it (memory stays flat)
+_INLINE = "inline"  # a reply that says: parse it here (the worker was lost with this feed queued)
+
+
+@dataclass(eq=False)
+class _Pending:
+    """A feed sent to the worker, waiting for its reply."""
+
+    timeout: float
+    sent: float = field(default_factory=time.monotonic)
+    done: threading.Event = field(default_factory=threading.Event)
+    reply: tuple[str, Any] = (_INLINE, None)
+
+
+@dataclass(eq=False)
+class _Channel:
+    """One worker, the feeds sent to it in order, and the thread that hands out its replies."""
+
+    worker: Worker
+    queue: deque[_Pending] = field(default_factory=deque)
+    wakeup: threading.Condition = field(default_factory=threading.Condition)
+    closed: bool = False
+    reader: threading.Thread | None = None
 
 
 class FeedParser:
@@ -32,7 +66,7 @@ class FeedParser:
         self._isolated = isolated
         self._recycle_after = recycle_after
         self._lock = threading.Lock()
-        self._worker: Worker | None = None
+        self._channel: _Channel | None = None
         self._broken = False  # a worker did not start: parse here from then on
 
     def start(self) -> None:
@@ -44,19 +78,26 @@ class FeedParser:
     def parse(self, fetched: Fetched, feed_name: str, *, timeout: float | None) -> list[FeedEntry]:
         """The feed's entries (:func:`watcher.ingest.feeds.parse_feed`); in the worker when it is ready
         and ``timeout`` is given, else here. Raises FeedParseError for a body that is not a feed, an
-        overrun of ``timeout`` (the worker is then killed) or a worker that died."""
+        overrun of ``timeout`` (the worker is then killed) or a worker that died with it."""
         url = fetched.final_url or fetched.url
         if fetched.content is None or not self._isolated or timeout is None:
             return parse_feed(fetched, feed_name)
+        pending: _Pending | None = None
         with self._lock:
-            worker = self._current()
-            if worker is None or not worker.ready():
-                worker = None  # not ready yet (or not startable): parsed here, below, without the lock
-            else:
-                status, value = worker.run((fetched.content, fetched.content_type, url, feed_name), timeout)
-                if not worker.alive:
-                    self._worker = None
-        if worker is None:
+            channel = self._current()
+            if channel is not None and channel.worker.ready():
+                pending = _Pending(timeout)
+                with channel.wakeup:
+                    if channel.worker.send((fetched.content, fetched.content_type, url, feed_name)):
+                        channel.queue.append(pending)
+                        channel.wakeup.notify()
+                    else:
+                        pending = None
+        if pending is None:  # no worker ready: parsed here
+            return parse_feed(fetched, feed_name)
+        pending.done.wait()
+        status, value = pending.reply
+        if status == _INLINE:
             return parse_feed(fetched, feed_name)
         if status == "timeout":
             raise FeedParseError(
@@ -66,37 +107,82 @@ class FeedParser:
             raise FeedParseError(str(value), url=url)
         return value  # type: ignore[no-any-return]  # the worker's reply is unpickled, so Any
 
-    def _current(self) -> Worker | None:
-        """The worker (started if none runs, replaced when spent or dead); None once one failed to start.
-        Called with the lock held."""
-        worker = self._worker
-        if worker is not None and (worker.jobs >= self._recycle_after or not worker.alive):
-            if worker.alive:
-                worker.stop()
-            elif worker.jobs == 0 and not worker.ready():
+    def _current(self) -> _Channel | None:
+        """The worker's channel (started if none runs, replaced when spent or dead); None once a worker
+        failed to start. Called with the lock held."""
+        channel = self._channel
+        if channel is not None and (channel.worker.jobs >= self._recycle_after or not channel.worker.alive):
+            self._retire(channel)  # the feeds still queued in it are answered before it stops
+            if not channel.worker.jobs and not channel.worker.ready():
                 log.warning("the feed parsing worker did not start: feeds are parsed in this process")
                 self._broken = True
-            worker = self._worker = None
-        if worker is None and not self._broken:
+            channel = self._channel = None
+        if channel is None and not self._broken:
             try:
-                worker = self._worker = Worker("parse", wait=False)
+                worker = Worker("parse", wait=False)
             except OSError as exc:
                 log.warning(
                     "the feed parsing worker did not start (%s): feeds are parsed in this process", exc
                 )
                 self._broken = True
-        return worker
+                return None
+            channel = self._channel = _Channel(worker)
+            channel.reader = threading.Thread(
+                target=self._hand_out, args=(channel,), daemon=True, name="feed-parse-replies"
+            )
+            channel.reader.start()
+        return channel
+
+    @staticmethod
+    def _retire(channel: _Channel) -> None:
+        with channel.wakeup:
+            channel.closed = True  # the reader stops the worker once its queue is empty
+            channel.wakeup.notify()
+
+    def _hand_out(self, channel: _Channel) -> None:
+        """The reader thread of one worker: each reply to the feed that waits for it, in order."""
+        worker, started = channel.worker, 0.0
+        while True:
+            with channel.wakeup:
+                while not channel.queue and not channel.closed:
+                    channel.wakeup.wait()
+                if not channel.queue:  # retired and answered everything
+                    break
+                head = channel.queue[0]
+            status, value, finished = worker.receive(max(head.sent, started) + head.timeout)
+            started = finished
+            with channel.wakeup:
+                channel.queue.popleft()
+            head.reply = (status, value)
+            head.done.set()
+            if not worker.alive:  # killed on an overrun, or died: the feeds behind are parsed at home
+                break
+        worker.stop()
+        with channel.wakeup:
+            channel.closed = True
+            left, channel.queue = list(channel.queue), deque()
+        for pending in left:
+            pending.done.set()  # reply stays _INLINE
 
     @property
     def worker_pid(self) -> int | None:
         """The pid of the current worker process (None when none runs): for tests and diagnostics."""
-        return self._worker.pid if self._worker is not None else None
+        channel = self._channel
+        return channel.worker.pid if channel is not None and channel.worker.alive else None
+
+    @property
+    def worker_jobs(self) -> int:
+        """Feeds sent to the current worker (0 when none runs): for tests and diagnostics."""
+        return self._channel.worker.jobs if self._channel is not None else 0
 
     def close(self) -> None:
+        """Stops the worker once the feeds sent to it are answered (waits for that)."""
         with self._lock:
-            if self._worker is not None:
-                self._worker.stop()
-                self._worker = None
+            channel, self._channel = self._channel, None
+        if channel is not None:
+            self._retire(channel)
+            if channel.reader is not None and channel.reader is not threading.current_thread():
+                channel.reader.join()
 
 
 _default: FeedParser | None = None

@@ -115,14 +115,17 @@ def worker_main(task: str = "extract") -> None:  # pragma: no cover - runs in th
     sys.stdout = sys.stderr  # stray prints must not corrupt the frames
     jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
     threading.Thread(target=_read_jobs, args=(stdin, jobs), daemon=True).start()
-    _write_frame(stdout, "ready")
-    while (job := jobs.get()) is not None:
-        try:
-            reply: tuple[str, Any] = ("ok", handle(job))
-        except Exception as exc:  # noqa: BLE001 - reported to the parent as a value
-            reason = getattr(exc, "reason", None)  # our own errors' message, without the URL it adds
-            reply = ("error", reason if isinstance(reason, str) else f"{type(exc).__name__}: {exc}")
-        _write_frame(stdout, (*reply, time.monotonic()))
+    try:
+        _write_frame(stdout, "ready")
+        while (job := jobs.get()) is not None:
+            try:
+                reply: tuple[str, Any] = ("ok", handle(job))
+            except Exception as exc:  # noqa: BLE001 - reported to the parent as a value
+                reason = getattr(exc, "reason", None)  # our own errors' message, without the URL it adds
+                reply = ("error", reason if isinstance(reason, str) else f"{type(exc).__name__}: {exc}")
+            _write_frame(stdout, (*reply, time.monotonic()))
+    except BrokenPipeError:  # the parent stopped listening (it closed or was killed): nothing to say
+        return
 
 
 class Worker:
