@@ -21,7 +21,8 @@ try:
     main()
 except SystemExit:
     pass
-sys.stderr.write("\\nMODULES " + json.dumps(sorted({m.split(".")[0] for m in sys.modules})) + "\\n")
+loaded = {m.split(".")[0] for m, module in sys.modules.items() if module is not None}  # None: marked absent
+sys.stderr.write("\\nMODULES " + json.dumps(sorted(loaded)) + "\\n")
 """
 
 
@@ -58,3 +59,18 @@ def test_file_commands_import_no_database_or_network_stack(args: list[str]) -> N
     loaded = loaded_after(args)
     assert "click" in loaded and "watcher" in loaded
     assert not loaded & HEAVY, sorted(loaded & HEAVY)
+
+
+def test_the_polling_process_loads_no_terminal_ui() -> None:
+    """What a poll loads (the composition root and its pipeline) leaves out rich and pygments, which
+    httpx's own command-line tool would bring (watcher/__init__.py) and backfill's progress bars use."""
+    code = (
+        "import json, sys; import watcher.app.root, watcher.app.backfill; "
+        "print(json.dumps(sorted({m.split('.')[0] for m, v in sys.modules.items() if v is not None})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    loaded = set(json.loads(done.stdout))
+    assert {"httpx", "sqlalchemy"} <= loaded
+    assert not loaded & {"rich", "pygments"}, sorted(loaded & {"rich", "pygments"})

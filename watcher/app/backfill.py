@@ -16,9 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
 from watcher.app.pipeline import NOT_MODIFIED, CycleReport, EntryResult, EntryStatus
 from watcher.errors import ExtractionError, FeedParseError, FetchError, WatcherError
 from watcher.ingest import extract, stories
@@ -32,6 +29,8 @@ from watcher.text import plural
 from watcher.types import Article, FeedEntry, FeedSource, Fetched
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from watcher.app.root import Watcher
 
 log = logging.getLogger(__name__)
@@ -72,7 +71,12 @@ class BackfillReport(Report):
 
 
 def _progress(enabled: bool) -> Progress:
-    return Progress(
+    # imported here: rich (and the pygments it brings) is ~8 MB a polling process never needs
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    return Bar(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
