@@ -22,8 +22,8 @@ database, 8 workers on every side, the sides alternated within a round:
   ``update_feeds(workers=8, scheduled=False)`` (timed), and again (every feed answers 304; timed).
 
 Peak RSS is ``getrusage(RUSAGE_SELF).ru_maxrss`` of the side's process at its end (imports included);
-its children's (watcher's extraction worker, after it was stopped) is ``RUSAGE_CHILDREN`` and printed
-apart. ``--growth`` sizes are run for watcher only (first poll), to show how its time grows;
+watcher's two worker processes (extraction, feed parsing) are printed apart, each its own peak
+(``VmHWM`` read before they are stopped). ``--growth`` sizes are run for watcher only (first poll), to show how its time grows;
 sizes also in ``--feeds`` reuse those runs. ``--tree PATH`` imports watcher from another tree (the
 code before a change), the reader side is unchanged.
 """
@@ -31,6 +31,7 @@ code before a change), the reader side is unchanged.
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import multiprocessing
@@ -55,6 +56,16 @@ def _rss() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return own, children
+
+
+def _peak_of(pid: int | None) -> float:
+    """A live process's peak RSS in MB (VmHWM), 0 when there is none."""
+    if pid is None:
+        return 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def side_watcher(base: str, feeds: int, tree: Path | None, tmp: str) -> dict[str, Any]:
@@ -96,7 +107,17 @@ def side_watcher(base: str, feeds: int, tree: Path | None, tmp: str) -> dict[str
     w2.close()
     from watcher.ingest import extract
 
-    extract.default_extractor().close()  # the worker is waited for: its peak counts in RUSAGE_CHILDREN
+    try:
+        parser: Any = importlib.import_module("watcher.ingest.feed_parser").default_parser()
+    except ImportError:  # a --tree from before feeds were parsed in a worker
+        parser = None
+    workers = {  # each worker's own peak (RUSAGE_CHILDREN would give only the larger one)
+        "rss_extract": _peak_of(extract.default_extractor().worker_pid),
+        "rss_parse": _peak_of(parser.worker_pid) if parser is not None else 0.0,
+    }
+    extract.default_extractor().close()
+    if parser is not None:
+        parser.close()
     own, children = _rss()
     return {
         "first": first,
@@ -104,6 +125,7 @@ def side_watcher(base: str, feeds: int, tree: Path | None, tmp: str) -> dict[str
         "rss_first": rss_first,
         "rss": own,
         "rss_children": children,
+        **workers,
         "entries": report.entries_seen,
         "articles": report.articles,
         "findings": report.findings,
@@ -229,7 +251,7 @@ def main() -> None:
                 peer_rows.append([
                     rnd + 1, n, f"{w['first']:.2f}", f"{r['first']:.2f}", f"{w['first'] / r['first']:.2f}",
                     f"{w['second']:.2f}", f"{r['second']:.2f}", f"{w['second'] / r['second']:.2f}",
-                    f"{w['rss']:.1f}", f"{w['rss_children']:.1f}", f"{r['rss']:.1f}",
+                    f"{w['rss']:.1f}", f"{w['rss_extract']:.1f} / {w['rss_parse']:.1f}", f"{r['rss']:.1f}",
                     f"{w['articles']}/{w['entries']}", f"{w['not_modified']}/{w['polled']}", r["entries"],
                     w["errors"] + r["errors"], f"{(w['load'] + r['load']) / 2:.1f}",
                 ])  # fmt: skip
@@ -254,7 +276,7 @@ def main() -> None:
 
 PEER_HEADER = [
     "round", "feeds", "first: watcher s", "reader s", "ratio", "304: watcher s", "reader s", "ratio",
-    "RSS watcher MB", "+ worker MB", "RSS reader MB", "articles/entries", "304/polled", "reader entries",
+    "RSS watcher MB", "+ workers MB (extract / parse)", "RSS reader MB", "articles/entries", "304/polled", "reader entries",
     "errors", "load",
 ]  # fmt: skip
 

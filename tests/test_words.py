@@ -1,5 +1,6 @@
-"""The compact word table (issue 14: ~1.5 MB where a dict of the 100,000 words held 12 MB) gives every
-listed word its exact rank and no rank to a word not listed."""
+"""The compact word table (issue 14: 0.8 MB of packed keys where a dict of the 100,000 words held
+12 MB, read in a millisecond from the shipped keys file) gives every listed word of the shipped list
+its exact rank and no rank to a word not listed: the keys file and the list agree."""
 
 from __future__ import annotations
 

@@ -3,71 +3,60 @@
 The list (`english_words.txt.gz`, shipped beside this module) comes from the word-frequency tables
 of the `wordfreq` package (Robyn Speer et al., CC-BY-SA): general language, no names we read. A
 company whose name is a rare word ("fluxgrid", "Rheinwerk") is told from ordinary words by it.
-`python -m watcher.differ.words` rebuilds the list (it needs `pip install wordfreq`). Pure apart
-from reading the shipped file once.
+`python -m watcher.differ.words` rebuilds the list (it needs `pip install wordfreq`) and the packed
+keys looked up (`english_words.keys`); `python -m watcher.differ.words --keys` remakes the keys
+alone. Pure apart from reading the shipped keys once.
 """
 
 from __future__ import annotations
 
 import gzip
-import re
+import hashlib
+import sys
 import threading
 from array import array
 from bisect import bisect_left
 from importlib import resources
 
 FILE = "english_words.txt.gz"
+KEYS = "english_words.keys"  # the same list as packed keys, made from FILE by _write_keys()
 SIZE = 100_000
 
 
-COMMON = 5_000  # the most frequent words (most lookups) are kept in a dict; the rest in a compact array
 _LOW = (1 << 17) - 1  # low 17 bits of a packed entry: the rank (< 131,072)
-_Table = tuple[dict[str, int], "array[int]"]
-_TABLE: _Table | None = None
+_TABLE: array[int] | None = None
 _TABLE_LOCK = threading.Lock()
 
 
-def _table() -> _Table:
-    """The list, read once (the poll's threads that need it first wait for one reading): the
-    ``COMMON`` first words in a dict, every word as one packed 64-bit integer in a sorted array
-    (its ``hash()`` with the low 17 bits replaced by its rank). About 1.5 MB where a dict of the
-    100,000 words held 12 MB; a word beyond the common ones costs a binary search (~1 us)."""
+def _key(word: str) -> int:
+    """A word's 46-bit key (a stable hash: the same in every process, unlike ``hash()``), low 17
+    bits zero for the rank."""
+    digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
+    return (int.from_bytes(digest, "little") >> 1) & ~_LOW
+
+
+def _table() -> array[int]:
+    """Every listed word as one packed 64-bit integer (its key | its rank), sorted: read once from
+    the shipped KEYS file (~1 ms; 0.8 MB where a dict of the 100,000 words held 12 MB). A lookup
+    is a binary search (~1 us)."""
     global _TABLE
     if _TABLE is None:
         with _TABLE_LOCK:
             if _TABLE is None:
-                raw = resources.files("watcher.differ").joinpath(FILE).read_bytes()
-                text = gzip.decompress(raw).decode("ascii")
-                common: dict[str, int] = {}
-                packed: list[int] = []
-                for n, match in enumerate(re.finditer(r"\S+", text)):
-                    word = match.group()
-                    if n < COMMON:
-                        common[word] = n
-                    packed.append((hash(word) & ~_LOW) | n)
-                packed.sort()
-                clashes = {
-                    e & _LOW
-                    for a, b in zip(packed, packed[1:], strict=False)
-                    for e in (a, b)
-                    if a & ~_LOW == b & ~_LOW
-                }
-                if clashes:  # two listed words share 47 hash bits (rare): those are looked up exactly
-                    listed = text.split()
-                    common.update((listed[n], n) for n in clashes)
-                _TABLE = (common, array("q", packed))
+                table = array("q")
+                table.frombytes(resources.files(__package__ or "watcher.differ").joinpath(KEYS).read_bytes())
+                if sys.byteorder != "little":  # pragma: no cover - the file is little-endian
+                    table.byteswap()
+                _TABLE = table
     return _TABLE
 
 
 def rank(word: str) -> int | None:
     """The frequency rank of a lower-case word (0 = the most frequent), None beyond the list."""
-    common, packed = _table()
-    found = common.get(word)
-    if found is not None:
-        return found
-    key = hash(word) & ~_LOW
+    packed = _table()
+    key = _key(word)
     i = bisect_left(packed, key)
-    if i < len(packed) and packed[i] & ~_LOW == key:  # an unlisted word sharing 47 bits: ~1e-9
+    if i < len(packed) and packed[i] & ~_LOW == key:  # an unlisted word sharing 46 bits: ~1e-9
         return packed[i] & _LOW
     return None
 
@@ -76,6 +65,24 @@ def is_ordinary(word: str, top: int = SIZE) -> bool:
     """Whether ``word`` (lower case) is among the ``top`` most frequent English words."""
     r = rank(word)
     return r is not None and r < top
+
+
+def _write_keys() -> None:  # pragma: no cover - a maintenance command
+    """KEYS from FILE: each word's key with its rank in the low bits, sorted. Refuses two words
+    sharing a key (none among the 100,000: the odds are ~1e-4)."""
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    listed = gzip.decompress((here / FILE).read_bytes()).decode("ascii").split()
+    packed = sorted(_key(word) | n for n, word in enumerate(listed))
+    shared = [a for a, b in zip(packed, packed[1:], strict=False) if a & ~_LOW == b & ~_LOW]
+    if shared:
+        raise SystemExit(f"{len(shared)} pairs of listed words share a key: choose another digest")
+    table = array("q", packed)
+    if sys.byteorder != "little":
+        table.byteswap()
+    (here / KEYS).write_bytes(table.tobytes())
+    print(f"wrote the keys of {len(listed)} words to {here / KEYS}")
 
 
 def _rebuild() -> None:  # pragma: no cover - a maintenance command, needs wordfreq
@@ -92,7 +99,8 @@ def _rebuild() -> None:  # pragma: no cover - a maintenance command, needs wordf
     with gzip.GzipFile(path, "wb", mtime=0) as out:
         out.write(("\n".join(words) + "\n").encode("ascii"))
     print(f"wrote {len(words)} words to {path}")
+    _write_keys()
 
 
 if __name__ == "__main__":  # pragma: no cover
-    _rebuild()
+    _write_keys() if sys.argv[1:] == ["--keys"] else _rebuild()
