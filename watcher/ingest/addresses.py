@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -150,15 +151,28 @@ def guarded_transport(
     return transport_on(DeadlineBackend(guard, cancel or threading.Event()))
 
 
+_TLS: ssl.SSLContext | None = None
+
+
+def _tls_context() -> ssl.SSLContext:
+    """The verifying TLS context every transport shares: each context holds its own copy of the CA
+    bundle (~1 MB), and a transport made two (httpx's pool and ours) before."""
+    global _TLS
+    if _TLS is None:  # two threads may both make one: harmless, one is kept
+        _TLS = httpx.create_ssl_context(trust_env=False)
+    return _TLS
+
+
 def transport_on(backend: httpcore.NetworkBackend) -> httpx.BaseTransport:
     """httpx's own transport with its connection pool rebuilt on ``backend``.
 
     httpx 0.28 has no public ``network_backend`` argument, so the pool (the private ``_pool``
     attribute, stable since httpx 0.18) is replaced; ``tests/test_http.py`` pins this.
     """
-    transport = httpx.HTTPTransport(trust_env=False, retries=0)
+    context = _tls_context()
+    transport = httpx.HTTPTransport(verify=context, trust_env=False, retries=0)
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=context,
         max_connections=100,
         max_keepalive_connections=20,
         keepalive_expiry=5.0,
