@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from array import array
 
 from _common import median, percentile, print_machine, table
 
@@ -30,7 +31,7 @@ COMMON_SHARE = 0.05
 
 
 def _sketch(hashes: set[int]) -> Fingerprint:
-    return Fingerprint(hashes=tuple(sorted(hashes)[:K]), size=len(hashes))
+    return Fingerprint(hashes=array("Q", sorted(hashes)[:K]), size=len(hashes))
 
 
 def _text(rng: random.Random, common: list[int]) -> set[int]:

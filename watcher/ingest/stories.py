@@ -23,7 +23,9 @@ from __future__ import annotations
 import hashlib
 import heapq
 import re
+import sys
 import unicodedata
+from array import array
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -152,25 +154,38 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
-    """A bottom-k MinHash sketch: the k smallest shingle hashes (sorted) and the shingle count."""
+    """A bottom-k MinHash sketch: the k smallest shingle hashes (sorted) and the shingle count.
 
-    hashes: tuple[int, ...]
+    The hashes are kept packed (``array('Q')``): 1.1 KB a sketch
+    where a tuple of 128 Python ints took 5.7 KB, and the story index holds a sketch for every
+    recent article."""
+
+    hashes: array[int]
     size: int
 
+    def __hash__(self) -> int:
+        return hash((self.hashes.tobytes(), self.size))
+
     def to_bytes(self) -> bytes:
-        """Storage form: 4-byte size then 8 bytes per hash."""
-        return self.size.to_bytes(4, "big") + b"".join(h.to_bytes(8, "big") for h in self.hashes)
+        """Storage form: 4-byte size then 8 bytes per hash, big-endian."""
+        packed = array("Q", self.hashes)
+        if sys.byteorder == "little":
+            packed.byteswap()
+        return self.size.to_bytes(4, "big") + packed.tobytes()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Fingerprint:
-        hashes = tuple(int.from_bytes(data[i : i + 8], "big") for i in range(4, len(data), 8))
+        hashes = array("Q")
+        hashes.frombytes(data[4 : 4 + (len(data) - 4) // 8 * 8])
+        if sys.byteorder == "little":
+            hashes.byteswap()
         return cls(hashes=hashes, size=int.from_bytes(data[:4], "big"))
 
 
 def fingerprint(text: str, k: int = K) -> Fingerprint:
     """The bottom-k sketch of ``text``'s word 3-shingles."""
     found = {_hash64(s) for s in shingles(text)}
-    return Fingerprint(hashes=tuple(sorted(heapq.nsmallest(k, found))), size=len(found))
+    return Fingerprint(hashes=array("Q", sorted(heapq.nsmallest(k, found))), size=len(found))
 
 
 def jaccard(a: Fingerprint, b: Fingerprint) -> float:
@@ -216,7 +231,7 @@ def band_keys(fp: Fingerprint, bins: int = BINS, rows: int = ROWS) -> list[tuple
     whose bins are all filled gives a key. Texts below :data:`MIN_SHINGLES` (matched exactly only)
     get one key for their whole sketch."""
     if fp.size < MIN_SHINGLES:
-        return [(-1, hash((fp.hashes, fp.size)))]
+        return [(-1, hash((fp.hashes.tobytes(), fp.size)))]
     signature: list[int | None] = [None] * bins
     for h in fp.hashes:  # ascending: the first hash of a bin is its minimum
         slot = h % bins
