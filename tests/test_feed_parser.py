@@ -137,3 +137,17 @@ def test_the_feeds_queued_behind_an_overrun_are_parsed_here(parser: FeedParser) 
         assert all(f.result() == parse_feed(fetched(RSS), "x") for f in small)
     _ready(parser)  # a fresh worker
     assert parser.parse(fetched(ATOM), "x", timeout=30) and parser.worker_jobs == 1
+
+
+def test_close_does_not_wait_long_for_a_slow_feed_which_is_then_parsed_here() -> None:
+    p = FeedParser()
+    _ready(p)
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(p.parse, fetched(_big_feed(3000)), "big", timeout=60)
+        while p.worker_jobs < 1:
+            time.sleep(0.001)
+        started = time.monotonic()
+        p.close(wait=0.05)
+        closed_in = time.monotonic() - started
+        assert len(slow.result()) == 3000  # the worker was killed under it: parsed by its own thread
+    assert closed_in < 5 and p.worker_pid is None

@@ -153,7 +153,8 @@ class FeedParser:
             started = finished
             with channel.wakeup:
                 channel.queue.popleft()
-            head.reply = (status, value)
+                stopped = channel.closed and status == "error" and not worker.alive  # by close()
+            head.reply = (_INLINE, None) if stopped else (status, value)
             head.done.set()
             if not worker.alive:  # killed on an overrun, or died: the feeds behind are parsed at home
                 break
@@ -175,14 +176,18 @@ class FeedParser:
         """Feeds sent to the current worker (0 when none runs): for tests and diagnostics."""
         return self._channel.worker.jobs if self._channel is not None else 0
 
-    def close(self) -> None:
-        """Stops the worker once the feeds sent to it are answered (waits for that)."""
+    def close(self, wait: float = 5.0) -> None:
+        """Stops the worker once the feeds sent to it are answered, waiting up to ``wait`` seconds for
+        that; then it is killed (the feeds still waiting are parsed by their threads)."""
         with self._lock:
             channel, self._channel = self._channel, None
         if channel is not None:
             self._retire(channel)
             if channel.reader is not None and channel.reader is not threading.current_thread():
-                channel.reader.join()
+                channel.reader.join(wait)
+                if channel.reader.is_alive():
+                    channel.worker.kill()
+                    channel.reader.join()
 
 
 _default: FeedParser | None = None
