@@ -22,7 +22,9 @@ from tests.botapi import BotApiServer
 from tests.httpserver import LocalServer, Route, gzip_bomb, huge_body
 from tests.stallserver import STALLS, StallServer
 from watcher.app.root import Watcher
+from watcher.ingest.feed_parser import default_parser
 from watcher.ingest.http import HttpClient
+from watcher.ingest.worker import STARTUP_TIMEOUT
 from watcher.store.schema import ArticleRow, EntryRow, FeedRow
 
 if TYPE_CHECKING:
@@ -289,6 +291,41 @@ def test_stalling_feeds_and_pages_fail_alone_within_the_deadline(
     # feeds are polled in parallel: the cycle lasts about one deadline (2 s), not one per stall
     assert elapsed < 2 * 2 + 6, f"cycle took {elapsed:.1f}s"
     assert_good_feed_processed(w, api, ledger, kit)
+
+
+def test_a_feed_that_parses_past_its_budget_fails_alone(
+    site: LocalServer,
+    sqlite_url: str,
+    tmp_path: Path,
+    api: BotApiServer,
+    ledger: Ledger,
+    kit: type[Kit],
+) -> None:
+    """feedparser has no timeout: a feed within the size cap whose parsing outlasts WATCHER_PARSE_TIMEOUT
+    (a worker process, killed on the overrun) fails with a clear error; the good feed in the same cycle
+    is processed and alerted once, and the next feed the worker gets is parsed by a fresh one."""
+    items = "".join(
+        f"<item><title>Item {i}</title><link>{site.url(f'/n{i}.html')}</link><guid>n{i}</guid></item>"
+        for i in range(2900)  # ~0.5 s of feedparser here, 280 KB: within the size cap
+    )
+    slow = f'<?xml version="1.0"?><rss version="2.0"><channel><title>slow</title>{items}</channel></rss>'
+    assert len(slow) < MAX_BYTES
+    site.routes["/slow.xml"] = Route.text(slow, "application/rss+xml")
+    parser = default_parser()
+    parser.start()  # ready before the cycle: the feeds of a cycle's first moments are parsed in-process
+    assert parser._channel is not None and parser._channel.worker.ready(STARTUP_TIMEOUT)
+    http = HttpClient(timeout=2, max_bytes=MAX_BYTES, allow_private_networks=True, resolver=loopback_only)
+    with kit.telegram_watchers(sqlite_url, tmp_path, api, chat=CHAT, now=T0, http=http, http_timeout=2,
+                               max_page_bytes=MAX_BYTES, parse_timeout=0.15) as factory:  # fmt: skip
+        w = factory({"good": site.url("/good.xml"), "slow": site.url("/slow.xml")})
+        ledger.inject("bad-input:slow-parse", 1)
+        report, _ = w.poll_once()
+        rows = feed_rows(w)
+        assert rows["slow"].last_error_kind == "parse", rows["slow"].last_error
+        assert "parsing took longer than 0.15s" in (rows["slow"].last_error or "")
+        assert "WATCHER_PARSE_TIMEOUT" in (rows["slow"].last_error or "")
+        assert report.errors_by_kind.get("parse") == 1
+        assert_good_feed_processed(w, api, ledger, kit)
 
 
 HOSTILE_TITLE = '<script>alert(1)</script> OpenAI signs deal with Evilcorp Cloud </b> & "Co" <i>'
