@@ -7,7 +7,7 @@ from array import array
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from watcher.ingest import stories as stories_module
@@ -195,9 +195,9 @@ def test_story_lookup_compares_a_bounded_number_of_stories(
     calls: list[int] = []
     real = stories_module.similar
 
-    def counted(a: Fingerprint, b: Fingerprint) -> bool:
+    def counted(a: Fingerprint, b: Fingerprint, a_hashes: set[int] | None = None) -> bool:
         calls.append(1)
-        return real(a, b)
+        return real(a, b, a_hashes)
 
     monkeypatch.setattr(stories_module, "similar", counted)
     most = 0
@@ -225,3 +225,24 @@ def test_band_keys_agree_for_copies_and_not_for_other_stories() -> None:
     assert len(a & b) >= 8
     assert len(a & c) <= 1
     assert band_keys(fingerprint("OpenAI deal")) == band_keys(fingerprint("openai  DEAL"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sets(st.integers(0, 2**64 - 1), min_size=1, max_size=400),
+    st.floats(0.0, 1.0),
+    st.floats(0.0, 1.0),
+    st.integers(20, 2000),
+    st.integers(20, 2000),
+)
+def test_similar_says_what_the_jaccard_and_containment_estimates_say(
+    pool: set[int], share_a: float, share_b: float, size_a: int, size_b: int
+) -> None:
+    """The bound that rejects far-apart pairs early never changes the answer."""
+    ordered = sorted(pool)
+    a = Fingerprint(array("Q", ordered[: max(1, int(len(ordered) * share_a))][:128]), size_a)
+    b = Fingerprint(array("Q", sorted(ordered[int(len(ordered) * (1 - share_b)) :])[:128]), size_b)
+    j = jaccard(a, b)
+    expected = j >= 0.5 or containment(a, b) >= 0.8
+    assert similar(a, b) is expected
+    assert similar(a, b, set(a.hashes)) is expected

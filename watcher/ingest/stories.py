@@ -193,12 +193,15 @@ def jaccard(a: Fingerprint, b: Fingerprint) -> float:
     the share of the k smallest hashes of the union found in both sketches."""
     if not a.hashes or not b.hashes:
         return 0.0
+    hashes = set(a.hashes)
+    both = hashes.intersection(b.hashes)
+    return _jaccard(hashes, both, a, b) if both else 0.0
+
+
+def _jaccard(a_hashes: set[int], both: set[int], a: Fingerprint, b: Fingerprint) -> float:
     k = max(len(a.hashes), len(b.hashes))
-    both = set(a.hashes).intersection(b.hashes)
-    if not both:
-        return 0.0
-    union = sorted(set(a.hashes).union(b.hashes))[:k]  # both sketches are sorted: no heap needed
-    return sum(1 for h in union if h in both) / len(union)
+    union = sorted(a_hashes.union(b.hashes))[:k]  # both sketches are sorted: no heap needed
+    return len(both.intersection(union)) / len(union)
 
 
 def _containment_of(j: float, a: Fingerprint, b: Fingerprint) -> float:
@@ -213,11 +216,21 @@ def containment(a: Fingerprint, b: Fingerprint) -> float:
     return _containment_of(jaccard(a, b), a, b)
 
 
-def similar(a: Fingerprint, b: Fingerprint) -> bool:
-    """Same story: Jaccard >= 0.5, or the shorter text >= 0.8 contained in the longer."""
+def similar(a: Fingerprint, b: Fingerprint, a_hashes: set[int] | None = None) -> bool:
+    """Same story: Jaccard >= 0.5, or the shorter text >= 0.8 contained in the longer.
+    ``a_hashes`` is ``set(a.hashes)`` when the caller compares ``a`` with many sketches."""
     if min(a.size, b.size) < MIN_SHINGLES:
         return a.hashes == b.hashes and a.size == b.size
-    j = jaccard(a, b)  # once: containment is derived from it
+    if not a.hashes or not b.hashes:
+        return False
+    hashes = set(a.hashes) if a_hashes is None else a_hashes
+    both = hashes.intersection(b.hashes)
+    # the estimate counts shared hashes among min(k, |union|): it is at most this, and containment
+    # grows with it, so a pair too far apart by this bound is rejected without sorting the union
+    bound = len(both) / min(max(len(a.hashes), len(b.hashes)), len(a.hashes) + len(b.hashes) - len(both))
+    if bound < JACCARD_THRESHOLD and _containment_of(bound, a, b) < CONTAINMENT_THRESHOLD:
+        return False
+    j = _jaccard(hashes, both, a, b)  # once: containment is derived from it
     return j >= JACCARD_THRESHOLD or _containment_of(j, a, b) >= CONTAINMENT_THRESHOLD
 
 
@@ -283,11 +296,12 @@ class StoryIndex:
         if not shared:
             return None
         oldest = now - self.window if now is not None and self.window is not None else None
+        hashes = set(fp.hashes)  # once for every comparison below
         ranked = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
         for story, _n in ranked:
             if oldest is not None and (seen := self._seen.get(story)) is not None and seen < oldest:
                 continue
-            if any(similar(fp, other) for other in self._prints[story]):
+            if any(similar(fp, other, hashes) for other in self._prints[story]):
                 return story
         return None
 
