@@ -220,7 +220,7 @@ def main() -> None:
         return
 
     import first_poll
-    from _common import print_machine, table
+    from _common import median, print_machine, table
 
     try:
         import reader
@@ -263,6 +263,16 @@ def main() -> None:
         server.kill()
     print()
     print(table(peer_rows, PEER_HEADER))
+    if args.rounds > 1:  # the ratios of one size over the rounds: a 1 s poll on a shared VM jitters
+        print()
+        summary = []
+        for n in args.feeds:
+            first = [float(str(row[4])) for row in peer_rows if row[1] == n]
+            second = [float(str(row[7])) for row in peer_rows if row[1] == n]
+            summary.append([n, len(first), f"{median(first):.2f}", f"{max(first):.2f}", f"{median(second):.2f}",
+                            f"{max(second):.2f}"])  # fmt: skip
+        print(table(summary, ["feeds", "rounds", "first poll ratio: median", "worst", "304 ratio: median",
+                              "worst"]))  # fmt: skip
     if growth:
         print()
         sizes = sorted(growth)
