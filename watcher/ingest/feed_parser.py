@@ -14,7 +14,8 @@ behind the one that overran are parsed in this process instead (they did nothing
 The worker is started without waiting for it (:meth:`FeedParser.start`, at the start of a cycle):
 until it says ready, feeds are parsed in this process, so its start-up costs a poll nothing; if it
 cannot start, feeds are parsed here for good (logged once). ``FeedParser(isolated=False)`` always
-parses in this process.
+parses in this process. Whatever the parsing code raises in the worker (a bug included) comes back
+as a FeedParseError naming the exception's type: that feed fails alone, as a hostile feed does.
 """
 
 from __future__ import annotations
