@@ -686,3 +686,48 @@ def test_defined_terms_in_brackets_do_not_end_the_clause(entities: EntityIndex) 
 def test_a_name_in_quotation_marks_is_no_company(entities: EntityIndex) -> None:
     assert entities.find_unknown('They unveiled a $1 billion "Industrial AI Cloud" in Munich.') == []
     assert [m.name for m in entities.find_unknown("They signed with Industrial AI Cloud in Munich.")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Microsoft and OpenAI extended their pact, which now runs through 2035, five years past the earlier end date.",
+        "Many still cite the old end date, but the Microsoft-OpenAI agreement now lasts until 2033.",
+        "The original deal stopped in 2030; the Microsoft and OpenAI partnership now runs through 2034.",
+    ],
+)
+def test_a_new_end_date_beside_the_old_one_is_a_contradiction(entities: EntityIndex, text: str) -> None:
+    """The old date in another clause (after a contrast, or the clause's own history cue elsewhere in
+    the sentence) does not make the new one history."""
+    found = flags(run(entities, text))
+    assert [(f.kind, f.baseline_fact) for f in found] == [(FindingKind.CONTRADICTION, "ms-oa-term")]
+
+
+def test_history_before_a_contrast_stays_history(entities: EntityIndex) -> None:
+    text = "In 2019 Microsoft invested $1 billion in OpenAI, but the terms were not disclosed."
+    assert flags(run(entities, text)) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "OpenAI and Finnish grid operator Vantaa Power Oy have signed a power purchase agreement.",
+        "OpenAI and chip designer Quillon Systems inked a supply agreement on Tuesday.",
+    ],
+)
+def test_a_description_before_the_second_name_keeps_both_as_parties(entities: EntityIndex, text: str) -> None:
+    (f,) = flags(run(entities, text))
+    assert f.kind is FindingKind.NEW_DEAL and "OpenAI" in f.parties and len(f.parties) == 2
+    assert f.parties[0] != f.parties[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "REYES: Let's start with the news. You've signed with OpenAI.",
+        "We're told they've signed with OpenAI. So you signed with OpenAI?",
+        "I'm sure You've all heard: they're partnering with OpenAI.",
+    ],
+)
+def test_pronouns_and_their_contractions_are_not_companies(entities: EntityIndex, text: str) -> None:
+    assert [m.name for m in entities.find_unknown(text)] == []

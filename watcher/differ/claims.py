@@ -271,7 +271,9 @@ def _term_claims(ctx: Context) -> list[Claim]:
         value = Value(ValueType.YEAR, float(m.group("year")))
         hedge = hedge_at(ctx, m.start())
         claims.append(
-            _claim(ctx, clause_parties(ctx, m.start()), "term", "partnership_term", value, hedge, set())
+            _claim(
+                ctx, clause_parties(ctx, m.start()), "term", "partnership_term", value, hedge, set(), m.start()
+            )
         )
     return claims
 
@@ -294,6 +296,7 @@ def _term_span_claims(ctx: Context) -> list[Claim]:
                 value,
                 hedge_at(ctx, m.start()),
                 set(),
+                m.start(),
             )
         )
     return claims

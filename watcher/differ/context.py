@@ -124,7 +124,10 @@ class Context:
         if pos is None or not self.historical:
             return self.historical
         _, end = self.clause(pos)
-        return _is_historical(self.low_slice(0, end), self.reference_year)
+        # "Everyone quotes the old date, but it now runs until 2028": a contrast opens a statement
+        # of its own, which what stands before it does not date
+        begin = max((m.end() for m in _CONTRAST.finditer(self.text, 0, pos)), default=0)
+        return _is_historical(self.low_slice(begin, end), self.reference_year)
 
     @cached_property
     def historical(self) -> bool:
@@ -189,6 +192,9 @@ class Context:
                 break
         return start, end
 
+
+#: what opens a statement that contrasts with what came before it in the sentence
+_CONTRAST = re.compile(r"(?:[,;]\s*|\s)(?:but|yet|whereas)\s|;\s")
 
 #: an aside between commas ("Nscale, the company that was founded last year, said ...")
 _ASIDE = re.compile(r",\s(?:the|a|an|which|who|whose|that)\b[^,]{0,120},")

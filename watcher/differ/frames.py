@@ -39,7 +39,13 @@ _NOT_COUNTERPARTY = re.compile(
     r"(?:(?:the|its|their|a|an)\s+)?(?:[a-z][\w-]*\s+){0,2}$"
 )
 #: "and", "&" or a comma joining two subjects ("Acme and Bolt signed")
-_COORDINATED = re.compile(r"^\s*(?:,\s*|\s(?:and|&)\s+|,\s*and\s+)$")
+_COORDINATED = re.compile(
+    r"^\s*(?:,\s*|\s(?:and|&)\s+|,\s*and\s+)"
+    # "OpenAI and Vietnamese data centre operator Saigon Cloud": a description before the next name
+    r"(?:(?!(?:which|who|whose|that)\b)(?:(?:its|their|the)\s+)?(?:[A-Z][a-z]+\s+)?(?:[a-z][\w-]*\s+){0,3}"
+    r"(?:company|firm|startup|start-up|operator|provider|developer|maker|chipmaker|designer|rival|partner|"
+    r"lab|giant|supplier|builder|manufacturer|producer|utility|group|specialist|neocloud|investor)\s+)?$"
+)
 #: an amount followed by its own counterparty: "$80bn with Microsoft"
 _OWN_COUNTERPARTY = re.compile(
     r"^\s*(?:[\w-]+\s+){0,3}?(?:with|from|to|for)\s+(?:the\s+|its\s+)?(?:[a-z][\w-]*\s+){0,2}$"
