@@ -731,3 +731,17 @@ def test_a_description_before_the_second_name_keeps_both_as_parties(entities: En
 )
 def test_pronouns_and_their_contractions_are_not_companies(entities: EntityIndex, text: str) -> None:
     assert [m.name for m in entities.find_unknown(text)] == []
+
+
+def test_an_agreement_that_offers_models_is_new_beside_a_compute_deal(entities: EntityIndex) -> None:
+    """The baseline has OpenAI renting compute from Zeta Cloud; an agreement to offer OpenAI's models
+    to Zeta Cloud's customers is another deal. A bare agreement between them is not news."""
+    text = (
+        "OpenAI and Zeta Cloud have signed a distribution agreement under which OpenAI's models will be "
+        "offered to Zeta Cloud customers from next year."
+    )
+    found = flags(run(entities, text))
+    assert [(f.kind, set(f.parties), f.attribute) for f in found] == [
+        (FindingKind.NEW_DEAL, {"OpenAI", "Zeta Cloud"}, "model_integration")
+    ]
+    assert flags(run(entities, "OpenAI and Zeta Cloud have signed an agreement.")) == []

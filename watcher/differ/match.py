@@ -210,6 +210,8 @@ def _covered(claim: Claim, pair: frozenset[str], facts: Sequence[Fact]) -> bool:
     """True when the baseline already has a deal of this sort between the pair."""
     money = claim.value is not None and claim.value.type is ValueType.USD
     family = _MONEY_DEALS if money else _DEAL_FAMILY
+    if claim.attribute == "model_integration":  # models offered in another's products: that kind only
+        family = frozenset({"model_integration"})
     for fact in facts:
         if fact.attribute not in family:
             continue
@@ -305,6 +307,24 @@ def _is_denied(parties: Sequence[str], denied: set[frozenset[str]]) -> bool:
     return False
 
 
+def _of_its_kind(claim: Claim, claims: Sequence[Claim]) -> Claim:
+    """An agreement whose sentence says what it does: "signed a distribution agreement under which
+    Acme's models will be offered in Bolt's cloud" is a model integration deal, new where the
+    baseline has only another kind of deal between the two (Bolt renting servers to Acme)."""
+    if claim.attribute not in ("agreement", "cloud_agreement") or ClaimFlag.DEAL not in claim.notes:
+        return claim
+    pair = frozenset(claim.parties)
+    for other in claims:
+        if (
+            other.evidence == claim.evidence
+            and other.attribute == "model_integration"
+            and other.hedge is Hedge.PLANNED
+            and frozenset(other.parties) == pair
+        ):
+            return replace(claim, attribute="model_integration")
+    return claim
+
+
 def diff_claims(
     claims: Iterable[Claim],
     baseline: HasFacts,
@@ -332,6 +352,7 @@ def diff_claims(
         if compared is not None:
             out.append(compared)
             continue  # a claim that matched a fact is that fact restated, refined or contradicted
+        claim = _of_its_kind(claim, claims)
         out.extend(
             f
             for f in _new_deals(claim, facts, tracked)
