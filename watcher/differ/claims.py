@@ -272,7 +272,14 @@ def _term_claims(ctx: Context) -> list[Claim]:
         hedge = hedge_at(ctx, m.start())
         claims.append(
             _claim(
-                ctx, clause_parties(ctx, m.start()), "term", "partnership_term", value, hedge, set(), m.start()
+                ctx,
+                clause_parties(ctx, m.start()),
+                "term",
+                "partnership_term",
+                value,
+                hedge,
+                set(),
+                m.start(),
             )
         )
     return claims
