@@ -745,3 +745,11 @@ def test_an_agreement_that_offers_models_is_new_beside_a_compute_deal(entities: 
         (FindingKind.NEW_DEAL, {"OpenAI", "Zeta Cloud"}, "model_integration")
     ]
     assert flags(run(entities, "OpenAI and Zeta Cloud have signed an agreement.")) == []
+
+
+def test_a_term_told_in_the_next_sentence_is_the_agreement_s(entities: EntityIndex) -> None:
+    text = "Microsoft and OpenAI amended their agreement on Tuesday. It now runs through 2034."
+    found = flags(run(entities, text))
+    assert [(f.kind, f.baseline_fact, f.new_value) for f in found] == [
+        (FindingKind.CONTRADICTION, "ms-oa-term", "2034")
+    ]

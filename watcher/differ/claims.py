@@ -312,7 +312,10 @@ def _term_span_claims(ctx: Context) -> list[Claim]:
 def _year_claims(ctx: Context) -> list[Claim]:
     if not lx.TERM_YEAR.possible(ctx.low):
         return []  # no calendar year: neither a term nor a profit year
-    claims = _term_claims(ctx) + _term_span_claims(ctx) if lx.TERM_SUBJECT.rx.search(ctx.low) else []
+    # "Microsoft and OpenAI amended their agreement. It now runs through 2034.": the term of the
+    # agreement the sentence before told of
+    about_a_term = lx.TERM_SUBJECT.rx.search(ctx.low) or (ctx.carried and _DEAL_CONTINUES.match(ctx.text))
+    claims = _term_claims(ctx) + _term_span_claims(ctx) if about_a_term else []
     for m in lx.PROFIT_YEAR.rx.finditer(ctx.low):
         value = Value(ValueType.YEAR, float(m.group("year")))
         hedge = projection_hedge(ctx, m.start())
