@@ -753,3 +753,17 @@ def test_a_term_told_in_the_next_sentence_is_the_agreement_s(entities: EntityInd
     assert [(f.kind, f.baseline_fact, f.new_value) for f in found] == [
         (FindingKind.CONTRADICTION, "ms-oa-term", "2034")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("OpenAI has agreed to pay Corvella $4 billion over five years for computing capacity.", "Corvella"),
+        ("Shares of Corvella jumped 20% after it disclosed a $2.5 billion contract with OpenAI.", "Corvella"),
+        ("Microsoft is investing $2 billion in Vantric Labs, the companies said.", "Vantric Labs"),
+    ],
+)
+def test_a_company_is_known_by_payment_shares_and_investment_around_it(
+    entities: EntityIndex, text: str, name: str
+) -> None:
+    assert name in [m.name for m in entities.find_unknown(text)]

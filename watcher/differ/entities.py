@@ -45,7 +45,10 @@ _BEFORE_NAME = (
     "with", "from", "to buy", "to acquire", "buy", "acquire", "acquired", "acquiring", "bought", "buying",
     "invest in", "invested in", "investing in", "backed", "between", "tapped", "taps", "chose", "chosen",
     "choose", "selected", "selects", "picked", "hired", "enlisted", "stake in", "round in", "to supply",
-    "to provide",
+    "to provide", "pay", "pays", "paid", "paying", "shares of", "shares in", "Shares of", "Shares in",
+    # "investing $2 billion in Lumen AI": an amount between the verb and the name
+    *(rf"{verb} (?:about |some |nearly |up to )?(?:US)?\$[\d.,]+\s?(?:billion|million|bn|m)? in"
+      for verb in ("invest", "invests", "invested", "investing")),
 )  # fmt: skip
 _BEFORE_WORDS = frozenset(p.split()[-1] if p.startswith("to ") else p.split()[0] for p in _BEFORE_NAME)
 #: verbs after an unlisted company that is the subject of a deal ("Acme signed ...")
