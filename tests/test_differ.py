@@ -767,3 +767,22 @@ def test_a_company_is_known_by_payment_shares_and_investment_around_it(
     entities: EntityIndex, text: str, name: str
 ) -> None:
     assert name in [m.name for m in entities.find_unknown(text)]
+
+
+STARGATE = FakeBaseline(
+    (fact("stargate-size", ("OpenAI", "Oracle", "SoftBank"), "project_value", Value(ValueType.USD, 500 * B)),)
+)
+
+
+def test_a_project_s_new_size_announced_by_two_members_is_the_project_s(entities: EntityIndex) -> None:
+    text = "SoftBank and OpenAI said this week that total commitments to the Stargate programme now stand at $700 billion."
+    found = flags(diff_article(text, STARGATE, entities, reference_year=2026))
+    assert [(f.kind, f.baseline_fact, f.new_value) for f in found] == [
+        (FindingKind.CONTRADICTION, "stargate-size", "$700 billion")
+    ]
+
+
+def test_a_member_s_own_deal_beside_the_project_is_not_the_project_s_size(entities: EntityIndex) -> None:
+    text = "Among the figures: a $500-billion Stargate, a $250-billion Oracle deal and more to come."
+    found = diff_article(text, STARGATE, entities, reference_year=2026)
+    assert not [f for f in found if f.kind is FindingKind.CONTRADICTION and f.new_value == "$250 billion"]

@@ -851,6 +851,14 @@ def _pairs_named(lead: list[list[str]]) -> dict[frozenset[str], int]:
     return counts
 
 
+def _names_its_deal(name: str, text: str) -> bool:
+    """ "the Oracle deal", "Oracle's contract": the sentence names a deal of this company's own."""
+    return (
+        re.search(rf"\b{re.escape(name)}(?:['’]s)?\s+(?:[\w-]+\s+)?(?:deal|contract|agreement|pact)\b", text)
+        is not None
+    )
+
+
 def _resolve_projects(claim: Claim, projects: Mapping[str, tuple[str, ...]]) -> Claim:
     """A joint project named like a company ("Stargate's budget has grown to ..."): a figure
     for it is a figure for the companies behind it; it never signs a deal itself."""
@@ -858,6 +866,10 @@ def _resolve_projects(claim: Claim, projects: Mapping[str, tuple[str, ...]]) -> 
     if not named:
         return claim
     others = [p for p in claim.parties if p not in projects]
+    if claim.attribute == "project_value" and not any(_names_its_deal(p, claim.evidence) for p in others):
+        # "OpenAI and SoftBank said the commitment to Stargate now stands at $650bn": the project's
+        # size, whoever announced it (but "a $300-billion Oracle deal" is Oracle's)
+        return replace(claim, parties=tuple(dict.fromkeys(m for p in named for m in projects[p])))
     if "deal" in claim.notes:
         return replace(claim, parties=tuple(others))
     if claim.attribute == "project_value":  # the project's size is its members' figure alone
