@@ -268,21 +268,16 @@ def _term_claims(ctx: Context) -> list[Claim]:
     for m in lx.TERM_YEAR.rx.finditer(ctx.low):
         if _NOT_A_TERM.search(ctx.text[max(0, m.start() - 50) : m.start()]):
             continue
-        value = Value(ValueType.YEAR, float(m.group("year")))
-        hedge = hedge_at(ctx, m.start())
-        claims.append(
-            _claim(
-                ctx,
-                clause_parties(ctx, m.start()),
-                "term",
-                "partnership_term",
-                value,
-                hedge,
-                set(),
-                m.start(),
-            )
-        )
+        claims.append(_term_claim(ctx, float(m.group("year")), m.start()))
     return claims
+
+
+def _term_claim(ctx: Context, year: float, pos: int) -> Claim:
+    """The agreement the clause at ``pos`` is about runs through ``year``."""
+    value = Value(ValueType.YEAR, year)
+    return _claim(
+        ctx, clause_parties(ctx, pos), "term", "partnership_term", value, hedge_at(ctx, pos), set(), pos
+    )
 
 
 def _term_span_claims(ctx: Context) -> list[Claim]:
@@ -293,19 +288,7 @@ def _term_span_claims(ctx: Context) -> list[Claim]:
             years = parse_number(m.group("num"))
         except ValueError:
             continue
-        value = Value(ValueType.YEAR, float(m.group("year")) + years)
-        claims.append(
-            _claim(
-                ctx,
-                clause_parties(ctx, m.start()),
-                "term",
-                "partnership_term",
-                value,
-                hedge_at(ctx, m.start()),
-                set(),
-                m.start(),
-            )
-        )
+        claims.append(_term_claim(ctx, float(m.group("year")) + years, m.start()))
     return claims
 
 
