@@ -91,7 +91,6 @@ class Extractor:
     ) -> Extracted | None:
         """The page's text and metadata (None when it has no main text); bytes are decoded with
         :func:`decode_html`. Raises ExtractionError on an overrun of ``timeout`` or a crash."""
-        where = url or "<html>"
         if not self._isolated or timeout is None:
             return self._run_inline(content, content_type, url)
         with self._lock:
@@ -99,14 +98,10 @@ class Extractor:
             status, value = worker.run((content, content_type, url), timeout)
             if status != "ok" or not worker.alive:
                 self._worker = None
-        if status == "timeout":
-            raise ExtractionError(
-                f"extraction took longer than {timeout:g}s and was stopped (WATCHER_EXTRACT_TIMEOUT)",
-                url=where,
-            )
-        if status == "error":
-            raise ExtractionError(f"extraction failed: {value}", url=where)
-        return value  # type: ignore[no-any-return]  # the worker's reply is unpickled, so Any
+        result = self._result(status, value, timeout, url)
+        if isinstance(result, ExtractionError):
+            raise result
+        return result
 
     def run_many(
         self, jobs: Iterable[Job], *, timeout: float | None, ahead: int = PAGES_AHEAD
