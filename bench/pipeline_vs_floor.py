@@ -337,15 +337,15 @@ def profile_pass(pages_dir: Path, workdir: Path, top: int) -> str:
 
     url = f"sqlite:///{workdir / 'profile.db'}"
     w = make_watcher(settings(url), store=open_fresh_store(url), channels={})
-    saved = extract._default
-    extract._default = extract.Extractor(isolated=False)
+    saved = extract.default_extractor.current
+    extract.default_extractor.current = extract.Extractor(isolated=False)
     profiler = cProfile.Profile()
     try:
         profiler.enable()
         backfill_dir(w, pages_dir, progress=False)
         profiler.disable()
     finally:
-        extract._default = saved
+        extract.default_extractor.current = saved
         w.close()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).strip_dirs()

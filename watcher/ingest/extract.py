@@ -23,7 +23,6 @@ No trafilatura object leaves :mod:`watcher.ingest.pagetext`.
 
 from __future__ import annotations
 
-import atexit
 import itertools
 import re
 import threading
@@ -37,7 +36,7 @@ from watcher.cleantext import clean, clean_fields
 from watcher.errors import ExtractionError
 from watcher.ingest.pagetext import RESET_EVERY, Extracted, decode_html, extract_page, reset_caches
 from watcher.ingest.stories import canonical_url, content_hash, site_of
-from watcher.ingest.worker import Job, Worker
+from watcher.ingest.worker import Job, ProcessWide, Worker
 from watcher.types import Article, Fetched
 
 MIN_TEXT_CHARS = 400  # less extracted text than this: a stub, teaser or wall -> partial
@@ -217,18 +216,8 @@ class Extractor:
                 self._worker = None
 
 
-_default: Extractor | None = None
-_default_lock = threading.Lock()
-
-
-def default_extractor() -> Extractor:
-    """The process-wide isolated extractor, created on first use and closed at exit."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = Extractor()
-            atexit.register(_default.close)
-        return _default
+#: the process-wide isolated extractor, created on first use and closed at exit
+default_extractor = ProcessWide(Extractor)
 
 
 # --------------------------------------------------------------------------- articles

@@ -20,7 +20,6 @@ as a FeedParseError naming the exception's type: that feed fails alone, as a hos
 
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
 import time
@@ -30,7 +29,7 @@ from typing import Any
 
 from watcher.errors import FeedParseError
 from watcher.ingest.feeds import parse_feed
-from watcher.ingest.worker import Worker
+from watcher.ingest.worker import ProcessWide, Worker
 from watcher.types import FeedEntry, Fetched
 
 log = logging.getLogger(__name__)
@@ -191,15 +190,5 @@ class FeedParser:
                     channel.reader.join()
 
 
-_default: FeedParser | None = None
-_default_lock = threading.Lock()
-
-
-def default_parser() -> FeedParser:
-    """The process-wide isolated feed parser, created on first use and closed at exit."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = FeedParser()
-            atexit.register(_default.close)
-        return _default
+#: the process-wide isolated feed parser, created on first use and closed at exit
+default_parser = ProcessWide(FeedParser)

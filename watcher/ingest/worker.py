@@ -20,6 +20,7 @@ child's loop.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import pickle
@@ -27,10 +28,37 @@ import queue
 import select
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Generic, Protocol, TypeVar
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Closable)
+
+
+class ProcessWide(Generic[C]):
+    """One ``make()`` for the whole process, made on first call (threads that need it at once wait
+    for the one being made) and closed at exit: the default extractor and feed parser. ``current``
+    is it, or None before the first call (a benchmark may put another in its place)."""
+
+    def __init__(self, make: Callable[[], C]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self.current: C | None = None
+
+    def __call__(self) -> C:
+        with self._lock:
+            if self.current is None:
+                self.current = self._make()
+                atexit.register(self.current.close)
+            return self.current
+
 
 Job = tuple[str | bytes, str | None, str | None]  # a page: (page, its Content-Type, its URL)
 TASKS = {"extract": "extraction", "parse": "feed parsing"}  # task: its name in messages
