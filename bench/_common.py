@@ -137,6 +137,34 @@ def settings(database_url: str, **overrides: Any) -> Any:
     return load_settings(**values)
 
 
+def write_feeds_file(path: Path, base: str, feeds: int) -> Path:
+    """A feeds.yaml of ``feeds`` loopback feeds ``{base}/feed{n}.xml`` named feed0, feed1, ..."""
+    import yaml
+
+    path.write_text(
+        yaml.safe_dump({"feeds": [{"name": f"feed{f}", "url": f"{base}/feed{f}.xml"} for f in range(feeds)]})
+    )
+    return path
+
+
+def console_watcher(database_url: str, feeds_file: Path, clock: Clock) -> Any:
+    """A Watcher on an existing database polling ``feeds_file``, its alerts to a console channel
+    that prints nowhere (imported when called: a benchmark's ``--tree`` is on sys.path by then)."""
+    import io
+
+    from watcher.app.root import make_watcher
+    from watcher.notify.channels import ConsoleChannel
+    from watcher.store import open_store
+
+    return make_watcher(
+        settings(database_url, feeds_file=feeds_file),
+        store=open_store(database_url, auto_upgrade=True),
+        clock=clock,
+        channels={"console": ConsoleChannel(io.StringIO())},
+        stream=io.StringIO(),
+    )
+
+
 def open_fresh_store(database_url: str) -> Any:
     from watcher.store import open_store
 

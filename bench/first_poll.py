@@ -150,14 +150,13 @@ def main() -> None:
         "--sync-only", action="store_true", help="only time the feeds-file sync: first, then by a new Watcher"
     )
     args = parser.parse_args()
-    from _common import Clock, print_machine, settings, table
+    from _common import Clock, console_watcher, print_machine, settings, table, write_feeds_file
 
     if args.tree:  # after _common, which puts this tree first on sys.path
         sys.path.insert(0, str(args.tree.resolve()))
 
     import watcher
     from watcher.app.root import make_watcher
-    from watcher.notify.channels import ConsoleChannel
 
     print_machine()
     print(f"watcher imported from {Path(watcher.__file__).parent}")
@@ -173,27 +172,10 @@ def main() -> None:
     rows: list[list[object]] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            feeds_file = Path(tmp) / "feeds.yaml"
-            feeds_file.write_text(
-                yaml.safe_dump(
-                    {"feeds": [{"name": f"feed{f}", "url": f"{base}/feed{f}.xml"} for f in range(args.feeds)]}
-                )
-            )
+            feeds_file = write_feeds_file(Path(tmp) / "feeds.yaml", base, args.feeds)
             url = f"sqlite:///{tmp}/w.db"
             clock = Clock()
-
-            def watcher_now() -> Any:
-                from watcher.store import open_store
-
-                return make_watcher(
-                    settings(url, feeds_file=feeds_file),
-                    store=open_store(url, auto_upgrade=True),
-                    clock=clock,
-                    channels={"console": ConsoleChannel(io.StringIO())},
-                    stream=io.StringIO(),
-                )
-
-            w = watcher_now()
+            w = console_watcher(url, feeds_file, clock)
             c0 = connections.value
             t = time.perf_counter()
             report, _ = w.poll_once()
@@ -202,7 +184,7 @@ def main() -> None:
             c1 = connections.value
             w.close()
             clock.advance(hours=1)
-            w2 = watcher_now()
+            w2 = console_watcher(url, feeds_file, clock)
             t = time.perf_counter()
             w2.sync_feeds()
             sync = time.perf_counter() - t

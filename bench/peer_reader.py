@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import io
 import json
 import multiprocessing
 import os
@@ -43,8 +42,6 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 HERE = Path(__file__).resolve().parent
 ITEMS = 20
@@ -69,38 +66,21 @@ def _peak_of(pid: int | None) -> float:
 
 
 def side_watcher(base: str, feeds: int, tree: Path | None, tmp: str) -> dict[str, Any]:
-    from _common import Clock, settings
+    from _common import Clock, console_watcher, write_feeds_file
 
     if tree:
         sys.path.insert(0, str(tree.resolve()))
-    from watcher.app.root import make_watcher
-    from watcher.notify.channels import ConsoleChannel
-    from watcher.store import open_store
-
-    feeds_file = Path(tmp) / "feeds.yaml"
-    feeds_file.write_text(
-        yaml.safe_dump({"feeds": [{"name": f"feed{f}", "url": f"{base}/feed{f}.xml"} for f in range(feeds)]})
-    )
+    feeds_file = write_feeds_file(Path(tmp) / "feeds.yaml", base, feeds)
     url = f"sqlite:///{tmp}/w.db"  # made by run_side beforehand
     clock = Clock()
-
-    def watcher_now() -> Any:
-        return make_watcher(
-            settings(url, feeds_file=feeds_file),
-            store=open_store(url, auto_upgrade=True),
-            clock=clock,
-            channels={"console": ConsoleChannel(io.StringIO())},
-            stream=io.StringIO(),
-        )
-
-    w = watcher_now()
+    w = console_watcher(url, feeds_file, clock)
     t = time.perf_counter()
     report, _ = w.poll_once()
     first = time.perf_counter() - t
     rss_first = _rss()[0]
     w.close()
     clock.advance(hours=1)
-    w2 = watcher_now()
+    w2 = console_watcher(url, feeds_file, clock)
     t = time.perf_counter()
     report2, _ = w2.poll_once()
     second = time.perf_counter() - t
